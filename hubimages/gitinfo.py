@@ -1,0 +1,31 @@
+"""The git revision images are built from."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Revision:
+    full: str
+    short: str
+    source: str  # the origin URL, or "" when there is none
+
+
+def _git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                            check=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def revision(root: Path) -> Revision:
+    full = _git(root, "rev-parse", "HEAD") or "0" * 40
+    return Revision(full=full, short=full[:7], source=_git(root, "remote", "get-url", "origin"))
+
+
+def changed_files(root: Path, since: str) -> list[str]:
+    """Paths changed between `since` and the work tree, committed or not."""
+    out = _git(root, "diff", "--name-only", since)
+    return [line for line in out.splitlines() if line]

@@ -1,0 +1,123 @@
+"""Bootstrap a minimal Debian root filesystem with mmdebstrap and import it as the root image.
+
+The tarball is cached by a hash of everything that goes into it, so it is made once per
+mirror, suite and package list, and re-imported quickly when the engine has lost the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from docker import DockerClient
+
+from hubimages import RECIPE_VERSION
+from hubimages.engine import ensure_debian_tools, image_or_none
+from hubimages.errors import HubImagesError
+from hubimages.matrix import ImageSpec, Matrix
+
+log = logging.getLogger(__name__)
+
+PACKAGE_LIST = "debian-packages.txt"
+# Documentation, man pages and translations are not needed in a container image.
+DPKG_EXCLUDES = (
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-exclude=/usr/share/i18n/*",
+    "path-exclude=/usr/share/lintian/*",
+)
+BOOTSTRAP_LOG_TAIL = 15
+
+
+def debian_packages(spec: ImageSpec) -> list[str]:
+    path = spec.folder / PACKAGE_LIST
+    if not path.is_file():
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return sorted({line for line in lines if line})
+
+
+def rootfs_key(matrix: Matrix, spec: ImageSpec) -> str:
+    recipe = {
+        "recipe": RECIPE_VERSION,
+        "suite": matrix.settings.debian.suite,
+        "mirror": matrix.settings.debian.mirror,
+        "platform": matrix.settings.platform,
+        "packages": debian_packages(spec),
+        "excludes": DPKG_EXCLUDES,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def root_image_ref(matrix: Matrix, spec: ImageSpec) -> str:
+    key = rootfs_key(matrix, spec)[:12]
+    return f"{matrix.settings.namespace}/debian-root:{matrix.settings.debian.suite}-{key}"
+
+
+def ensure_root_image(client: DockerClient, matrix: Matrix, spec: ImageSpec,
+                      cache: Path) -> str:
+    """The id of the bootstrapped root image, importing (and bootstrapping) only when needed."""
+    ref = root_image_ref(matrix, spec)
+    image = image_or_none(client, ref)
+    if image is not None:
+        return image.id
+    tarball = cache / "rootfs" / f"{rootfs_key(matrix, spec)}.tar"
+    if tarball.is_file():
+        log.info("%s: importing cached Debian rootfs %s", spec.name, tarball.name[:12])
+    else:
+        bootstrap(matrix, spec, tarball)
+    repository, tag = ref.rsplit(":", 1)
+    with tarball.open("rb") as data:
+        client.api.import_image_from_data(data, repository=repository, tag=tag)
+    image = image_or_none(client, ref)
+    if image is None:
+        raise HubImagesError(f"importing {tarball.name} as {ref} failed")
+    return image.id
+
+
+def bootstrap(matrix: Matrix, spec: ImageSpec, tarball: Path) -> None:
+    ensure_debian_tools({"mmdebstrap": "mmdebstrap"})
+    debian = matrix.settings.debian
+    packages = debian_packages(spec)
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    partial = tarball.with_suffix(".partial")
+    cmd = [
+        "mmdebstrap", "--variant=minbase", "--format=tar", "--quiet",
+        f"--architectures={_debian_arch(matrix.settings.machine)}",
+        "--aptopt=Acquire::Languages \"none\"",
+        *(f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES),
+        # apt lists are large and stale by the time anyone uses them: `apt-get update` first.
+        "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+    ]
+    if packages:
+        cmd.append(f"--include={','.join(packages)}")
+    cmd += [debian.suite, str(partial), debian.mirror]
+    # A fixed timestamp makes the tarball reproducible for a given set of package versions.
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1700000000")}
+    log.info("%s: bootstrapping Debian %s from %s (%d extra packages)",
+             spec.name, debian.suite, debian.mirror, len(packages))
+    started = time.monotonic()
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        tail = (result.stderr or result.stdout).strip().splitlines()[-BOOTSTRAP_LOG_TAIL:]
+        for line in tail:
+            log.error("  mmdebstrap: %s", line)
+        raise HubImagesError(
+            f"{spec.name}: mmdebstrap of {debian.suite} from {debian.mirror} failed; check "
+            f"settings.debian in the matrix and images/{spec.name}/{PACKAGE_LIST}")
+    partial.rename(tarball)
+    log.info("%s: rootfs ready in %.0fs (%d MB)", spec.name, time.monotonic() - started,
+             tarball.stat().st_size // 2**20)
+
+
+def _debian_arch(machine: str) -> str:
+    return {"x86_64": "amd64", "aarch64": "arm64"}[machine]

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Kept for spawner configurations written for older docker-stacks images.
+exec start-notebook.py "$@"

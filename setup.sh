@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 machine (as root) for this project: the Debian tools the build needs
+# and a virtual environment with the pinned Python tools in .venv. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v git >/dev/null || need+=(git)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+if ((${#need[@]})); then
+    if [[ $(id -u) != 0 ]]; then
+        echo "setup.sh: missing ${need[*]}; run as root or install them" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+# Installs only when pyproject.toml's pins changed since the last run.
+stamp=.venv/.pyproject.sha256
+if ! sha256sum --quiet -c "${stamp}" 2>/dev/null; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+    sha256sum pyproject.toml >"${stamp}"
+fi
+echo "setup.sh: ready; run tasks with .venv/bin/invoke (or: source .venv/bin/activate)"

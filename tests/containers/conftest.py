@@ -1,0 +1,141 @@
+"""Fixtures for tests against real containers of a built image.
+
+    pytest tests/containers/base tests/containers/shared --image-ref skahub/base:latest
+
+--image-ref may be given several times (or IMAGE_REF=a,b): every test runs for each image.
+Containers are labelled `hubimages.test=1`; each test's containers are removed by finalizers
+and the label is swept at session start and end, so an interrupted run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import docker
+import pytest
+import testinfra
+from container_helpers import ContainerFactory, sweep
+
+# The engine here is 20.10: the Debian CLI matches it; testinfra's docker backend calls `docker`
+# from PATH, so that CLI is put first on PATH (see pytest_configure).
+DEFAULT_DOCKER_CLI = "/usr/bin/docker"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("containers", "container tests")
+    group.addoption(
+        "--image-ref",
+        action="append",
+        default=[],
+        help="image to test, e.g. skahub/base:latest (repeatable; default: $IMAGE_REF, comma list)",
+    )
+    group.addoption(
+        "--docker-cli",
+        default=os.environ.get("DOCKER_CLI", DEFAULT_DOCKER_CLI),
+        help="docker CLI testinfra uses (default: $DOCKER_CLI or /usr/bin/docker if present)",
+    )
+
+
+def _image_refs(config: pytest.Config) -> list[str]:
+    refs = config.getoption("--image-ref", default=None) or []
+    if not refs:
+        refs = [ref for ref in os.environ.get("IMAGE_REF", "").split(",") if ref.strip()]
+    return [ref.strip() for ref in refs]
+
+
+def _is_xdist_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+def _sweep_quietly() -> None:
+    try:
+        sweep(docker.from_env())
+    except docker.errors.DockerException:
+        pass  # no engine: the tests themselves will say so
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cli = config.getoption("--docker-cli", default=DEFAULT_DOCKER_CLI)
+    if cli and os.path.isfile(cli) and os.access(cli, os.X_OK):
+        shim = Path(tempfile.mkdtemp(prefix="hubimages-docker-cli-"))
+        (shim / "docker").symlink_to(cli)
+        os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"
+        atexit.register(shutil.rmtree, shim, ignore_errors=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Leftovers of an interrupted run. Parallel workers would remove each other's containers.
+    if not _is_xdist_worker():
+        _sweep_quietly()
+        atexit.register(_sweep_quietly)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not _is_xdist_worker():
+        _sweep_quietly()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "image_ref" in metafunc.fixturenames:
+        refs = _image_refs(metafunc.config) or [None]
+        metafunc.parametrize("image_ref", refs, ids=[str(ref) for ref in refs], scope="session")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        pytest.skip(f"no Docker engine: {error}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def image(image_ref: str | None, docker_client: docker.DockerClient):
+    """The docker SDK Image under test (from --image-ref / IMAGE_REF)."""
+    if image_ref is None:
+        pytest.skip("no image under test: pass --image-ref or set IMAGE_REF")
+    try:
+        return docker_client.images.get(image_ref)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"image {image_ref} is not present locally (build it first)")
+
+
+@pytest.fixture
+def containers(docker_client, image, request):
+    """Factory for containers of the image under test, all removed after the test."""
+    factory = ContainerFactory(docker_client, image.id)
+    request.addfinalizer(factory.cleanup)
+    return factory
+
+
+@pytest.fixture(scope="module")
+def module_containers(docker_client, image, request):
+    """Like `containers`, shared by a module (for read-only checks of one started container)."""
+    factory = ContainerFactory(docker_client, image.id)
+    request.addfinalizer(factory.cleanup)
+    return factory
+
+
+@pytest.fixture(scope="module")
+def server(module_containers):
+    """A container started with the image's defaults, its server answering /api.
+
+    Attributes added: started_at, startup_seconds, ip. Treat it as read-only.
+    """
+    return module_containers.server()
+
+
+def get_host(container) -> testinfra.host.Host:
+    """testinfra host running commands in `container` (as the container's user)."""
+    return testinfra.get_host(f"docker://{container.id}")
+
+
+@pytest.fixture(scope="module")
+def server_host(server):
+    return get_host(server)

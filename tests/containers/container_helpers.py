@@ -1,0 +1,279 @@
+"""Helpers for the container tests: start real containers of the image under test, talk to them.
+
+Every container is labelled LABEL=1 so that a session can sweep what an interrupted one left.
+HTTP goes to the container's bridge IP (or 127.0.0.1 for published ports) and never through a
+proxy: proxy variables of the test host must not change what is measured.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+LABEL = "hubimages.test"
+DEFAULT_PORT = 8888
+
+# Log lines that make a start unclean: Jupyter's [W ...]/[E ...] prefixes, start.sh's
+# "WARNING:"/"ERROR:", Python warnings and tracebacks.
+PROBLEM_LINE = re.compile(
+    r"^\[[WE] |\bWARNING\b|\bERROR\b|Warning:|^Traceback \(most recent call last\)",
+    re.MULTILINE,
+)
+TOKEN_IN_LOGS = re.compile(r"[?&]token=([0-9A-Za-z_-]+)")
+
+
+class ContainerError(AssertionError):
+    """A container did not reach the expected state; carries its logs."""
+
+
+@dataclass
+class RunResult:
+    """Outcome of a container that ran a command to completion."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+def http_get(url: str, token: str | None = None, timeout: float = 5) -> HttpResponse:
+    """GET without proxies and without following redirects; HTTP errors are returned, not raised."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http to a test container
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return HttpResponse(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, dict(error.headers), error.read())
+
+
+def logs(container: Container, stdout: bool = True, stderr: bool = True) -> str:
+    return container.logs(stdout=stdout, stderr=stderr).decode("utf-8", "replace")
+
+
+def problem_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if PROBLEM_LINE.search(line)]
+
+
+def container_ip(container: Container) -> str:
+    container.reload()
+    settings = container.attrs["NetworkSettings"]
+    if settings.get("IPAddress"):
+        return settings["IPAddress"]
+    for network in settings.get("Networks", {}).values():
+        if network.get("IPAddress"):
+            return network["IPAddress"]
+    raise ContainerError(f"container {container.short_id} has no bridge IP")
+
+
+def is_running(container: Container) -> bool:
+    container.reload()
+    return container.status == "running"
+
+
+def _fail(container: Container, message: str) -> ContainerError:
+    return ContainerError(f"{message}\n--- logs of {container.short_id} ---\n{logs(container)}")
+
+
+def api_url(ip: str, port: int = DEFAULT_PORT, base_url: str = "/") -> str:
+    prefix = "/".join(part for part in base_url.split("/") if part)
+    return f"http://{ip}:{port}/{prefix + '/' if prefix else ''}api"
+
+
+def wait_for_api(
+    container: Container,
+    port: int = DEFAULT_PORT,
+    base_url: str = "/",
+    timeout: float = 60,
+    started_at: float | None = None,
+) -> float:
+    """Wait until <base_url>api answers 200 on the container IP; return seconds since started_at."""
+    started_at = started_at or time.monotonic()
+    url = api_url(container_ip(container), port, base_url)
+    deadline = started_at + timeout
+    while time.monotonic() < deadline:
+        try:
+            if http_get(url, timeout=2).status == 200:
+                return time.monotonic() - started_at
+        except OSError:
+            pass
+        if not is_running(container):
+            raise _fail(container, f"container exited before {url} answered")
+        time.sleep(0.05)
+    raise _fail(container, f"{url} did not answer 200 within {timeout} s")
+
+
+def wait_for_log(container: Container, pattern: str, timeout: float = 30) -> re.Match:
+    regex = re.compile(pattern, re.MULTILINE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = regex.search(logs(container))
+        if match:
+            return match
+        time.sleep(0.1)
+    raise _fail(container, f"no log line matching {pattern!r} within {timeout} s")
+
+
+def token_from_logs(container: Container, timeout: float = 30) -> str:
+    return wait_for_log(container, TOKEN_IN_LOGS.pattern, timeout).group(1)
+
+
+def wait_for_health(container: Container, timeout: float = 60) -> str:
+    """Wait for the HEALTHCHECK to report healthy; fail on unhealthy or exit."""
+    deadline = time.monotonic() + timeout
+    status = "unknown"
+    while time.monotonic() < deadline:
+        container.reload()
+        status = container.attrs["State"].get("Health", {}).get("Status", "none")
+        if status == "healthy":
+            return status
+        if status == "unhealthy" or container.status != "running":
+            break
+        time.sleep(0.5)
+    health = json.dumps(container.attrs["State"].get("Health"), indent=1)
+    raise _fail(container, f"health is {status}, not healthy:\n{health}")
+
+
+def wait_for_exit(container: Container, timeout: float = 60) -> int:
+    try:
+        return container.wait(timeout=timeout)["StatusCode"]
+    except Exception as error:  # the SDK raises requests' ReadTimeout/ConnectionError
+        raise _fail(container, f"container did not exit within {timeout} s ({error})") from None
+
+
+def processes(container: Container) -> list[str]:
+    """Command lines of the container's processes, read by the host (no ps needed inside)."""
+    top = container.top(ps_args="-o pid,args")
+    column = top["Titles"].index("COMMAND") if "COMMAND" in top["Titles"] else -1
+    return [row[column] for row in top["Processes"]]
+
+
+def exec_text(container: Container, command: str, user: str = "") -> tuple[int, str]:
+    """Run a shell command in a running container; return (exit code, stdout+stderr)."""
+    result = container.exec_run(["/bin/sh", "-c", command], user=user, demux=False)
+    return result.exit_code, result.output.decode("utf-8", "replace")
+
+
+def put_files(container: Container, files: dict[str, tuple[str, int, int, int]]) -> None:
+    """Copy files into a created (or running) container: path -> (content, mode, uid, gid).
+
+    Used instead of bind mounts so that the tests also work with a remote Docker engine.
+    """
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path, (content, mode, uid, gid) in files.items():
+            data = content.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode, info.uid, info.gid = len(data), mode, uid, gid
+            info.mtime = int(time.time())
+            archive.addfile(info, io.BytesIO(data))
+    assert container.put_archive("/", buffer.getvalue())
+
+
+def sweep(client: docker.DockerClient) -> int:
+    """Remove every container carrying the test label; return how many."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        try:
+            container.remove(force=True, v=True)
+            removed += 1
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as error:
+            if "already in progress" not in str(error):
+                raise
+    return removed
+
+
+class ContainerFactory:
+    """Creates labelled containers of one image and removes all of them in cleanup()."""
+
+    def __init__(self, client: docker.DockerClient, image: str):
+        self.client = client
+        self.image = image
+        self.containers: list[Container] = []
+
+    def create(
+        self,
+        command: str | list[str] | None = None,
+        *,
+        user: str | None = None,
+        environment: dict[str, str] | None = None,
+        files: dict[str, tuple[str, int, int, int]] | None = None,
+        **kwargs,
+    ) -> Container:
+        labels = {LABEL: "1", **kwargs.pop("labels", {})}
+        container = self.client.containers.create(
+            self.image,
+            command=command,
+            user=user,
+            environment=environment or {},
+            labels=labels,
+            detach=True,
+            **kwargs,
+        )
+        self.containers.append(container)
+        if files:
+            put_files(container, files)
+        return container
+
+    def start(self, command=None, **kwargs) -> Container:
+        """Create and start; the returned container has `started_at` (monotonic seconds)."""
+        container = self.create(command, **kwargs)
+        container.started_at = time.monotonic()
+        container.start()
+        return container
+
+    def run(self, command, timeout: float = 60, **kwargs) -> RunResult:
+        """Run a command through the image's entrypoint to completion."""
+        container = self.start(command, **kwargs)
+        code = wait_for_exit(container, timeout)
+        return RunResult(code, logs(container, stderr=False), logs(container, stdout=False))
+
+    def server(self, port: int = DEFAULT_PORT, base_url: str = "/", **kwargs) -> Container:
+        """Start the default command (or `command`) and wait for its /api."""
+        container = self.start(kwargs.pop("command", None), **kwargs)
+        container.startup_seconds = wait_for_api(
+            container, port=port, base_url=base_url, started_at=container.started_at
+        )
+        container.ip = container_ip(container)
+        return container
+
+    def cleanup(self) -> None:
+        while self.containers:
+            container = self.containers.pop()
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass

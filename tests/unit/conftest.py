@@ -1,0 +1,45 @@
+"""Fixtures for unit tests: a small valid matrix in a temporary folder, to break in many ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+VALID = {
+    "settings": {
+        "namespace": "test",
+        "python": "3.11",
+        "platform": "linux/amd64",
+        "debian": {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"},
+    },
+    "images": {
+        "base": {"source": "bootstrap", "display_name": "Base", "description": "d"},
+        "a": {"parent": "base", "display_name": "A", "description": "d"},
+        "b": {"parent": "base", "display_name": "B", "description": "d"},
+        "c": {"parent": "a", "stacks": ["b"], "display_name": "C", "description": "d"},
+    },
+}
+
+
+def write_matrix(root: Path, data: dict) -> Path:
+    for name in data.get("images", {}) or {}:
+        folder = root / "images" / str(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "Dockerfile").write_text("ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\n")
+    path = root / "build-matrix.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def matrix_data() -> dict:
+    import copy
+
+    return copy.deepcopy(VALID)
+
+
+@pytest.fixture
+def matrix_file(tmp_path: Path, matrix_data: dict) -> Path:
+    return write_matrix(tmp_path, matrix_data)

@@ -1,0 +1,67 @@
+"""Build order, descendants, stages and test selection derived from the lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hubimages.errors import MatrixError
+from hubimages.matrix import load_matrix
+from hubimages.plan import ancestors, build_order, descendants, included, stages
+from hubimages.testing import container_test_dirs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def matrix(matrix_file: Path):
+    return load_matrix(matrix_file)
+
+
+def test_ancestors_nearest_first(matrix) -> None:
+    assert ancestors(matrix, "c") == ["a", "base"]
+    assert ancestors(matrix, "base") == []
+
+
+def test_build_order_all_parents_first(matrix) -> None:
+    order = build_order(matrix)
+    assert order == ["base", "a", "b", "c"]
+
+
+def test_build_order_pulls_in_ancestors_only(matrix) -> None:
+    assert build_order(matrix, ["c"]) == ["base", "a", "c"]
+    assert build_order(matrix, ["b"]) == ["base", "b"]
+
+
+def test_build_order_unknown_image(matrix) -> None:
+    with pytest.raises(MatrixError, match="image 'zz': unknown image; known images: base, a"):
+        build_order(matrix, ["zz"])
+
+
+def test_descendants_follow_parents_and_stacks(matrix) -> None:
+    assert descendants(matrix, "base") == ["a", "b", "c"]
+    assert descendants(matrix, "b") == ["c"]  # c includes b as a stack
+    assert descendants(matrix, "c") == []
+
+
+def test_stages_apply_stacks_then_image(matrix) -> None:
+    assert [s.name for s in stages(matrix, "c")] == ["b", "c"]
+    assert [s.name for s in stages(matrix, "a")] == ["a"]
+
+
+def test_included_folders_in_lineage_order(matrix) -> None:
+    assert included(matrix, "c") == ["base", "a", "b", "c"]
+
+
+def test_repository_sdc1_runs_every_test_folder() -> None:
+    matrix = load_matrix(REPO / "build-matrix.yaml")
+    assert included(matrix, "sdc1") == ["base", "pybdsf", "ml", "rucio", "sdc1"]
+    assert included(matrix, "ml") == ["base", "ml"]
+
+
+def test_container_test_dirs_from_lineage(matrix, tmp_path: Path) -> None:
+    for name in ("base", "b", "c", "shared"):
+        (tmp_path / "tests" / "containers" / name).mkdir(parents=True)
+    dirs = [d.name for d in container_test_dirs(matrix, "c")]
+    assert dirs == ["base", "b", "c", "shared"]  # a has no tests folder: nothing to run
