@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -141,7 +142,20 @@ class Builder:
         size = self.client.images.get(image_id).attrs["Size"]
         seconds = time.monotonic() - started
         log.info("[%s] built in %.0fs, %d MB", name, seconds, size // 10**6)
+        self._record_build_time(name, seconds)
         return BuildResult(name, "built", reason, image_id, tags, size, seconds)
+
+    def _record_build_time(self, name: str, seconds: float) -> None:
+        """Keep the last real build time of each image for `invoke bench`."""
+        with self._server_lock:
+            path = self.cache / "build-times.json"
+            times = json.loads(path.read_text()) if path.is_file() else {}
+            times[name] = {"seconds": round(seconds, 1), "jobs": self.jobs,
+                           "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(times, indent=2))
+            tmp.rename(path)
 
     def _parent_image(self, spec: ImageSpec, results: dict[str, BuildResult]) -> tuple[str, str]:
         """(image id to build on, reference to record as base.name)."""

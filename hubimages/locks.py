@@ -100,6 +100,8 @@ def _lock_one(matrix: Matrix, name: str, upgrade: bool) -> Path:
         "--python-version", matrix.settings.python,
         "--python-platform", f"{matrix.settings.machine}-manylinux_2_36",
         "--index-url", matrix.settings.index_url,
+        # Builds install wheels only (no compilers, no code run at build time): lock wheels only.
+        "--only-binary", ":all:",
         "--output-file", str(out.relative_to(root)),
         *(str(p.relative_to(root)) for p in inputs),
     ]

@@ -113,6 +113,8 @@ if (($(id -u) == 0)); then
             info "using existing ${new_home} as home of ${NB_USER}"
         elif mv "${old_home}" "${new_home}" 2>/dev/null; then
             info "moved home ${old_home} to ${new_home}"
+            # docker exec (and the HEALTHCHECK) start in the image's WORKDIR, the old home.
+            ln -s "${new_home}" "${old_home}" || warn "cannot link ${old_home} to ${new_home}"
         else
             # A mounted home cannot be moved: point the new path at it.
             ln -s "${old_home}" "${new_home}" && info "linked ${new_home} to ${old_home}"

@@ -4,7 +4,8 @@
 
 --image-ref may be given several times (or IMAGE_REF=a,b): every test runs for each image.
 Containers are labelled `hubimages.test=1`; each test's containers are removed by finalizers
-and the label is swept at session start and end, so an interrupted run leaves nothing behind.
+and the label is swept at session start and end (sparing containers of other live test runs),
+so an interrupted run leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import socket
 import tarfile
 import time
 import urllib.error
@@ -21,6 +23,9 @@ import docker.errors
 from docker.models.containers import Container
 
 LABEL = "hubimages.test"
+# host:pid of the test process that made the container, so that sweeps spare live runs.
+OWNER_LABEL = "hubimages.test.owner"
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
 DEFAULT_PORT = 8888
 
 # Log lines that make a start unclean: Jupyter's [W ...]/[E ...] prefixes, start.sh's
@@ -67,10 +72,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
 
-def http_get(url: str, token: str | None = None, timeout: float = 5) -> HttpResponse:
-    """GET without proxies and without following redirects; HTTP errors are returned, not raised."""
+def http_get(
+    url: str, token: str | None = None, timeout: float = 5, method: str = "GET", body=None
+) -> HttpResponse:
+    """Request without proxies and without following redirects; HTTP errors are returned."""
     headers = {"Authorization": f"token {token}"} if token else {}
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http to a test container
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    # http to a test container
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             return HttpResponse(response.status, dict(response.headers), response.read())
@@ -185,26 +197,53 @@ def exec_text(container: Container, command: str, user: str = "") -> tuple[int, 
     return result.exit_code, result.output.decode("utf-8", "replace")
 
 
-def put_files(container: Container, files: dict[str, tuple[str, int, int, int]]) -> None:
-    """Copy files into a created (or running) container: path -> (content, mode, uid, gid).
+FileSpec = tuple[str | None, int, int, int]
 
-    Used instead of bind mounts so that the tests also work with a remote Docker engine.
+
+def put_files(container: Container, files: dict[str, FileSpec]) -> None:
+    """Copy into a created (or running) container: path -> (content, mode, uid, gid).
+
+    Content None makes a directory. Used instead of bind mounts so that the tests also work with
+    a remote Docker engine.
     """
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for path, (content, mode, uid, gid) in files.items():
-            data = content.encode()
             info = tarfile.TarInfo(path.lstrip("/"))
-            info.size, info.mode, info.uid, info.gid = len(data), mode, uid, gid
-            info.mtime = int(time.time())
-            archive.addfile(info, io.BytesIO(data))
+            info.mode, info.uid, info.gid, info.mtime = mode, uid, gid, int(time.time())
+            if content is None:
+                info.type = tarfile.DIRTYPE
+                archive.addfile(info)
+            else:
+                data = content.encode()
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
     assert container.put_archive("/", buffer.getvalue())
 
 
+def _owner_alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's or unlabelled: a leftover as far as we can tell
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def sweep(client: docker.DockerClient) -> int:
-    """Remove every container carrying the test label; return how many."""
+    """Remove labelled containers of this process and of test runs that are gone.
+
+    Containers of another live test run (e.g. a second pytest in parallel) are left alone.
+    """
     removed = 0
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        owner = container.labels.get(OWNER_LABEL, "")
+        if owner != OWNER and _owner_alive(owner):
+            continue
         try:
             container.remove(force=True, v=True)
             removed += 1
@@ -230,10 +269,10 @@ class ContainerFactory:
         *,
         user: str | None = None,
         environment: dict[str, str] | None = None,
-        files: dict[str, tuple[str, int, int, int]] | None = None,
+        files: dict[str, FileSpec] | None = None,
         **kwargs,
     ) -> Container:
-        labels = {LABEL: "1", **kwargs.pop("labels", {})}
+        labels = {LABEL: "1", OWNER_LABEL: OWNER, **kwargs.pop("labels", {})}
         container = self.client.containers.create(
             self.image,
             command=command,

@@ -1,10 +1,11 @@
-"""Fixtures to run one-off containers of the image under test (docker SDK), data mounted
-read-only at /data/sdc1. ``image_ref`` comes from tests/containers/conftest.py."""
+"""Fixtures to run one-off containers of the image under test (docker SDK), with the SDC1 sample
+data mounted read-only at /data/sdc1. ``image`` and ``docker_client`` come from
+tests/containers/conftest.py (the image is chosen with --image-ref / IMAGE_REF)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,24 +25,13 @@ def _data_dir() -> Path:
 def sdc1_data() -> Path:
     path = _data_dir()
     if not (path / "B1_1000h_0.05tr.fits").is_file():
-        pytest.skip(f"SDC1 sample data not found at {path} (set SDC1_DATA)")
+        # Missing data is a broken checkout, not a reason to pass: fail loudly.
+        pytest.fail(f"SDC1 sample data not found at {path} (set SDC1_DATA)")
     return path
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Iterator[object]:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as err:  # any daemon problem means: cannot run here
-        pytest.skip(f"docker daemon not reachable: {err}")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def run_container(docker_client: object, image_ref: str, sdc1_data: Path) -> RunFn:
+def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: ignore[no-untyped-def]
     """``run(command, mounts={host: container}, user='jovyan', timeout=900) -> (rc, logs)``.
 
     Every container is removed afterwards, whatever happens. The SDC1 data folder is always
@@ -49,13 +39,23 @@ def run_container(docker_client: object, image_ref: str, sdc1_data: Path) -> Run
     read-only too. The working directory is /tmp.
     """
 
-    def run(command: list[str], mounts: dict[Path, str] | None = None, user: str = "jovyan",
-            timeout: int = 900, env: dict[str, str] | None = None) -> tuple[int, str]:
+    def run(
+        command: list[str],
+        mounts: dict[Path, str] | None = None,
+        user: str = "jovyan",
+        timeout: int = 900,
+        env: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         volumes = {str(sdc1_data): {"bind": DATA_MOUNT, "mode": "ro"}}
         for host, target in (mounts or {}).items():
             volumes[str(Path(host).resolve())] = {"bind": target, "mode": "ro"}
-        container = docker_client.containers.run(  # type: ignore[attr-defined]
-            image_ref, command, user=user, volumes=volumes, working_dir="/tmp", detach=True,
+        container = docker_client.containers.run(
+            image.id,
+            command,
+            user=user,
+            volumes=volumes,
+            working_dir="/tmp",
+            detach=True,
             environment={"SDC1_DATA": DATA_MOUNT, "MPLBACKEND": "Agg", **(env or {})},
         )
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-SCRIPT = r'''
+SCRIPT = r"""
 import json, os, tempfile, time, warnings
 import numpy as np
 import pandas as pd
@@ -120,7 +120,7 @@ res["syn_max_sep_arcsec"] = float(sep2.arcsec.max())
 res["syn_flux_ratio_median"] = float(np.median(st["Total_flux"].values[i2] / t[:, 2]))
 res["syn_flux_ratio_worst"] = float(np.max(np.abs(st["Total_flux"].values[i2] / t[:, 2] - 1)))
 print("RESULT_JSON:" + json.dumps(res))
-'''
+"""
 
 BEAM_ARCSEC = 1.5
 

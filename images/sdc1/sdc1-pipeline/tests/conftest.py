@@ -34,20 +34,42 @@ def data_dir() -> Path:
     pytest.skip("SDC1 sample data not found (set SDC1_DATA)")
 
 
-def image_header(nx: int, ny: int, centre: tuple[float, float] = CENTRE,
-                 pix: float = PIX_DEG, freq: float = 5.6e8) -> fits.Header:
+def image_header(
+    nx: int,
+    ny: int,
+    centre: tuple[float, float] = CENTRE,
+    pix: float = PIX_DEG,
+    freq: float = 5.6e8,
+) -> fits.Header:
     """A 4-D SDC1-like header (RA---SIN / DEC--SIN / FREQ / STOKES), no BPA."""
     h = fits.Header()
     h["NAXIS"] = 4
     for i, n in enumerate((nx, ny, 1, 1), start=1):
         h[f"NAXIS{i}"] = n
-    h.update({
-        "BUNIT": "JY/BEAM", "CTYPE1": "RA---SIN", "CRVAL1": centre[0], "CDELT1": -pix,
-        "CRPIX1": nx / 2 + 0.5, "CTYPE2": "DEC--SIN", "CRVAL2": centre[1], "CDELT2": pix,
-        "CRPIX2": ny / 2 + 0.5, "CTYPE3": "FREQ", "CRVAL3": freq, "CDELT3": 1e8,
-        "CRPIX3": 1.0, "CTYPE4": "STOKES", "CRVAL4": 1.0, "CDELT4": 1.0, "CRPIX4": 1.0,
-        "BMAJ": BEAM_DEG, "BMIN": BEAM_DEG, "EQUINOX": 2000.0,
-    })
+    h.update(
+        {
+            "BUNIT": "JY/BEAM",
+            "CTYPE1": "RA---SIN",
+            "CRVAL1": centre[0],
+            "CDELT1": -pix,
+            "CRPIX1": nx / 2 + 0.5,
+            "CTYPE2": "DEC--SIN",
+            "CRVAL2": centre[1],
+            "CDELT2": pix,
+            "CRPIX2": ny / 2 + 0.5,
+            "CTYPE3": "FREQ",
+            "CRVAL3": freq,
+            "CDELT3": 1e8,
+            "CRPIX3": 1.0,
+            "CTYPE4": "STOKES",
+            "CRVAL4": 1.0,
+            "CDELT4": 1.0,
+            "CRPIX4": 1.0,
+            "BMAJ": BEAM_DEG,
+            "BMIN": BEAM_DEG,
+            "EQUINOX": 2000.0,
+        }
+    )
     return h
 
 
@@ -65,8 +87,14 @@ class Field:
     pb_value: float
 
 
-def make_field(tmp: Path, n_src: int = 12, seed: int = 1, pb_value: float = 0.8,
-               noise: float = 1e-6, size: int = 160) -> Field:
+def make_field(
+    tmp: Path,
+    n_src: int = 12,
+    seed: int = 1,
+    pb_value: float = 0.8,
+    noise: float = 1e-6,
+    size: int = 160,
+) -> Field:
     """Synthetic field of Gaussian sources (true fluxes/sizes in a truth catalogue), observed
     through a flat primary beam of ``pb_value`` with Gaussian noise."""
     from astropy.wcs import WCS
@@ -99,8 +127,7 @@ def make_field(tmp: Path, n_src: int = 12, seed: int = 1, pb_value: float = 0.8,
         img += pb_value * peak * np.exp(-0.5 * r2)
         ra, dec = wcs.all_pix2world(x0, y0, 0)
         ra = float(ra) - 360.0 if ra > 180 else float(ra)
-        rows.append((i, ra, float(dec), ra, float(dec), flux, 0.0, b_maj, b_min,
-                     90.0 - pa, 2, 3))
+        rows.append((i, ra, float(dec), ra, float(dec), flux, 0.0, b_maj, b_min, 90.0 - pa, 2, 3))
     truth = pd.DataFrame(rows, columns=CAT_COLUMNS)
     image = write_fits(tmp / "synthetic.fits", img, header)
     pbh = image_header(12, 12, pix=0.02)

@@ -22,34 +22,57 @@ from sdc1_pipeline.finder import read_bdsf_catalogue
 
 def fake_srl(n: int = 3) -> pd.DataFrame:
     d = 1 / 3600
-    return pd.DataFrame({
-        "Source_id": np.arange(n), "RA": [359.7, 0.1, 359.68][:n], "DEC": [-29.6] * n,
-        "RA_max": [359.7, 0.1, 359.68][:n], "DEC_max": [-29.6] * n,
-        "Total_flux": [1e-5, 2e-4, 5e-6][:n], "E_Total_flux": [1e-6] * n,
-        "Peak_flux": [8e-6, 1e-4, 4e-6][:n], "Isl_rms": [4e-7] * n,
-        "Maj": [1.7 * d, 3.0 * d, 1.5 * d][:n], "E_Maj": [0.2 * d, 0.05 * d, 0.3 * d][:n],
-        "Min": [1.6 * d, 2.0 * d, 1.5 * d][:n], "E_Min": [0.2 * d, 0.05 * d, 0.3 * d][:n],
-        "PA": [10.0, 120.0, 0.0][:n],
-        "DC_Maj": [0.8 * d, 2.6 * d, 0.0][:n], "DC_Min": [0.5 * d, 1.3 * d, 0.0][:n],
-        "DC_PA": [10.0, 120.0, 0.0][:n], "S_Code": ["S", "M", "S"][:n],
-    })
+    return pd.DataFrame(
+        {
+            "Source_id": np.arange(n),
+            "RA": [359.7, 0.1, 359.68][:n],
+            "DEC": [-29.6] * n,
+            "RA_max": [359.7, 0.1, 359.68][:n],
+            "DEC_max": [-29.6] * n,
+            "Total_flux": [1e-5, 2e-4, 5e-6][:n],
+            "E_Total_flux": [1e-6] * n,
+            "Peak_flux": [8e-6, 1e-4, 4e-6][:n],
+            "Isl_rms": [4e-7] * n,
+            "Maj": [1.7 * d, 3.0 * d, 1.5 * d][:n],
+            "E_Maj": [0.2 * d, 0.05 * d, 0.3 * d][:n],
+            "Min": [1.6 * d, 2.0 * d, 1.5 * d][:n],
+            "E_Min": [0.2 * d, 0.05 * d, 0.3 * d][:n],
+            "PA": [10.0, 120.0, 0.0][:n],
+            "DC_Maj": [0.8 * d, 2.6 * d, 0.0][:n],
+            "DC_Min": [0.5 * d, 1.3 * d, 0.0][:n],
+            "DC_PA": [10.0, 120.0, 0.0][:n],
+            "S_Code": ["S", "M", "S"][:n],
+        }
+    )
 
 
 def fake_truth(n: int = 4000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     lf = rng.uniform(-6, -3.5, n)
     b_maj = 10 ** (0.5 * (lf + 5) + rng.normal(0, 0.2, n))  # flux-size relation
-    return pd.DataFrame({
-        "id": np.arange(n), "ra_core": -0.3, "dec_core": -29.6, "ra_cent": -0.3,
-        "dec_cent": -29.6, "flux": 10**lf, "core_frac": 0.0, "b_maj": b_maj,
-        "b_min": b_maj * 0.5, "pa": 0.0, "size": 2, "class": 3,
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "ra_core": -0.3,
+            "dec_core": -29.6,
+            "ra_cent": -0.3,
+            "dec_cent": -29.6,
+            "flux": 10**lf,
+            "core_frac": 0.0,
+            "b_maj": b_maj,
+            "b_min": b_maj * 0.5,
+            "pa": 0.0,
+            "size": 2,
+            "class": 3,
+        }
+    )
 
 
 def test_pa_convention() -> None:
     # the SDC1 truth measures PA from east towards north: 90 - PA(N->E), folded to [-90, 90)
-    assert np.allclose(sdc1_pa(np.array([0.0, 90.0, 111.5, 17.0, 180.0])),
-                       [-90.0, 0.0, -21.5, 73.0, -90.0])
+    assert np.allclose(
+        sdc1_pa(np.array([0.0, 90.0, 111.5, 17.0, 180.0])), [-90.0, 0.0, -21.5, 73.0, -90.0]
+    )
 
 
 def test_wrap_ra() -> None:

@@ -63,13 +63,22 @@ def test_uninformative_features_do_not_beat_baseline() -> None:
 
 
 def test_crossmatch_prefers_flux_consistent_counterpart() -> None:
-    truth = pd.DataFrame({
-        "ra_core": [-0.3, -0.3 + 0.2 / 3600, -0.2], "dec_core": [-29.6, -29.6, -29.6],
-        "ra_cent": [-0.3, -0.3 + 0.2 / 3600, -0.2], "dec_cent": [-29.6, -29.6, -29.6],
-        "flux": [1e-7, 2e-5, 1e-5],
-    })
-    m = crossmatch(np.array([359.7, 359.9]), np.array([-29.6, -29.0]),
-                   np.array([2.2e-5, 1e-5]), truth, radius_arcsec=1.5)
+    truth = pd.DataFrame(
+        {
+            "ra_core": [-0.3, -0.3 + 0.2 / 3600, -0.2],
+            "dec_core": [-29.6, -29.6, -29.6],
+            "ra_cent": [-0.3, -0.3 + 0.2 / 3600, -0.2],
+            "dec_cent": [-29.6, -29.6, -29.6],
+            "flux": [1e-7, 2e-5, 1e-5],
+        }
+    )
+    m = crossmatch(
+        np.array([359.7, 359.9]),
+        np.array([-29.6, -29.0]),
+        np.array([2.2e-5, 1e-5]),
+        truth,
+        radius_arcsec=1.5,
+    )
     assert list(m) == [1, -1]  # the bright one, not the nearer faint one; none far away
 
 

@@ -36,8 +36,7 @@ def test_pybdsf_recovers_injected_sources(found, field: Field) -> None:  # type:
 
 
 def test_catalogue_formats_agree(found) -> None:  # type: ignore[no-untyped-def]
-    tables = {k: read_bdsf_catalogue(p) for k, p in found.catalogues.items()
-              if k.startswith("srl")}
+    tables = {k: read_bdsf_catalogue(p) for k, p in found.catalogues.items() if k.startswith("srl")}
     assert set(tables) == {"srl.fits", "srl.ascii", "srl.csv"}
     for df in tables.values():
         assert np.allclose(df["Total_flux"], tables["srl.fits"]["Total_flux"], rtol=1e-6)
@@ -54,26 +53,42 @@ def test_pipeline_on_synthetic_field(field: Field, tmp_path: Path) -> None:
     assert not list(field.image.parent.glob("*.log"))  # nothing written next to the input
 
 
-def test_cli_run_writes_catalogue_and_prints_score(field: Field, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_run_writes_catalogue_and_prints_score(
+    field: Field, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "cat.txt"
-    rc = main(["run", "--image", str(field.image), "--pb", str(field.pb), "--truth",
-               str(field.truth), "--freq", "560", "--out", str(out)])
+    rc = main(
+        [
+            "run",
+            "--image",
+            str(field.image),
+            "--pb",
+            str(field.pb),
+            "--truth",
+            str(field.truth),
+            "--freq",
+            "560",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     validate_submission(read_sdc1_catalogue(out))
     assert "SDC1 score:" in capsys.readouterr().out
 
 
-def test_cli_subcommands(field: Field, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_subcommands(field: Field, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pre = tmp_path / "pre.fits"
-    assert main(["preprocess", "--image", str(field.image), "--pb", str(field.pb),
-                 "--out", str(pre)]) == 0
+    assert (
+        main(["preprocess", "--image", str(field.image), "--pb", str(field.pb), "--out", str(pre)])
+        == 0
+    )
     assert main(["find", "--image", str(pre), "--outdir", str(tmp_path / "f")]) == 0
     srl = tmp_path / "f" / "pre.pybdsf.srl.fits"
     cat = tmp_path / "cat.txt"
-    assert main(["catalogue", "--srl", str(srl), "--out", str(cat), "--truth",
-                 str(field.truth)]) == 0
+    assert (
+        main(["catalogue", "--srl", str(srl), "--out", str(cat), "--truth", str(field.truth)]) == 0
+    )
     assert main(["score", "--cat", str(cat), "--truth", str(field.truth)]) == 0
     assert capsys.readouterr().out.count("SDC1 score:") == 2
 
@@ -82,8 +97,13 @@ def test_real_cutout_beats_seed(data_dir: Path, tmp_path: Path) -> None:
     from sdc1_pipeline.pipeline import run_seed
 
     truth = read_sdc1_catalogue(data_dir / "truth_B1_0.3tr.cat")
-    res = run_pipeline(data_dir / "B1_1000h_0.05tr.fits", tmp_path,
-                       pb=data_dir / "PrimaryBeam_B1.fits", truth=truth, freq=560)
+    res = run_pipeline(
+        data_dir / "B1_1000h_0.05tr.fits",
+        tmp_path,
+        pb=data_dir / "PrimaryBeam_B1.fits",
+        truth=truth,
+        freq=560,
+    )
     _, seed = run_seed(data_dir / "B1_1000h_0.05tr.fits", tmp_path, truth, 560)
     assert len(res.srl) == 44
     assert seed.value == pytest.approx(28.80, abs=0.01)

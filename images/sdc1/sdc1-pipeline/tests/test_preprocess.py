@@ -69,8 +69,12 @@ def test_preprocess_writes_4d_corrected_image(field: Field, tmp_path: Path) -> N
 
 
 def test_preprocess_on_real_cutout(data_dir: Path, tmp_path: Path) -> None:
-    out = preprocess(data_dir / "B1_1000h_0.05tr.fits", tmp_path / "p.fits",
-                     pb=data_dir / "PrimaryBeam_B1.fits", freq=560)
+    out = preprocess(
+        data_dir / "B1_1000h_0.05tr.fits",
+        tmp_path / "p.fits",
+        pb=data_dir / "PrimaryBeam_B1.fits",
+        freq=560,
+    )
     raw = fits.getdata(data_dir / "B1_1000h_0.05tr.fits").squeeze()
     ratio = np.nanmedian(raw / fits.getdata(out).squeeze())
     assert raw.shape == (160, 174)  # cutout lies in the training area: nothing cropped

@@ -17,8 +17,24 @@ from .score import Score, score_catalogue
 
 __version__ = "0.1.0"
 __all__ = [
-    "CAT_COLUMNS", "TRAIN_AREAS", "PipelineResult", "Score", "SizePrior", "SourceClassifier",
-    "crossmatch", "preprocess", "read_bdsf_catalogue", "read_sdc1_catalogue", "run_pipeline",
-    "run_pybdsf", "run_seed", "score_catalogue", "sdc1_bdsf_options", "sdc1_pa",
-    "seed_catalogue", "source_features", "to_submission", "write_sdc1_catalogue",
+    "CAT_COLUMNS",
+    "TRAIN_AREAS",
+    "PipelineResult",
+    "Score",
+    "SizePrior",
+    "SourceClassifier",
+    "crossmatch",
+    "preprocess",
+    "read_bdsf_catalogue",
+    "read_sdc1_catalogue",
+    "run_pipeline",
+    "run_pybdsf",
+    "run_seed",
+    "score_catalogue",
+    "sdc1_bdsf_options",
+    "sdc1_pa",
+    "seed_catalogue",
+    "source_features",
+    "to_submission",
+    "write_sdc1_catalogue",
 ]

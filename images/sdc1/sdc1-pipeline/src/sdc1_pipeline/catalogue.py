@@ -18,8 +18,14 @@ def read_sdc1_catalogue(path: str | Path) -> pd.DataFrame:
     with open(path) as fh:
         first = fh.readline().split()
     has_header = bool(first) and first[0].lstrip("#") == "id"
-    df = pd.read_csv(path, sep=r"\s+", header=None, names=CAT_COLUMNS,
-                     skiprows=1 if has_header else 0, comment="#")
+    df = pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=None,
+        names=CAT_COLUMNS,
+        skiprows=1 if has_header else 0,
+        comment="#",
+    )
     return df.astype({"id": "int64", "size": "int64", "class": "int64"})
 
 
@@ -74,15 +80,24 @@ class SizePrior:
     meta: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, truth: pd.DataFrame, flux_min: float = 1e-6, bin_dex: float = 0.2,
-            min_per_bin: int = 10) -> SizePrior:
+    def fit(
+        cls,
+        truth: pd.DataFrame,
+        flux_min: float = 1e-6,
+        bin_dex: float = 0.2,
+        min_per_bin: int = 10,
+    ) -> SizePrior:
         """Fit from truth sources with Gaussian-FWHM sizes (size == 2) brighter than flux_min.
 
         Medians and robust (MAD) scatters of log10 size in ``bin_dex`` wide log-flux bins;
         bins with fewer than ``min_per_bin`` sources are skipped (interpolation bridges them).
         """
-        t = truth[(truth["size"] == SIZE_GAUSSIAN) & (truth["flux"] > flux_min)
-                  & (truth["b_maj"] > 0) & (truth["b_min"] > 0)]
+        t = truth[
+            (truth["size"] == SIZE_GAUSSIAN)
+            & (truth["flux"] > flux_min)
+            & (truth["b_maj"] > 0)
+            & (truth["b_min"] > 0)
+        ]
         lf = np.log10(t["flux"].to_numpy())
         bins = np.floor(lf / bin_dex).astype(int)
         rows = []
@@ -92,20 +107,34 @@ class SizePrior:
                 continue
             lmaj = np.log10(t["b_maj"].to_numpy()[sel])
             lmin = np.log10(t["b_min"].to_numpy()[sel])
-            rows.append((np.median(lf[sel]), np.median(lmaj), np.median(lmin),
-                         1.4826 * np.median(np.abs(lmaj - np.median(lmaj))),
-                         1.4826 * np.median(np.abs(lmin - np.median(lmin)))))
+            rows.append(
+                (
+                    np.median(lf[sel]),
+                    np.median(lmaj),
+                    np.median(lmin),
+                    1.4826 * np.median(np.abs(lmaj - np.median(lmaj))),
+                    1.4826 * np.median(np.abs(lmin - np.median(lmin))),
+                )
+            )
         if not rows:
             raise ValueError(f"no flux bin has {min_per_bin} truth sources above {flux_min} Jy")
         a = np.array(rows)
-        return cls(a[:, 0], a[:, 1], a[:, 2], np.maximum(a[:, 3], 0.05),
-                   np.maximum(a[:, 4], 0.05), {"n_truth": float(len(t)), "flux_min": flux_min})
+        return cls(
+            a[:, 0],
+            a[:, 1],
+            a[:, 2],
+            np.maximum(a[:, 3], 0.05),
+            np.maximum(a[:, 4], 0.05),
+            {"n_truth": float(len(t)), "flux_min": flux_min},
+        )
 
     def at(self, flux: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Prior (log b_maj, log b_min, sigma_maj, sigma_min) at the given fluxes (Jy)."""
         lf = np.log10(np.clip(np.asarray(flux, dtype=float), 1e-12, None))
-        return tuple(np.interp(lf, self.log_flux, v)  # type: ignore[return-value]
-                     for v in (self.log_maj, self.log_min, self.sig_maj, self.sig_min))
+        return tuple(
+            np.interp(lf, self.log_flux, v)  # type: ignore[return-value]
+            for v in (self.log_maj, self.log_min, self.sig_maj, self.sig_min)
+        )
 
 
 def _shrink(dc: np.ndarray, err: np.ndarray, prior: np.ndarray, sig: np.ndarray) -> np.ndarray:
@@ -122,8 +151,9 @@ def _shrink(dc: np.ndarray, err: np.ndarray, prior: np.ndarray, sig: np.ndarray)
     return 10**out
 
 
-def estimate_sizes(srl: pd.DataFrame, prior: SizePrior | None,
-                   min_size: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+def estimate_sizes(
+    srl: pd.DataFrame, prior: SizePrior | None, min_size: float = 0.01
+) -> tuple[np.ndarray, np.ndarray]:
     """Intrinsic (deconvolved) Gaussian FWHMs in arcsec from a PyBDSF source list.
 
     The error of a deconvolved axis is the fitted-axis error times theta_conv / theta_dc
@@ -147,25 +177,31 @@ def estimate_sizes(srl: pd.DataFrame, prior: SizePrior | None,
 
 def seed_catalogue(srl: pd.DataFrame) -> pd.DataFrame:
     """The seed SDC1 solution: fitted (convolved) PyBDSF sizes and PA as they are, all SFG."""
-    return pd.DataFrame({
-        "id": srl["Source_id"].astype("int64"),
-        "ra_core": wrap_ra(srl["RA_max"].to_numpy()),
-        "dec_core": srl["DEC_max"].to_numpy(),
-        "ra_cent": wrap_ra(srl["RA"].to_numpy()),
-        "dec_cent": srl["DEC"].to_numpy(),
-        "flux": srl["Total_flux"].to_numpy(),
-        "core_frac": 0.0,
-        "b_maj": srl["Maj"].to_numpy() * DEG2ARCSEC,
-        "b_min": srl["Min"].to_numpy() * DEG2ARCSEC,
-        "pa": srl["PA"].to_numpy(),
-        "size": SIZE_GAUSSIAN,
-        "class": SFG,
-    })[CAT_COLUMNS]
+    return pd.DataFrame(
+        {
+            "id": srl["Source_id"].astype("int64"),
+            "ra_core": wrap_ra(srl["RA_max"].to_numpy()),
+            "dec_core": srl["DEC_max"].to_numpy(),
+            "ra_cent": wrap_ra(srl["RA"].to_numpy()),
+            "dec_cent": srl["DEC"].to_numpy(),
+            "flux": srl["Total_flux"].to_numpy(),
+            "core_frac": 0.0,
+            "b_maj": srl["Maj"].to_numpy() * DEG2ARCSEC,
+            "b_min": srl["Min"].to_numpy() * DEG2ARCSEC,
+            "pa": srl["PA"].to_numpy(),
+            "size": SIZE_GAUSSIAN,
+            "class": SFG,
+        }
+    )[CAT_COLUMNS]
 
 
-def to_submission(srl: pd.DataFrame, classes: np.ndarray | None = None,
-                  core_frac: dict[int, float] | None = None, prior: SizePrior | None = None,
-                  area: TrainArea | None = None) -> pd.DataFrame:
+def to_submission(
+    srl: pd.DataFrame,
+    classes: np.ndarray | None = None,
+    core_frac: dict[int, float] | None = None,
+    prior: SizePrior | None = None,
+    area: TrainArea | None = None,
+) -> pd.DataFrame:
     """Convert a PyBDSF source list (of a primary-beam-corrected image) to an SDC1 submission.
 
     * core position = position of the peak (``RA_max``), centroid = fitted centroid (``RA``);
@@ -180,20 +216,22 @@ def to_submission(srl: pd.DataFrame, classes: np.ndarray | None = None,
     cf_map = {1: 0.0, 2: 0.75, 3: 0.0} | (core_frac or {})
     b_maj, b_min = estimate_sizes(srl, prior)
     pa = np.where(srl["DC_Maj"].to_numpy() > 0, srl["DC_PA"].to_numpy(), srl["PA"].to_numpy())
-    df = pd.DataFrame({
-        "id": srl["Source_id"].astype("int64").to_numpy(),
-        "ra_core": wrap_ra(srl["RA_max"].to_numpy()),
-        "dec_core": srl["DEC_max"].to_numpy(),
-        "ra_cent": wrap_ra(srl["RA"].to_numpy()),
-        "dec_cent": srl["DEC"].to_numpy(),
-        "flux": srl["Total_flux"].to_numpy(),
-        "core_frac": np.array([cf_map[int(c)] for c in cls], dtype=float),
-        "b_maj": b_maj,
-        "b_min": b_min,
-        "pa": sdc1_pa(pa),
-        "size": np.full(len(srl), SIZE_GAUSSIAN, dtype=np.int64),
-        "class": cls.astype(np.int64),
-    })
+    df = pd.DataFrame(
+        {
+            "id": srl["Source_id"].astype("int64").to_numpy(),
+            "ra_core": wrap_ra(srl["RA_max"].to_numpy()),
+            "dec_core": srl["DEC_max"].to_numpy(),
+            "ra_cent": wrap_ra(srl["RA"].to_numpy()),
+            "dec_cent": srl["DEC"].to_numpy(),
+            "flux": srl["Total_flux"].to_numpy(),
+            "core_frac": np.array([cf_map[int(c)] for c in cls], dtype=float),
+            "b_maj": b_maj,
+            "b_min": b_min,
+            "pa": sdc1_pa(pa),
+            "size": np.full(len(srl), SIZE_GAUSSIAN, dtype=np.int64),
+            "class": cls.astype(np.int64),
+        }
+    )
     if area is not None:
         inside = [area.contains(r, d) for r, d in zip(df["ra_core"], df["dec_core"], strict=True)]
         df = df[np.asarray(inside, dtype=bool)].reset_index(drop=True)

@@ -15,8 +15,9 @@ from .constants import SFG
 FEATURES: list[str] = ["log_flux", "log_snr", "flux_ratio", "maj_beam", "axis_ratio", "n_gauss"]
 
 
-def source_features(srl: pd.DataFrame, beam_arcsec: float,
-                    gaul: pd.DataFrame | None = None) -> pd.DataFrame:
+def source_features(
+    srl: pd.DataFrame, beam_arcsec: float, gaul: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Physically motivated, beam-normalised features of PyBDSF sources.
 
     * ``log_flux``: log10 integrated flux (AGN dominate the bright end of the counts);
@@ -34,19 +35,27 @@ def source_features(srl: pd.DataFrame, beam_arcsec: float,
         n_gauss = srl["Source_id"].map(counts).fillna(1).to_numpy(dtype=float)
     else:
         n_gauss = np.where(srl.get("S_Code", pd.Series(["S"] * len(srl))) == "M", 2.0, 1.0)
-    feats = pd.DataFrame({
-        "log_flux": np.log10(np.clip(srl["Total_flux"].to_numpy(), 1e-12, None)),
-        "log_snr": np.log10(np.clip(np.nan_to_num(snr, nan=5.0), 1.0, None)),
-        "flux_ratio": srl["Total_flux"].to_numpy() / np.clip(peak, 1e-12, None),
-        "maj_beam": srl["Maj"].to_numpy() * 3600.0 / beam_arcsec,
-        "axis_ratio": srl["Min"].to_numpy() / np.clip(srl["Maj"].to_numpy(), 1e-12, None),
-        "n_gauss": n_gauss,
-    })
+    feats = pd.DataFrame(
+        {
+            "log_flux": np.log10(np.clip(srl["Total_flux"].to_numpy(), 1e-12, None)),
+            "log_snr": np.log10(np.clip(np.nan_to_num(snr, nan=5.0), 1.0, None)),
+            "flux_ratio": srl["Total_flux"].to_numpy() / np.clip(peak, 1e-12, None),
+            "maj_beam": srl["Maj"].to_numpy() * 3600.0 / beam_arcsec,
+            "axis_ratio": srl["Min"].to_numpy() / np.clip(srl["Maj"].to_numpy(), 1e-12, None),
+            "n_gauss": n_gauss,
+        }
+    )
     return feats[FEATURES]
 
 
-def crossmatch(ra: np.ndarray, dec: np.ndarray, flux: np.ndarray, truth: pd.DataFrame,
-               radius_arcsec: float, max_dex: float = 0.5) -> np.ndarray:
+def crossmatch(
+    ra: np.ndarray,
+    dec: np.ndarray,
+    flux: np.ndarray,
+    truth: pd.DataFrame,
+    radius_arcsec: float,
+    max_dex: float = 0.5,
+) -> np.ndarray:
     """Index into ``truth`` of the counterpart of each source, -1 if none.
 
     Candidates are truth sources within ``radius_arcsec`` of the source (core or centroid);
@@ -62,8 +71,9 @@ def crossmatch(ra: np.ndarray, dec: np.ndarray, flux: np.ndarray, truth: pd.Data
     lflux = np.log10(np.clip(np.asarray(flux, dtype=float), 1e-12, None))
     tflux = np.log10(np.clip(truth["flux"].to_numpy(), 1e-12, None))
     for kind in ("core", "cent"):
-        tru = SkyCoord(truth[f"ra_{kind}"].to_numpy() * u.deg,
-                       truth[f"dec_{kind}"].to_numpy() * u.deg)
+        tru = SkyCoord(
+            truth[f"ra_{kind}"].to_numpy() * u.deg, truth[f"dec_{kind}"].to_numpy() * u.deg
+        )
         i_src, i_tru, sep, _ = tru.search_around_sky(src, radius_arcsec * u.arcsec)
         dlog = np.abs(lflux[i_src] - tflux[i_tru])
         c = (sep.arcsec / radius_arcsec) ** 2 + (dlog / 0.2) ** 2
@@ -102,8 +112,9 @@ class SourceClassifier:
     def _new_model(self) -> Any:
         from sklearn.ensemble import RandomForestClassifier
 
-        return RandomForestClassifier(n_estimators=200, max_depth=3, min_samples_leaf=3,
-                                      random_state=self.random_state)
+        return RandomForestClassifier(
+            n_estimators=200, max_depth=3, min_samples_leaf=3, random_state=self.random_state
+        )
 
     def fit(self, x: pd.DataFrame, y: np.ndarray) -> SourceClassifier:
         from sklearn.model_selection import StratifiedKFold, cross_val_score

@@ -13,14 +13,27 @@ from .constants import FREQS
 
 def _common(p: argparse.ArgumentParser, truth_required: bool = False) -> None:
     p.add_argument("--freq", type=int, choices=FREQS, default=560, help="band in MHz")
-    p.add_argument("--truth", type=Path, required=truth_required,
-                   help="SDC1 truth catalogue (training area): trains the size prior and the "
-                        "classifier, and is used for scoring")
-    p.add_argument("--area", choices=("train", "all"), default="train",
-                   help="train: crop to / score in the training area; all: whole image, "
-                        "score outside the training area (default: train)")
-    p.add_argument("--mode", type=int, choices=(0, 1), default=0,
-                   help="scorer cross-match on core (0) or centroid (1) positions")
+    p.add_argument(
+        "--truth",
+        type=Path,
+        required=truth_required,
+        help="SDC1 truth catalogue (training area): trains the size prior and the "
+        "classifier, and is used for scoring",
+    )
+    p.add_argument(
+        "--area",
+        choices=("train", "all"),
+        default="train",
+        help="train: crop to / score in the training area; all: whole image, "
+        "score outside the training area (default: train)",
+    )
+    p.add_argument(
+        "--mode",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="scorer cross-match on core (0) or centroid (1) positions",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,8 +78,15 @@ def _run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sdc1-") as tmp:
         work = args.workdir or Path(tmp)
-        res = run_pipeline(args.image, work, pb=args.pb, truth=args.truth, freq=args.freq,
-                           area=args.area, mode=args.mode)
+        res = run_pipeline(
+            args.image,
+            work,
+            pb=args.pb,
+            truth=args.truth,
+            freq=args.freq,
+            area=args.area,
+            mode=args.mode,
+        )
         write_sdc1_catalogue(res.catalogue, args.out)
         print(f"PyBDSF sources: {len(res.srl)}; catalogue: {len(res.catalogue)} rows -> {args.out}")
         print("timings: " + ", ".join(f"{k}={v:.2f}s" for k, v in res.timings.items()))
@@ -112,8 +132,9 @@ def _print_score(cat, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     from .catalogue import read_sdc1_catalogue
     from .score import score_catalogue
 
-    res = score_catalogue(cat, read_sdc1_catalogue(args.truth), args.freq, mode=args.mode,
-                          train=args.area == "train")
+    res = score_catalogue(
+        cat, read_sdc1_catalogue(args.truth), args.freq, mode=args.mode, train=args.area == "train"
+    )
     print(f"SDC1 score: {res.value:.2f}  ({res.summary()})")
     return 0
 
@@ -125,8 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "preprocess":
         from .preprocess import preprocess
 
-        out = preprocess(args.image, args.out, pb=args.pb,
-                         freq=None if args.no_crop else args.freq)
+        out = preprocess(args.image, args.out, pb=args.pb, freq=None if args.no_crop else args.freq)
         print(f"wrote {out}")
         return 0
     if args.cmd == "find":

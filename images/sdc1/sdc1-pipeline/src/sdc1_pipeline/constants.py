@@ -7,8 +7,18 @@ from typing import Any
 
 #: Columns of an SDC1 submission / truth catalogue, in order.
 CAT_COLUMNS: list[str] = [
-    "id", "ra_core", "dec_core", "ra_cent", "dec_cent", "flux", "core_frac",
-    "b_maj", "b_min", "pa", "size", "class",
+    "id",
+    "ra_core",
+    "dec_core",
+    "ra_cent",
+    "dec_cent",
+    "flux",
+    "core_frac",
+    "b_maj",
+    "b_min",
+    "pa",
+    "size",
+    "class",
 ]
 
 #: Source classes.

@@ -37,8 +37,9 @@ class BdsfResult:
     catalogues: dict[str, Path]
 
 
-def run_pybdsf(image: str | Path, outdir: str | Path, formats: tuple[str, ...] = ("fits",),
-               **overrides: Any) -> BdsfResult:
+def run_pybdsf(
+    image: str | Path, outdir: str | Path, formats: tuple[str, ...] = ("fits",), **overrides: Any
+) -> BdsfResult:
     """Run PyBDSF on ``image`` with the SDC1 settings; outputs (and its log) go to ``outdir``.
 
     Source and Gaussian lists are written in each of ``formats`` ('fits', 'ascii', 'csv')
@@ -57,15 +58,20 @@ def run_pybdsf(image: str | Path, outdir: str | Path, formats: tuple[str, ...] =
     for fmt in formats:
         for kind in ("srl", "gaul"):
             path = outdir / f"{stem}.pybdsf.{kind}{suffix[fmt]}"
-            img.write_catalog(outfile=str(path), format=fmt, catalog_type=kind, clobber=True,
-                              incl_empty=False)
+            img.write_catalog(
+                outfile=str(path), format=fmt, catalog_type=kind, clobber=True, incl_empty=False
+            )
             written[f"{kind}.{fmt}"] = path
     rms = float(np.nanmedian(img.rms_arr)) if getattr(img, "rms_arr", None) is not None else 0.0
     if img.nsrc == 0:
         return BdsfResult(pd.DataFrame(), pd.DataFrame(), rms, written)
     key = "fits" if "fits" in formats else formats[0]
-    return BdsfResult(read_bdsf_catalogue(written[f"srl.{key}"]),
-                      read_bdsf_catalogue(written[f"gaul.{key}"]), rms, written)
+    return BdsfResult(
+        read_bdsf_catalogue(written[f"srl.{key}"]),
+        read_bdsf_catalogue(written[f"gaul.{key}"]),
+        rms,
+        written,
+    )
 
 
 def read_bdsf_catalogue(path: str | Path) -> pd.DataFrame:
@@ -76,8 +82,11 @@ def read_bdsf_catalogue(path: str | Path) -> pd.DataFrame:
         df = table.to_pandas()
         for col in df.columns:
             if df[col].dtype == object:
-                df[col] = df[col].str.decode("ascii").str.strip() if isinstance(
-                    df[col].iloc[0], bytes) else df[col].str.strip()
+                df[col] = (
+                    df[col].str.decode("ascii").str.strip()
+                    if isinstance(df[col].iloc[0], bytes)
+                    else df[col].str.strip()
+                )
         return df
     names: list[str] | None = None
     with open(path) as fh:

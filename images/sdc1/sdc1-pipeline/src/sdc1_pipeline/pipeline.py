@@ -41,8 +41,9 @@ def in_footprint(image: str | Path, ra: np.ndarray, dec: np.ndarray) -> np.ndarr
     return celestial_wcs(header).footprint_contains(SkyCoord(ra * u.deg, dec * u.deg))
 
 
-def fit_prior(truth: pd.DataFrame, exclude: np.ndarray | None,
-              notes: list[str]) -> SizePrior | None:
+def fit_prior(
+    truth: pd.DataFrame, exclude: np.ndarray | None, notes: list[str]
+) -> SizePrior | None:
     """Size prior from the truth, leaving out ``exclude`` (the scored sources) when possible;
     ``None`` (deconvolved sizes as measured) when the truth is too small for one."""
     if exclude is not None and exclude.any():
@@ -57,9 +58,15 @@ def fit_prior(truth: pd.DataFrame, exclude: np.ndarray | None,
         return None
 
 
-def run_pipeline(image: str | Path, workdir: str | Path, pb: str | Path | None = None,
-                 truth: str | Path | pd.DataFrame | None = None, freq: int = 560,
-                 area: str = "train", mode: int = 0) -> PipelineResult:
+def run_pipeline(
+    image: str | Path,
+    workdir: str | Path,
+    pb: str | Path | None = None,
+    truth: str | Path | pd.DataFrame | None = None,
+    freq: int = 560,
+    area: str = "train",
+    mode: int = 0,
+) -> PipelineResult:
     """Run the SDC1 solution on ``image``; all files go to ``workdir``.
 
     ``area='train'`` crops the image to the training area and scores there (truth is public);
@@ -77,8 +84,9 @@ def run_pipeline(image: str | Path, workdir: str | Path, pb: str | Path | None =
 
     t0 = time.perf_counter()
     stem = Path(image).name.removesuffix(".fits")
-    pre = preprocess(image, work / f"{stem}.pbcor.fits", pb=pb,
-                     freq=freq if area == "train" else None)
+    pre = preprocess(
+        image, work / f"{stem}.pbcor.fits", pb=pb, freq=freq if area == "train" else None
+    )
     timings["preprocess"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -97,12 +105,20 @@ def run_pipeline(image: str | Path, workdir: str | Path, pb: str | Path | None =
     tdf: pd.DataFrame | None = None
     if truth is not None:
         tdf = truth if isinstance(truth, pd.DataFrame) else read_sdc1_catalogue(truth)
-        exclude = (in_footprint(pre, tdf["ra_core"].to_numpy(), tdf["dec_core"].to_numpy())
-                   if area == "train" else None)
+        exclude = (
+            in_footprint(pre, tdf["ra_core"].to_numpy(), tdf["dec_core"].to_numpy())
+            if area == "train"
+            else None
+        )
         prior = fit_prior(tdf, exclude, notes)
         core_frac = core_fractions(tdf)
-        matches = crossmatch(srl["RA_max"].to_numpy(), srl["DEC_max"].to_numpy(),
-                             srl["Total_flux"].to_numpy(), tdf, beam_fwhm_arcsec(freq))
+        matches = crossmatch(
+            srl["RA_max"].to_numpy(),
+            srl["DEC_max"].to_numpy(),
+            srl["Total_flux"].to_numpy(),
+            tdf,
+            beam_fwhm_arcsec(freq),
+        )
         ok = matches >= 0
         y = tdf["class"].to_numpy()[matches[ok]]
         clf.fit(feats[ok], y)
@@ -112,8 +128,9 @@ def run_pipeline(image: str | Path, workdir: str | Path, pb: str | Path | None =
         classes = clf.predict(feats)
         notes.append("no truth: sizes not shrunk to a prior, every source classed SFG")
     notes.append(f"classifier: {clf.info.get('reason', 'default')}")
-    cat = to_submission(srl, classes, core_frac, prior,
-                        area=TRAIN_AREAS[freq] if area == "train" else None)
+    cat = to_submission(
+        srl, classes, core_frac, prior, area=TRAIN_AREAS[freq] if area == "train" else None
+    )
     timings["catalogue"] = time.perf_counter() - t0
 
     score = None
@@ -122,12 +139,17 @@ def run_pipeline(image: str | Path, workdir: str | Path, pb: str | Path | None =
         score = score_catalogue(cat, tdf, freq, mode=mode, train=area == "train")
         timings["score"] = time.perf_counter() - t0
     files = {"preprocessed": pre, **found.catalogues}
-    return PipelineResult(cat, srl, gaul, feats, matches, clf, prior, score, timings, files,
-                          notes)
+    return PipelineResult(cat, srl, gaul, feats, matches, clf, prior, score, timings, files, notes)
 
 
-def run_seed(image: str | Path, workdir: str | Path, truth: str | Path | pd.DataFrame,
-             freq: int = 560, area: str = "train", mode: int = 0) -> tuple[pd.DataFrame, Score]:
+def run_seed(
+    image: str | Path,
+    workdir: str | Path,
+    truth: str | Path | pd.DataFrame,
+    freq: int = 560,
+    area: str = "train",
+    mode: int = 0,
+) -> tuple[pd.DataFrame, Score]:
     """The seed solution for comparison: PyBDSF on the image as it is (no primary-beam
     correction), fitted sizes, every source SFG."""
     work = Path(workdir) / "seed"

@@ -40,10 +40,22 @@ def train_area_box(header: fits.Header, shape: tuple[int, int], freq: int) -> Pi
     """
     area = TRAIN_AREAS[check_freq(freq)]
     n = 256
-    ra = np.concatenate([np.linspace(area.ra_min, area.ra_max, n), np.full(n, area.ra_max),
-                         np.linspace(area.ra_max, area.ra_min, n), np.full(n, area.ra_min)])
-    dec = np.concatenate([np.full(n, area.dec_min), np.linspace(area.dec_min, area.dec_max, n),
-                          np.full(n, area.dec_max), np.linspace(area.dec_max, area.dec_min, n)])
+    ra = np.concatenate(
+        [
+            np.linspace(area.ra_min, area.ra_max, n),
+            np.full(n, area.ra_max),
+            np.linspace(area.ra_max, area.ra_min, n),
+            np.full(n, area.ra_min),
+        ]
+    )
+    dec = np.concatenate(
+        [
+            np.full(n, area.dec_min),
+            np.linspace(area.dec_min, area.dec_max, n),
+            np.full(n, area.dec_max),
+            np.linspace(area.dec_max, area.dec_min, n),
+        ]
+    )
     x, y = celestial_wcs(header).all_world2pix(ra % 360.0, dec, 0)
     ny, nx = shape
     x0, x1 = max(int(np.floor(x.min())), 0), min(int(np.ceil(x.max())) + 1, nx)
@@ -69,8 +81,9 @@ def beam_on_grid(pb_path: str | Path, header: fits.Header, shape: tuple[int, int
     from reproject import reproject_interp
 
     pb, pb_header = read_image(pb_path)
-    out, footprint = reproject_interp((pb, celestial_wcs(pb_header)), celestial_wcs(header),
-                                      shape_out=shape, order="bilinear")
+    out, footprint = reproject_interp(
+        (pb, celestial_wcs(pb_header)), celestial_wcs(header), shape_out=shape, order="bilinear"
+    )
     out[footprint == 0] = np.nan
     return out.astype(np.float32)
 
@@ -91,8 +104,13 @@ def write_image(path: str | Path, data: np.ndarray, header: fits.Header) -> Path
     return Path(path)
 
 
-def preprocess(image: str | Path, out: str | Path, pb: str | Path | None = None,
-               freq: int | None = None, pb_min: float = 0.1) -> Path:
+def preprocess(
+    image: str | Path,
+    out: str | Path,
+    pb: str | Path | None = None,
+    freq: int | None = None,
+    pb_min: float = 0.1,
+) -> Path:
     """Crop ``image`` to the training area of band ``freq`` (if given) and divide by ``pb``.
 
     The result is written to ``out`` (never next to the input image) and its path returned.

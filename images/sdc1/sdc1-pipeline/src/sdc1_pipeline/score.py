@@ -25,8 +25,10 @@ class Score:
 
     def summary(self) -> str:
         parts = " ".join(f"{k}={v:.3f}" for k, v in self.components.items())
-        return (f"score={self.value:.2f} n_det={self.n_det} n_match={self.n_match} "
-                f"n_false={self.n_false} accuracy={self.acc_pc:.1f}% [{parts}]")
+        return (
+            f"score={self.value:.2f} n_det={self.n_det} n_match={self.n_match} "
+            f"n_false={self.n_false} accuracy={self.acc_pc:.1f}% [{parts}]"
+        )
 
 
 def _scorer() -> Any:
@@ -41,8 +43,14 @@ def _scorer() -> Any:
     return Sdc1Scorer
 
 
-def score_catalogue(sub: pd.DataFrame, truth: pd.DataFrame, freq: int, mode: int = 0,
-                    train: bool = True, detail: bool = False) -> Score:
+def score_catalogue(
+    sub: pd.DataFrame,
+    truth: pd.DataFrame,
+    freq: int,
+    mode: int = 0,
+    train: bool = True,
+    detail: bool = False,
+) -> Score:
     """Score ``sub`` against ``truth`` with ``ska_sdc.Sdc1Scorer``.
 
     ``train=True`` scores inside the training area only (where truth is public), ``mode`` 0/1
@@ -55,13 +63,22 @@ def score_catalogue(sub: pd.DataFrame, truth: pd.DataFrame, freq: int, mode: int
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scorer = scorer_cls(sub[CAT_COLUMNS].copy(), truth[CAT_COLUMNS].copy(),
-                                check_freq(freq))
+            scorer = scorer_cls(
+                sub[CAT_COLUMNS].copy(), truth[CAT_COLUMNS].copy(), check_freq(freq)
+            )
             res = scorer.run(mode=mode, train=train, detail=True)
     finally:
         root.removeHandler(quiet)
     comps: dict[str, float] = {}
     if res.scores_df is not None:
         comps = {c: float(res.scores_df[c].mean()) for c in res.scores_df.columns if c != "id"}
-    return Score(float(res.value), int(res.n_det), int(res.n_match), int(res.n_false),
-                 int(res.n_bad), float(res.acc_pc), comps, res.match_df if detail else None)
+    return Score(
+        float(res.value),
+        int(res.n_det),
+        int(res.n_match),
+        int(res.n_false),
+        int(res.n_bad),
+        float(res.acc_pc),
+        comps,
+        res.match_df if detail else None,
+    )

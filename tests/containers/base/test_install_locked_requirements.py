@@ -1,0 +1,65 @@
+"""install-locked-requirements, the build step every image's Dockerfile runs (as root, offline).
+
+The wheelhouse and the lock are served from inside the container on 127.0.0.1, as the build
+tool serves them on the build network's gateway.
+"""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+LOCK = Path(__file__).resolve().parents[3] / "images" / "base" / "requirements.lock"
+SERVE = "mkdir -p /tmp/srv/wheels /tmp/srv/locks && cp /tmp/lock.txt /tmp/srv/locks/base.txt"
+HTTP = "(cd /tmp/srv && python -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 1"
+URLS = {
+    "WHEELHOUSE_URL": "http://127.0.0.1:8765/wheels/",
+    "LOCK_URL": "http://127.0.0.1:8765/locks/base.txt",
+}
+
+# A Dockerfile RUN: root, without the image's entrypoint (start.sh would drop to jovyan).
+AS_BUILD = {"entrypoint": []}
+
+
+def pinned_block(name: str) -> str:
+    """The hash-pinned entry of one package from the base lock (installed in the image)."""
+    match = re.search(rf"^{name}==\S+(?: \\\n\s+--hash=\S+)+", LOCK.read_text(), re.MULTILINE)
+    assert match, f"{name} not in {LOCK}"
+    return match.group(0) + "\n"
+
+
+@pytest.mark.parametrize("missing", ["WHEELHOUSE_URL", "LOCK_URL"])
+def test_fails_clearly_without_build_arguments(containers, missing):
+    environment = {key: value for key, value in URLS.items() if key != missing}
+    result = containers.run(
+        ["install-locked-requirements"], user="root", environment=environment, **AS_BUILD
+    )
+    assert result.exit_code != 0
+    assert f"{missing}: is not set" in result.stderr
+
+
+def run_install(containers, lock: str, sha256: str):
+    return containers.run(
+        ["bash", "-c", f"{SERVE} && {HTTP} && install-locked-requirements && ls -A /root"],
+        user="root",
+        **AS_BUILD,
+        environment={**URLS, "LOCK_SHA256": sha256},
+        files={"/tmp/lock.txt": (lock, 0o644, 0, 0)},
+    )
+
+
+def test_rejects_a_lock_with_another_sha256(containers):
+    lock = pinned_block("six")
+    result = run_install(containers, lock, hashlib.sha256(b"another lock").hexdigest())
+    assert result.exit_code != 0
+    assert "expected LOCK_SHA256=" in result.stderr
+
+
+def test_installs_offline_and_leaves_no_cache(containers):
+    # Already installed at the locked version: pip verifies and resolves without any download.
+    lock = pinned_block("six")
+    result = run_install(containers, lock, hashlib.sha256(lock.encode()).hexdigest())
+    assert result.exit_code == 0, result.output
+    assert "Requirement already satisfied: six==" in result.output
+    assert ".cache" not in result.stdout.split()

@@ -1,0 +1,197 @@
+"""The build tool against the real engine, on a tiny matrix built on top of the real base.
+
+Run after `invoke build base` (the `invoke test` task does that first).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import docker
+import pytest
+import yaml
+
+from hubimages.builder import Builder, build_images, image_ref
+from hubimages.inputs import INPUTS_LABEL
+from hubimages.matrix import load_matrix
+from hubimages.wheelhouse import BUILD_NETWORK
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "hubimages-enginetest"
+# A tiny pure-Python wheel, locked with its real hashes, so the offline install path is used.
+SIX_LOCK = """six==1.17.0 \\
+    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
+    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
+"""
+STACK_DOCKERFILE = """ARG PARENT_IMAGE
+FROM ${PARENT_IMAGE}
+ARG WHEELHOUSE_URL
+ARG LOCK_URL
+ARG LOCK_SHA256
+USER 0
+RUN install-locked-requirements
+USER 1000
+"""
+
+
+def base_image_id(client) -> str:
+    base = load_matrix(REPO / "build-matrix.yaml")
+    try:
+        return client.images.get(image_ref(base, "base")).id
+    except docker.errors.ImageNotFound:
+        pytest.fail("the base image is not built: run `invoke build base` first")
+
+
+@pytest.fixture(scope="module")
+def client():
+    return docker.from_env()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, client) -> Path:
+    root = tmp_path_factory.mktemp("matrix")
+    base_ref = image_ref(load_matrix(REPO / "build-matrix.yaml"), "base")
+    base_image_id(client)
+    images = {
+        "tiny": {"source": {"from": base_ref}, "display_name": "Tiny", "description": "t"},
+        "child": {"parent": "tiny", "display_name": "Child", "description": "c"},
+        "broken": {"parent": "tiny", "display_name": "Broken", "description": "b"},
+        "orphan": {"parent": "broken", "display_name": "Orphan", "description": "o"},
+    }
+    for name in images:
+        folder = root / "images" / name
+        folder.mkdir(parents=True)
+        (folder / "Dockerfile").write_text(STACK_DOCKERFILE)
+        (folder / "requirements.lock").write_text(SIX_LOCK)
+    (root / "images" / "broken" / "Dockerfile").write_text(
+        STACK_DOCKERFILE.replace("USER 1000", "RUN echo preparing && echo oops >&2 && exit 3\n"
+                                              "USER 1000"))
+    settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
+    settings["namespace"] = NAMESPACE
+    (root / "build-matrix.yaml").write_text(yaml.safe_dump({"settings": settings,
+                                                            "images": images}))
+    yield root
+    for image in client.images.list(name=f"{NAMESPACE}/*"):
+        for tag in image.tags:
+            client.images.remove(tag, force=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def build(root: Path, client, names: list[str], force: bool = False):
+    matrix = load_matrix(root / "build-matrix.yaml")
+    return {r.name: r for r in Builder(client, matrix, force=force).run(names)}
+
+
+def test_first_build_then_up_to_date(project: Path, client) -> None:
+    first = build(project, client, ["child"])
+    assert [first[n].status for n in ("tiny", "child")] == ["built", "built"]
+    assert first["tiny"].reason == "no image yet"
+    second = build(project, client, ["child"])
+    assert {r.status for r in second.values()} == {"up to date"}
+    assert second["child"].image_id == first["child"].image_id
+
+
+def test_labels_and_tags(project: Path, client) -> None:
+    build(project, client, ["tiny"])
+    image = client.images.get(f"{NAMESPACE}/tiny:latest")
+    labels = image.labels
+    for key in ("created", "revision", "title", "description", "version", "base.name",
+                "base.digest"):
+        assert labels.get(f"org.opencontainers.image.{key}"), key
+    assert labels["org.opencontainers.image.title"] == "Tiny"
+    assert len(labels[INPUTS_LABEL]) == 64
+    tags = {t.split(":", 1)[1] for t in image.tags}
+    assert {"latest", "python-3.11", labels["org.opencontainers.image.version"]} <= tags
+    assert any(t.startswith("lab-4.") for t in tags)
+
+
+def test_locked_wheel_installed_and_not_left_behind(project: Path, client) -> None:
+    build(project, client, ["tiny"])
+    out = client.containers.run(
+        f"{NAMESPACE}/tiny:latest",
+        ["bash", "-c", "python -c 'import six; print(six.__version__)'; "
+                       "find / -xdev \\( -name '*.whl' -o -path '*/.cache/pip' \\) -print"],
+        entrypoint=[], remove=True, network_mode="none", user="0")
+    assert out.decode().split() == ["1.17.0"]
+
+
+PROBE = ("import socket, sys\n"
+         "try:\n"
+         "    socket.create_connection((sys.argv[1], 8000), timeout=3).close()\n"
+         "    print('reached')\n"
+         "except OSError:\n"
+         "    print('blocked')\n")
+
+
+def test_build_network_reaches_nothing_beyond_itself(project: Path, client) -> None:
+    """A server on the default docker bridge answers a normal container but not a build one.
+
+    Traffic from the build network to any address outside it is forwarded traffic, like
+    traffic to the internet would be; the engine drops it for an internal network.
+    """
+    build(project, client, ["tiny"])
+    assert client.networks.get(BUILD_NETWORK).attrs["Internal"] is True
+    image = f"{NAMESPACE}/tiny:latest"
+    server = client.containers.run(image, ["python", "-m", "http.server", "8000"],
+                                   entrypoint=[], detach=True, labels={"hubimages.test": "1"})
+    try:
+        server.reload()
+        address = server.attrs["NetworkSettings"]["IPAddress"]
+        results = {}
+        for network in ("bridge", BUILD_NETWORK):
+            out = client.containers.run(image, ["python", "-c", PROBE, address], entrypoint=[],
+                                        network=network, remove=True,
+                                        labels={"hubimages.test": "1"})
+            results[network] = out.decode().strip()
+        assert results == {"bridge": "reached", BUILD_NETWORK: "blocked"}
+    finally:
+        server.remove(force=True)
+
+
+def test_changed_file_rebuilds_image_and_descendants(project: Path, client) -> None:
+    build(project, client, ["child"])
+    (project / "images" / "tiny" / "notes.txt").write_text("changed\n")
+    try:
+        results = build(project, client, ["child"])
+        assert results["tiny"].status == "built"
+        assert results["tiny"].reason == "inputs changed"
+        assert results["child"].status == "built"
+        assert results["child"].reason == "parent tiny was rebuilt"
+    finally:
+        (project / "images" / "tiny" / "notes.txt").unlink()
+
+
+def test_force_rebuilds(project: Path, client) -> None:
+    build(project, client, ["tiny"])
+    results = build(project, client, ["tiny"], force=True)
+    assert (results["tiny"].status, results["tiny"].reason) == ("built", "--force")
+
+
+def test_failure_names_step_shows_log_and_skips_descendants(project: Path, client,
+                                                            caplog) -> None:
+    caplog.set_level(logging.INFO)
+    matrix = load_matrix(project / "build-matrix.yaml")
+    results = build_images(matrix, ["orphan"], client=client)
+    assert results is None  # failure
+    text = caplog.text
+    assert "Step " in text and "exit 3" in text
+    assert "oops" in text  # the last lines of the failing step's log
+    assert "[orphan] skipped: parent broken failed" in text
+    leftovers = client.containers.list(all=True, filters={"status": "exited"})
+    assert not [c for c in leftovers if c.image and NAMESPACE in str(c.image.tags)]
+
+
+def test_noop_cli_says_up_to_date(project: Path, client) -> None:
+    build(project, client, ["child"])
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "build", "child",
+         f"--matrix={project / 'build-matrix.yaml'}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "[tiny] up to date" in result.stderr
+    assert "[child] up to date" in result.stderr
+    assert "child   up to date" in result.stdout.replace("  up to date", "   up to date")
