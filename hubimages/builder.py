@@ -265,7 +265,8 @@ class Builder:
             elif "error" in chunk:
                 for line in tail:
                     log.error("[%s]   | %s", label, line)
-                raise BuildFailedError(f"images/{folder.name}: {step}: {chunk['error'].strip()}")
+                raise BuildFailedError(
+                    f"images/{folder.name}: {_short(step)}: {_short(chunk['error'].strip())}")
             elif "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = chunk["aux"]["ID"]
         if image_id is None:
@@ -284,6 +285,12 @@ class Builder:
         for tag in tags:
             image.tag(repository, tag)
         return tags
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """Dockerfile steps can be pages long; an error line names the step, not all of it."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _own_tags(image, matrix: Matrix, name: str) -> list[str]:

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubimages.errors import HubImagesError
@@ -28,6 +28,7 @@ class LockedRequirement:
     name: str
     version: str
     hashes: frozenset[str]
+    lock: Path | None = field(default=None, compare=False)  # the file it was read from
 
     @property
     def normalized(self) -> str:
@@ -57,7 +58,7 @@ def read_lock(path: Path) -> list[LockedRequirement]:
             raise HubImagesError(
                 f"{path.name} entry {line.split()[0]!r}: not pinned with == and --hash; "
                 f"regenerate it with `invoke lock`")
-        entries.append(LockedRequirement(match.group(1), match.group(2), hashes))
+        entries.append(LockedRequirement(match.group(1), match.group(2), hashes, path))
     return entries
 
 
@@ -109,6 +110,9 @@ def _lock_one(matrix: Matrix, name: str, upgrade: bool) -> Path:
         cmd += ["--constraint", str(lock_path(matrix, spec.parent).relative_to(root))]
     if upgrade:
         cmd.append("--upgrade")
+    links = _local_wheels(matrix, name)
+    if links is not None:
+        cmd += ["--find-links", os.path.relpath(links, root)]
     log.info("%s: locking %s", name, " + ".join(str(p.relative_to(root)) for p in inputs))
     # Relative paths keep the lock's `# via` comments free of this machine's paths.
     result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False,
@@ -121,6 +125,15 @@ def _lock_one(matrix: Matrix, name: str, upgrade: bool) -> Path:
     out.write_text(header + out.read_text())
     log.info("%s: %d packages locked", name, len(read_lock(out)))
     return out
+
+
+def _local_wheels(matrix: Matrix, name: str) -> Path | None:
+    """Build the local wheels the image's folders declare (see localwheels); their folder."""
+    from hubimages.builder import cache_dir
+    from hubimages.localwheels import declared, find_links_for_lock
+
+    wheels = declared(matrix.images[n].folder for n in included(matrix, name))
+    return find_links_for_lock(wheels, matrix.settings.index_url, cache_dir(matrix), name)
 
 
 def _uv_env() -> dict[str, str]:

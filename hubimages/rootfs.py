@@ -6,6 +6,7 @@ mirror, suite and package list, and re-imported quickly when the engine has lost
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -35,6 +36,7 @@ DPKG_EXCLUDES = (
     "path-exclude=/usr/share/lintian/*",
 )
 BOOTSTRAP_LOG_TAIL = 15
+MIN_ROOTFS_BYTES = 10 * 2**20  # minbase alone is larger; less means mmdebstrap failed
 
 
 def debian_packages(spec: ImageSpec) -> list[str]:
@@ -70,10 +72,14 @@ def ensure_root_image(client: DockerClient, matrix: Matrix, spec: ImageSpec,
     if image is not None:
         return image.id
     tarball = cache / "rootfs" / f"{rootfs_key(matrix, spec)}.tar"
-    if tarball.is_file():
-        log.info("%s: importing cached Debian rootfs %s", spec.name, tarball.name[:12])
-    else:
-        bootstrap(matrix, spec, tarball)
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    # One bootstrap per key at a time, also across processes: others wait, then reuse it.
+    with (tarball.parent / f"{tarball.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if tarball.is_file():
+            log.info("%s: importing cached Debian rootfs %s", spec.name, tarball.name[:12])
+        else:
+            bootstrap(matrix, spec, tarball)
     repository, tag = ref.rsplit(":", 1)
     with tarball.open("rb") as data:
         client.api.import_image_from_data(data, repository=repository, tag=tag)
@@ -87,14 +93,14 @@ def bootstrap(matrix: Matrix, spec: ImageSpec, tarball: Path) -> None:
     ensure_debian_tools({"mmdebstrap": "mmdebstrap"})
     debian = matrix.settings.debian
     packages = debian_packages(spec)
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    partial = tarball.with_suffix(".partial")
+    partial = tarball.with_name(f"{tarball.stem}.{os.getpid()}.partial")
     cmd = [
         "mmdebstrap", "--variant=minbase", "--format=tar", "--quiet",
         f"--architectures={_debian_arch(matrix.settings.machine)}",
         "--aptopt=Acquire::Languages \"none\"",
         *(f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES),
         # apt lists are large and stale by the time anyone uses them: `apt-get update` first.
+        *_merged_usr_hook(),
         "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
     ]
     if packages:
@@ -114,9 +120,19 @@ def bootstrap(matrix: Matrix, spec: ImageSpec, tarball: Path) -> None:
         raise HubImagesError(
             f"{spec.name}: mmdebstrap of {debian.suite} from {debian.mirror} failed; check "
             f"settings.debian in the matrix and images/{spec.name}/{PACKAGE_LIST}")
-    partial.rename(tarball)
+    if partial.stat().st_size < MIN_ROOTFS_BYTES:
+        partial.unlink()
+        raise HubImagesError(f"{spec.name}: mmdebstrap wrote no usable rootfs; see its output "
+                             "with `invoke build --verbose`")
+    partial.rename(tarball)  # atomic: the cache never holds a half tarball
     log.info("%s: rootfs ready in %.0fs (%d MB)", spec.name, time.monotonic() - started,
              tarball.stat().st_size // 2**20)
+
+
+def _merged_usr_hook() -> list[str]:
+    """Set up merged /usr directly: bookworm's usrmerge package would pull in perl (~47 MB)."""
+    hook = Path("/usr/share/mmdebstrap/hooks/merged-usr")
+    return [f"--hook-dir={hook}"] if hook.is_dir() else []
 
 
 def _debian_arch(machine: str) -> str:

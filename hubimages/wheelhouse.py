@@ -14,6 +14,7 @@ import logging
 import os
 import ssl
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +98,13 @@ def fetch(requirements: Iterable[LockedRequirement], settings: Settings,
     cache.mkdir(parents=True, exist_ok=True)
 
     def one(req: LockedRequirement) -> Path:
+        if req.lock is not None and "+" in req.version:  # maybe a wheel built on the host
+            from hubimages.localwheels import wheel_for
+
+            local = wheel_for(req.name, req.version, req.hashes, req.lock.parent.parent,
+                              settings.index_url, cache.parent)
+            if local is not None:
+                return local
         files = _project_files(settings.index_url, req.normalized)
         wheel = choose_wheel(req, files, tags)
         target = cache / wheel.filename
@@ -174,9 +182,9 @@ class WheelServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
+                path = urllib.parse.unquote(self.path.split("?", 1)[0])
                 if path in ("/wheels", "/wheels/"):
-                    links = "".join(f'<a href="{html.escape(n)}">{html.escape(n)}</a>\n'
+                    links = "".join(f'<a href="{urllib.parse.quote(n)}">{html.escape(n)}</a>\n'
                                     for n in sorted(server.wheels))
                     self._send(f"<html><body>\n{links}</body></html>".encode(), "text/html")
                 elif path.startswith("/wheels/") and path[8:] in server.wheels:

@@ -123,3 +123,11 @@ def test_example_notebook_executes_as_jovyan(run_container) -> None:  # type: ig
     assert res["pngs"] >= 1
     assert res["has_scores"]
     assert not [f for f in res["data_listing"] if f.endswith(".log")]
+
+
+def test_example_notebook_appears_in_home(run_container) -> None:  # type: ignore[no-untyped-def]
+    """JupyterLab shows the home folder: the example is copied there once, at start."""
+    rc, logs = run_container(["bash", "-c", "ls -a \"$HOME\""])
+    assert rc == 0, logs
+    assert "sdc1-example.ipynb" in logs.split()
+    assert ".sdc1-example-copied" in logs.split()

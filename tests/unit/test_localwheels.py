@@ -1,0 +1,254 @@
+"""Wheels built on the host from a pinned sdist: declarations, edits, reproducibility, fetch.
+
+No network: the sdist is made here, with an in-tree build backend that needs no downloads and
+writes a deliberately unreproducible wheel (current time stamps, deflated, unsorted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import tarfile
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hubimages import localwheels, wheelhouse
+from hubimages.errors import HubImagesError
+from hubimages.locks import read_lock
+from hubimages.matrix import DebianSettings, Settings
+from hubimages.wheelhouse import fetch
+
+pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH")
+
+INDEX = "https://index.invalid/simple"  # never reached: a build that tried would fail
+SETTINGS = Settings(namespace="t", python="3.11", platform="linux/amd64",
+                    debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
+                    index_url=INDEX)
+
+BACKEND = textwrap.dedent('''
+    import base64, hashlib, os, time, zipfile
+
+    FILES = {
+        "tinyext/__init__.py": b"VALUE = 1\\n",
+        "tinyext-1.0.data/data/share/tiny/ext.json": b"{}\\n",
+        "tinyext-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\\nGenerator: tiny\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"),
+        "tinyext-1.0.dist-info/METADATA": (
+            b"Metadata-Version: 2.1\\nName: tinyext\\nVersion: 1.0\\nLicense: MIT\\n"
+            b"        Version: 9 (a continuation line, not a field)\\n"
+            b"Requires-Dist: notebook <7\\nRequires-Dist: requests>=2\\n"
+            b"Requires-Dist: pytest; extra == 'test'\\n\\nThe description.\\n"),
+    }
+
+    def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+        name = "tinyext-1.0-py3-none-any.whl"
+        now = time.localtime()[:6]
+        with zipfile.ZipFile(os.path.join(wheel_directory, name), "w",
+                             zipfile.ZIP_DEFLATED) as out:
+            record = []
+            for path in reversed(sorted(FILES)):
+                info = zipfile.ZipInfo(path, now)
+                info.external_attr = 0o100600 << 16
+                out.writestr(info, FILES[path], zipfile.ZIP_DEFLATED)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(FILES[path]).digest())
+                record.append(f"{path},sha256={digest.rstrip(b'=').decode()},{len(FILES[path])}")
+            record.append("tinyext-1.0.dist-info/RECORD,,")
+            out.writestr("tinyext-1.0.dist-info/RECORD", "\\n".join(record) + "\\n")
+        return name
+''')
+
+PYPROJECT = textwrap.dedent('''
+    [build-system]
+    requires = []
+    build-backend = "tinybackend"
+    backend-path = ["."]
+''')
+
+
+def make_sdist(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / "tinyext-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, text in {"pyproject.toml": PYPROJECT, "tinybackend.py": BACKEND,
+                           "PKG-INFO": "Metadata-Version: 2.1\nName: tinyext\nVersion: 1.0\n"
+                           }.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"tinyext-1.0/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return sdist
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def declaration(sdist: Path, **extra: object) -> dict:
+    return {"tinyext": {"version": "1.0", "sdist_sha256": sha256(sdist), "label": "test1",
+                        "drop_requires": ["notebook<7"], "reason": "a test", **extra}}
+
+
+def write_yaml(folder: Path, data: dict) -> Path:
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / localwheels.DECLARATIONS
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> tuple[localwheels.LocalWheel, Path]:
+    sdist = make_sdist(tmp_path / "cache" / localwheels.SDISTS)
+    path = write_yaml(tmp_path / "images" / "x", declaration(sdist))
+    return localwheels.load(path)[0], sdist
+
+
+def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
+    wheel, sdist = tiny
+    out = localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    assert out.name == "tinyext-1.0+test1-py3-none-any.whl"
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        metadata = archive.read("tinyext-1.0+test1.dist-info/METADATA").decode()
+        record = archive.read("tinyext-1.0+test1.dist-info/RECORD").decode()
+        infos = archive.infolist()
+    assert "tinyext-1.0+test1.data/data/share/tiny/ext.json" in names
+    assert not [n for n in names if n.startswith("tinyext-1.0.")]
+    record_name = "tinyext-1.0+test1.dist-info/RECORD"
+    rest = sorted(set(names) - {record_name}, key=lambda n: (".dist-info/" in n, n))
+    assert names == [*rest, record_name]
+    assert "\nVersion: 1.0+test1\n" in metadata
+    assert "Version: 9 (a continuation line" in metadata  # untouched
+    assert "notebook" not in metadata
+    assert "Requires-Dist: requests>=2\n" in metadata
+    assert metadata.endswith("\n\nThe description.\n")
+    assert {i.date_time for i in infos} == {localwheels.ZIP_TIME}
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+    # RECORD lists every other file with its hash, so installers accept the edited wheel.
+    assert len(record.splitlines()) == len(names)
+    assert "tinyext-1.0+test1.dist-info/METADATA,sha256=" in record
+    assert not list((tmp_path / "out").glob("*.partial"))
+
+
+def test_building_twice_gives_the_same_bytes(tiny, tmp_path: Path) -> None:
+    wheel, sdist = tiny
+    first = localwheels.build(wheel, sdist, tmp_path / "a", INDEX, exclude_newer="")
+    time.sleep(2.1)  # the backend stamps the current time (2 s resolution in zip)
+    second = localwheels.build(wheel, sdist, tmp_path / "b", INDEX, exclude_newer="")
+    assert first.name == second.name
+    assert sha256(first) == sha256(second)
+
+
+def test_add_requires(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "s")
+    path = write_yaml(tmp_path / "x", declaration(
+        sdist, drop_requires=[], add_requires=["notebook>=7", "tornado"]))
+    wheel = localwheels.load(path)[0]
+    out = localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    with zipfile.ZipFile(out) as archive:
+        metadata = archive.read("tinyext-1.0+test1.dist-info/METADATA").decode()
+    assert ("Requires-Dist: pytest; extra == 'test'\nRequires-Dist: notebook>=7\n"
+            "Requires-Dist: tornado\n") in metadata
+    assert "Requires-Dist: notebook <7\n" in metadata
+
+
+def test_an_edit_that_does_not_apply_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "s")
+    path = write_yaml(tmp_path / "x", declaration(sdist, drop_requires=["notebook<6"]))
+    wheel = localwheels.load(path)[0]
+    with pytest.raises(HubImagesError, match=r"drop_requires 'notebook<6' is not a requirement "
+                                             r"of the built wheel \(it has: notebook <7, "):
+        localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch) -> None:
+    wheel, sdist = tiny
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(localwheels.os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path / "x", {"tinyext": {
+        "version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
+        "drop_requires": ["x"], "drop_require": ["y"]}})
+    with pytest.raises(HubImagesError) as error:
+        localwheels.load(path)
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(path) in message or "local-wheels.yaml" in message
+    assert "tinyext: unknown key 'drop_require'; allowed: add_requires, drop_requires" in message
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"version": "1.0+x"}, r"key 'version': give the sdist's version"),
+    ({"sdist_sha256": "ABC"}, r"key 'sdist_sha256': must be 64 lowercase hex"),
+    ({"label": "Sk-1"}, r"key 'label': must be a local version label"),
+    ({"reason": None}, r"key 'reason' is missing"),
+    ({"drop_requires": "notebook<7"}, r"key 'drop_requires': must be a list"),
+    ({"drop_requires": []}, r"declare at least one edit"),
+])
+def test_bad_declarations(tmp_path: Path, change: dict, expected: str) -> None:
+    entry = {"version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
+             "drop_requires": ["x"], **change}
+    path = write_yaml(tmp_path / "x", {"tinyext": {k: v for k, v in entry.items()
+                                                   if v is not None}})
+    with pytest.raises(HubImagesError, match=expected):
+        localwheels.load(path)
+
+
+def test_fetch_serves_the_locked_local_wheel_building_it_when_missing(tiny, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """A fresh machine: the lock pins the local wheel, the cache has only the sdist."""
+    wheel, sdist = tiny
+    cache = tmp_path / "cache"
+    index_files = ({"filename": sdist.name, "hashes": {"sha256": wheel.sdist_sha256},
+                    "upload-time": "2024-01-02T03:04:05.678Z", "url": "https://index.invalid/"},)
+    asked: list[str] = []
+
+    def index(url: str, project: str) -> tuple:
+        asked.append(project)
+        return index_files
+
+    monkeypatch.setattr(wheelhouse, "_project_files", index)
+    expected = sha256(localwheels.build(wheel, sdist, tmp_path / "elsewhere", INDEX))
+    assert asked == ["tinyext"]  # the build took its --exclude-newer from the index
+    lock = tmp_path / "images" / "x" / "requirements.lock"
+    lock.write_text(f"tinyext==1.0+test1 \\\n    --hash=sha256:{expected}\n")
+
+    (path,) = fetch(read_lock(lock), SETTINGS, cache / "wheels")
+    assert path == cache / localwheels.OUTPUT / "tinyext-1.0+test1-py3-none-any.whl"
+    assert sha256(path) == expected
+    (again,) = fetch(read_lock(lock), SETTINGS, cache / "wheels")  # now from the folder
+    assert again == path
+    lock.write_text(f"tinyext==1.0+test1 \\\n    --hash=sha256:{'0' * 64}\n")
+    with pytest.raises(HubImagesError, match=r"not the locked one.*rerun `invoke lock`"):
+        fetch(read_lock(lock), SETTINGS, cache / "wheels")
+    assert not list(path.parent.glob("*.partial"))
+
+
+def test_find_links_folder_holds_only_the_images_wheels(tiny, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    wheel, _ = tiny
+    cache = tmp_path / "cache"
+    stray = cache / localwheels.OUTPUT / "other-2.0+x1-py3-none-any.whl"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"not ours")
+    monkeypatch.setattr(localwheels, "_upload_time", lambda *args: "")
+    folder = localwheels.find_links_for_lock([wheel], INDEX, cache, "x")
+    assert folder is not None
+    assert [p.name for p in folder.iterdir()] == ["tinyext-1.0+test1-py3-none-any.whl"]
+    assert localwheels.find_links_for_lock([], INDEX, cache, "y") is None
