@@ -140,8 +140,7 @@ def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
             except InvalidRequirement:
                 raise fail(key, f"{item!r} is not a requirement") from None
         edits[key] = tuple(value)
-    if not edits["drop_requires"] and not edits["add_requires"]:
-        raise fail("drop_requires", "declare at least one edit in drop_requires or add_requires")
+    # No edits is fine: an sdist-only release built as it is (still labelled as ours).
     return LocalWheel(project=project, version=spec["version"],
                       sdist_sha256=spec["sdist_sha256"], label=spec["label"],
                       reason=spec["reason"].strip(), source=path, **edits)

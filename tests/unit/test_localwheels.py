@@ -7,6 +7,7 @@ writes a deliberately unreproducible wheel (current time stamps, deflated, unsor
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import shutil
 import tarfile
@@ -23,7 +24,9 @@ from hubimages.locks import read_lock
 from hubimages.matrix import DebianSettings, Settings
 from hubimages.wheelhouse import fetch
 
-pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH")
+pytestmark = pytest.mark.skipif(
+    shutil.which("uv") is None and importlib.util.find_spec("uv") is None, reason="needs uv"
+)
 
 INDEX = "https://index.invalid/simple"  # never reached: a build that tried would fail
 SETTINGS = Settings(namespace="t", python="3.11", platform="linux/amd64",
@@ -199,7 +202,6 @@ def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
     ({"label": "Sk-1"}, r"key 'label': must be a local version label"),
     ({"reason": None}, r"key 'reason' is missing"),
     ({"drop_requires": "notebook<7"}, r"key 'drop_requires': must be a list"),
-    ({"drop_requires": []}, r"declare at least one edit"),
 ])
 def test_bad_declarations(tmp_path: Path, change: dict, expected: str) -> None:
     entry = {"version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
