@@ -92,6 +92,8 @@ import json, os, tempfile
 import nbformat
 from nbclient import NotebookClient
 work = tempfile.mkdtemp(prefix="nb-")
+# As in JupyterLab: the kernel's inline backend, not the Agg set for scripts in these tests.
+os.environ.pop("MPLBACKEND", None)
 nb = nbformat.read("/opt/sdc1/notebooks/sdc1-example.ipynb", as_version=4)  # as installed
 NotebookClient(nb, timeout=600, kernel_name="python3",
                resources={"metadata": {"path": work}}).execute()
