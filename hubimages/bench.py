@@ -198,10 +198,11 @@ def _host_venv(matrix: Matrix, name: str) -> Path:
     if stamp.is_file() and stamp.read_text() == digest:
         return venv / "bin" / "python"
     wheels = cache_dir(matrix) / "wheels"
-    fetch(read_lock(lock), matrix.settings, wheels)
+    # Wheels built on the host (local-wheels.yaml) live in a folder of their own.
+    folders = sorted({str(p.parent) for p in fetch(read_lock(lock), matrix.settings, wheels)})
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    "--no-index", "--find-links", str(wheels), "--require-hashes",
+                    "--no-index", *(f"--find-links={f}" for f in folders), "--require-hashes",
                     "-r", str(lock)],
                    check=True, env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"})
     stamp.write_text(digest)
