@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -188,13 +187,13 @@ def _parse_pybdsf(output: str) -> tuple[int, float]:
 
 def _host_venv(matrix: Matrix, name: str) -> Path:
     """A venv with exactly the image's locked wheels (from the build cache, no index)."""
-    from hubimages.locks import lock_path, read_lock
+    from hubimages.locks import file_sha256, lock_path, read_lock
     from hubimages.wheelhouse import fetch
 
     venv = cache_dir(matrix) / f"bench-venv-{name}"
     lock = lock_path(matrix, name)
     stamp = venv / "lock.sha256"
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    digest = file_sha256(lock)
     if stamp.is_file() and stamp.read_text() == digest:
         return venv / "bin" / "python"
     wheels = cache_dir(matrix) / "wheels"

@@ -16,15 +16,15 @@ import docker.errors
 from docker import DockerClient
 
 from hubimages import gitinfo
-from hubimages.engine import image_or_none
+from hubimages.engine import build_network, image_or_none
 from hubimages.errors import BuildFailedError, HubImagesError
 from hubimages.inputs import INPUTS_LABEL, input_hash
-from hubimages.locks import lock_digest, lock_path, read_lock
+from hubimages.locks import file_sha256, lock_path, read_lock
 from hubimages.matrix import ImageSpec, Matrix
 from hubimages.plan import build_order, stages
 from hubimages.rootfs import ensure_root_image, rootfs_key
 from hubimages.tags import compute_tags, read_facts
-from hubimages.wheelhouse import WheelServer, build_network, fetch
+from hubimages.wheelhouse import WheelServer, fetch
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class Builder:
         build_args = {
             "WHEELHOUSE_URL": f"{server.url}/wheels/",
             "LOCK_URL": f"{server.url}/locks/{spec.name}.txt",
-            "LOCK_SHA256": lock_digest(lock),
+            "LOCK_SHA256": file_sha256(lock),
         }
         current = parent_id
         chain = stages(self.matrix, spec.name)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DOCKERD_LOG = Path("/var/log/hubimages-dockerd.log")
 START_TIMEOUT_S = 60
+BUILD_NETWORK = "hubimages-build"
 
 
 def connect(timeout: int = 600) -> DockerClient:
@@ -110,3 +111,17 @@ def image_or_none(client: DockerClient, ref: str):
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
         return None
+
+
+def build_network(client: DockerClient) -> tuple[str, str]:
+    """The internal network builds run on, and its gateway: the only address they reach."""
+    try:
+        network = client.networks.get(BUILD_NETWORK)
+    except docker.errors.NotFound:
+        network = client.networks.create(BUILD_NETWORK, driver="bridge", internal=True,
+                                          labels={"hubimages": "build"})
+    if not network.attrs.get("Internal"):
+        raise HubImagesError(f"docker network {BUILD_NETWORK} exists but is not internal; "
+                             f"remove it with `docker network rm {BUILD_NETWORK}`")
+    gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
+    return BUILD_NETWORK, gateway

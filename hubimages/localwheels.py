@@ -43,6 +43,7 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from hubimages.errors import HubImagesError, display_path
+from hubimages.locks import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +190,12 @@ def ensure(wheel: LocalWheel, index_url: str, cache: Path, rebuild: bool = False
 
 def fetch_sdist(wheel: LocalWheel, index_url: str, folder: Path) -> Path:
     """Download the declared sdist once; its sha256 must be the declared one."""
-    from hubimages.wheelhouse import WheelFile, _download, _project_files, _sha256
+    from hubimages.wheelhouse import WheelFile, _download, _project_files
 
     for candidate in folder.glob("*") if folder.is_dir() else []:
         if candidate.name.endswith(".partial"):
             continue
-        if _sdist_of(candidate.name, wheel) and _sha256(candidate) == wheel.sdist_sha256:
+        if _sdist_of(candidate.name, wheel) and file_sha256(candidate) == wheel.sdist_sha256:
             return candidate
     files = _project_files(index_url, wheel.normalized)
     for entry in files:
@@ -337,7 +338,7 @@ def rewrite(built: Path, wheel: LocalWheel, out_dir: Path) -> Path:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
-    log.info("built %s (%s)", target.name, _digest(target)[:12])
+    log.info("built %s (%s)", target.name, file_sha256(target)[:12])
     return target
 
 
@@ -382,10 +383,6 @@ def _key(requirement: str) -> tuple:
             req.url or "", str(req.marker) if req.marker else "")
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # -- hooks for locking and fetching -----------------------------------------------------------
 
 
@@ -421,12 +418,12 @@ def wheel_for(name: str, version: str, hashes: Iterable[str], declarations_dir: 
         return None
     wheel, wanted = matches[0], set(hashes)
     for path in find_built(wheel, cache):
-        if _digest(path) in wanted:
+        if file_sha256(path) in wanted:
             return path
     built = ensure(wheel, index_url, cache, rebuild=True)
-    if _digest(built) not in wanted:
+    if file_sha256(built) not in wanted:
         raise HubImagesError(
             f"{wheel.pin}: the wheel built from {display_path(wheel.source)} has sha256 "
-            f"{_digest(built)[:12]}..., not the locked one: the declaration or its build "
+            f"{file_sha256(built)[:12]}..., not the locked one: the declaration or its build "
             "changed; rerun `invoke lock` for the images that include it")
     return built

@@ -62,8 +62,13 @@ def read_lock(path: Path) -> list[LockedRequirement]:
     return entries
 
 
-def lock_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_sha256(path: Path) -> str:
+    """sha256 of a file (locks, wheels, sdists), read in chunks: wheels can be large."""
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def lock_images(matrix: Matrix, names: list[str], upgrade: bool = False) -> list[Path]:

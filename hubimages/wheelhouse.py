@@ -27,12 +27,11 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import parse_wheel_filename
 
 from hubimages.errors import HubImagesError
-from hubimages.locks import LockedRequirement
+from hubimages.locks import LockedRequirement, file_sha256
 from hubimages.matrix import Settings
 
 log = logging.getLogger(__name__)
 
-BUILD_NETWORK = "hubimages-build"
 FETCH_WORKERS = 8
 FETCH_RETRIES = 3
 
@@ -108,7 +107,7 @@ def fetch(requirements: Iterable[LockedRequirement], settings: Settings,
         files = _project_files(settings.index_url, req.normalized)
         wheel = choose_wheel(req, files, tags)
         target = cache / wheel.filename
-        if target.is_file() and _sha256(target) == wheel.sha256:
+        if target.is_file() and file_sha256(target) == wheel.sha256:
             return target
         _download(wheel, target)
         return target
@@ -141,14 +140,6 @@ def _download(wheel: WheelFile, target: Path) -> None:
         except HubImagesError:
             partial.unlink(missing_ok=True)
             raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        while chunk := data.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class WheelServer:
@@ -205,19 +196,3 @@ class WheelServer:
                 log.debug("wheelhouse: " + fmt, *args)
 
         return Handler
-
-
-def build_network(client) -> tuple[str, str]:
-    """The internal network builds run on, and its gateway: the only address they reach."""
-    import docker.errors
-
-    try:
-        network = client.networks.get(BUILD_NETWORK)
-    except docker.errors.NotFound:
-        network = client.networks.create(BUILD_NETWORK, driver="bridge", internal=True,
-                                          labels={"hubimages": "build"})
-    if not network.attrs.get("Internal"):
-        raise HubImagesError(f"docker network {BUILD_NETWORK} exists but is not internal; "
-                             f"remove it with `docker network rm {BUILD_NETWORK}`")
-    gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-    return BUILD_NETWORK, gateway

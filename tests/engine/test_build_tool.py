@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from hubimages.builder import Builder, build_images, image_ref
+from hubimages.engine import BUILD_NETWORK
 from hubimages.inputs import INPUTS_LABEL
 from hubimages.matrix import load_matrix
-from hubimages.wheelhouse import BUILD_NETWORK
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "hubimages-enginetest"
