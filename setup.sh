@@ -8,6 +8,8 @@ need=()
 command -v git >/dev/null || need+=(git)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+# A real registry on 127.0.0.1 for the publish tests (they start it with their own config).
+command -v docker-registry >/dev/null || need+=(docker-registry)
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "setup.sh: missing ${need[*]}; run as root or install them" >&2
@@ -15,6 +17,12 @@ if ((${#need[@]})); then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+    # On a systemd machine the package starts its own registry on :5000 with htpasswd auth;
+    # that port belongs to the admin (and `invoke registry`), so the packaged service stays off.
+    if [[ " ${need[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
+        && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+        systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    fi
 fi
 
 if [[ ! -x .venv/bin/python ]]; then

@@ -97,4 +97,110 @@ def lint(c):
         raise Exit(code=1)
 
 
-cli.expand_positional_images([engine, build, lock, test, check, bench, lint])
+REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
+RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+
+
+@task(iterable=["image"], help={
+    "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
+    "retest": "run the container tests even when this image id already passed them",
+    "jobs": "build up to N independent images at once", "matrix": "path of the matrix file",
+})
+@cli.one_line_errors
+def release(c, image=None, registry="", retries=4, retest=False, jobs=2, matrix=None):
+    """Build, test, push, then write manifests, history and profiles; stop at the first failure."""
+    from hubimages.publish import RetryPolicy
+    from hubimages.release import release_images
+
+    cli.setup_logging()
+    m = cli.matrix(matrix)
+    names = cli.split_names(image)
+    result = release_images(m, names, cli.registry_target(m, registry),
+                            RetryPolicy(attempts=int(retries)), retest=retest, jobs=int(jobs))
+    print(cli.release_summary(result))
+
+
+@task(iterable=["image"], help={
+    "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
+    "matrix": "path of the matrix file",
+})
+@cli.one_line_errors
+def push(c, image=None, registry="", retries=4, matrix=None):
+    """Push built images that passed their tests at this image id; record the release."""
+    from hubimages.plan import build_order
+    from hubimages.publish import RetryPolicy
+    from hubimages.release import publish_release
+
+    cli.setup_logging()
+    m = cli.matrix(matrix)
+    names = build_order(m, cli.split_names(image) or None)
+    result = publish_release(m, names, cli.registry_target(m, registry),
+                             RetryPolicy(attempts=int(retries)))
+    print(cli.release_summary(result))
+
+
+@task(help={"registry": REGISTRY_HELP + " (default: the only one released to)",
+            "release": "a release tag to pin (resolved from the registry); default: the newest",
+            "matrix": "path of the matrix file"})
+@cli.one_line_errors
+def profiles(c, registry="", release=None, matrix=None):
+    """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
+    from hubimages.release import profiles_for
+
+    cli.setup_logging()
+    m = cli.matrix(matrix)
+    for path in profiles_for(m, cli.registry_target(m, registry, recorded=True), release):
+        print(path)
+
+
+@task(help={"registry": REGISTRY_HELP + " (default: the only one released to)",
+            "matrix": "path of the matrix file"})
+@cli.one_line_errors
+def history(c, registry="", matrix=None):
+    """List the releases recorded for a registry, newest first."""
+    from hubimages.manifests import load_history, publish_dir
+
+    m = cli.matrix(matrix)
+    target = cli.registry_target(m, registry, recorded=True)
+    for entry in load_history(publish_dir(m, target)):
+        images = " ".join(f"{i.name}@{i.digest[7:19]}" for i in entry.images)
+        print(f"{entry.tag}  {entry.created}  {entry.revision[:7]}  {images}")
+
+
+@task(positional=["name", "old", "new"], help={
+    "name": "the image", "old": "the earlier release tag", "new": "the later release tag",
+    "registry": REGISTRY_HELP + " (default: the only one released to)",
+    "matrix": "path of the matrix file"})
+@cli.one_line_errors
+def diff(c, name, old, new, registry="", matrix=None):
+    """Package changes (Python and Debian) of an image between two releases."""
+    from hubimages.manifests import diff_manifests, format_diff, load_manifest, publish_dir
+
+    m = cli.matrix(matrix)
+    m.image(name)
+    folder = publish_dir(m, cli.registry_target(m, registry, recorded=True))
+    changes = diff_manifests(load_manifest(folder, name, old), load_manifest(folder, name, new))
+    print(format_diff(name, old, new, changes))
+
+
+@task(help={"port": "port on 127.0.0.1", "stop": "stop the registry started on that port"})
+@cli.one_line_errors
+def registry(c, port=5000, stop=False):
+    """Start (or --stop) a local registry on 127.0.0.1 to try releases: Debian's docker-registry."""
+    from hubimages.builder import cache_dir
+    from hubimages.localregistry import LocalRegistry
+
+    local = LocalRegistry(cache_dir(cli.matrix()) / "registry" / str(port), port=int(port))
+    if stop:
+        local.stop()
+        print(f"stopped the registry on {local.host}")
+    elif local.answers():
+        print(f"a registry already answers on {local.host}")
+    else:
+        local.start()
+        print(f"registry on {local.host} (storage {local.storage}); try: invoke release "
+              f"--registry {local.host}/ska; stop: invoke registry --stop --port {port}")
+
+
+cli.expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,
+                              profiles, history, diff])

@@ -29,6 +29,9 @@ from hubimages.wheelhouse import WheelServer, fetch
 log = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 25
+# Read by `invoke profiles --release` from the registry, so admins can match their hub.
+VERSION_LABELS = {"jupyterhub": "org.skahub.jupyterhub.version",
+                  "jupyterlab": "org.skahub.jupyterlab.version"}
 
 
 @dataclass
@@ -235,6 +238,7 @@ class Builder:
             "org.opencontainers.image.base.name": parent_name,
             INPUTS_LABEL: inputs,
         }
+        labels.update(version_labels(lock_path(self.matrix, spec.name)))
         if self.revision.source:
             labels["org.opencontainers.image.source"] = self.revision.source
         if parent_id.startswith("sha256:"):
@@ -285,6 +289,13 @@ class Builder:
         for tag in tags:
             image.tag(repository, tag)
         return tags
+
+
+def version_labels(lock: Path) -> dict[str, str]:
+    """The hub-facing versions, from the lock: a registry client can read them without a pull."""
+    pinned = {req.normalized: req.version for req in read_lock(lock)} if lock.is_file() else {}
+    return {label: pinned[package] for package, label in VERSION_LABELS.items()
+            if package in pinned}
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -13,6 +13,8 @@ from invoke.exceptions import Exit
 
 from hubimages.errors import HubImagesError
 from hubimages.matrix import Matrix, load_matrix
+from hubimages.records import Release
+from hubimages.registry import RegistryTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = ROOT / "build-matrix.yaml"
@@ -44,6 +46,33 @@ def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise Exit("interrupted", code=130) from None
 
     return wrapper
+
+
+def registry_target(matrix: Matrix, value: str, recorded: bool = False) -> RegistryTarget:
+    """--registry, or with recorded=True the only registry something was released to."""
+    if value:
+        return RegistryTarget.parse(value, matrix.settings.namespace)
+    if recorded:
+        from hubimages.builder import cache_dir
+        from hubimages.manifests import load_history
+
+        histories = sorted((cache_dir(matrix) / "publish").glob("*/history.json"))
+        if len(histories) == 1:
+            newest = load_history(histories[0].parent)[0]
+            return RegistryTarget.parse(newest.registry, matrix.settings.namespace)
+        if len(histories) > 1:
+            names = ", ".join(p.parent.name for p in histories)
+            raise HubImagesError(f"releases were made to several registries ({names}): "
+                                 "choose one with --registry HOST[:PORT][/NAMESPACE]")
+    raise HubImagesError("--registry is missing: give HOST[:PORT][/NAMESPACE], e.g. "
+                         "--registry 127.0.0.1:5000/ska")
+
+
+def release_summary(release: Release) -> str:
+    lines = [f"release {release.tag} to {release.registry}:"]
+    width = max(len(i.name) for i in release.images)
+    lines += [f"  {i.name:{width}}  {i.pinned}" for i in release.images]
+    return "\n".join(lines)
 
 
 def split_names(names: tuple[str, ...] | list[str] | str | None) -> list[str]:

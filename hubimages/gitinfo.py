@@ -29,3 +29,8 @@ def changed_files(root: Path, since: str) -> list[str]:
     """Paths changed between `since` and the work tree, committed or not."""
     out = _git(root, "diff", "--name-only", since)
     return [line for line in out.splitlines() if line]
+
+
+def is_dirty(root: Path) -> bool:
+    """Tracked files changed and not committed (untracked files do not count)."""
+    return bool(_git(root, "status", "--porcelain", "--untracked-files=no"))

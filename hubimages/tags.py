@@ -19,6 +19,7 @@ FACTS_SCRIPT = (
 )
 # Short prefixes for the packages hub admins match against (docker-stacks uses the same idea).
 PACKAGE_PREFIXES = {"jupyterlab": "lab", "notebook": "notebook", "jupyterhub": "hub"}
+IMMUTABLE_TAG = re.compile(r"^\d{4}-\d{2}-\d{2}-[0-9a-f]{7,40}$")
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,23 @@ def latest_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
     return ["latest"]
 
 
+def immutable_tag(date: str, git_sha: str) -> str:
+    """<YYYY-MM-DD>-<git short sha>: a registry never gets it twice with different content."""
+    return f"{date}-{git_sha}"
+
+
+def is_immutable(tag: str) -> bool:
+    return IMMUTABLE_TAG.match(tag) is not None
+
+
+def moving_tags(tags: list[str]) -> list[str]:
+    """The tags that follow the newest image (latest, python-3.11, lab-4.x...)."""
+    return [t for t in tags if not is_immutable(t)]
+
+
 def immutable_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
     """Date of the build and git revision: never reused for different content."""
-    return [f"{facts.date}-{facts.git_sha}"] if facts.date and facts.git_sha else []
+    return [immutable_tag(facts.date, facts.git_sha)] if facts.date and facts.git_sha else []
 
 
 def python_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:

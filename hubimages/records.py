@@ -1,0 +1,61 @@
+"""What a release published: one record per pushed image, read by manifests and profiles."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PublishedImage:
+    name: str  # the image's name in build-matrix.yaml
+    repository: str  # registry host[:port]/namespace/name
+    tag: str  # the release's immutable tag
+    digest: str  # manifest digest, sha256:...
+    image_id: str  # config digest, sha256:... (the local image id)
+    jupyterhub: str = ""  # versions in the image, for admins to match their hub
+    jupyterlab: str = ""
+    moving_tags: tuple[str, ...] = ()
+
+    @property
+    def pinned(self) -> str:
+        """The reference a spawner should use: readable tag, verified digest."""
+        return f"{self.repository}:{self.tag}@{self.digest}"
+
+
+@dataclass(frozen=True)
+class Release:
+    tag: str
+    registry: str  # host[:port]/namespace as given to --registry
+    created: str  # UTC, ISO 8601
+    revision: str  # git revision the images were built from
+    images: tuple[PublishedImage, ...] = field(default_factory=tuple)
+
+    def image(self, name: str) -> PublishedImage | None:
+        return next((i for i in self.images if i.name == name), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Release:
+        images = tuple(
+            PublishedImage(**{**i, "moving_tags": tuple(i.get("moving_tags", ()))})
+            for i in data.get("images", ())
+        )
+        return cls(tag=data["tag"], registry=data["registry"], created=data["created"],
+                   revision=data["revision"], images=images)
+
+    @classmethod
+    def load(cls, path: Path) -> Release:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

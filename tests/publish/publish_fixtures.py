@@ -1,0 +1,154 @@
+"""A real registry (Debian's docker-registry) on 127.0.0.1, and a tiny project to release to it.
+
+The project is a git repository of its own in a temporary folder, with one image, `hello`, on
+top of the real base image (`invoke build base` first: `invoke test` does it), a real container
+test, and locks of a small wheel, so release tags, test gating and package diffs are all real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+import yaml
+
+from hubimages.localregistry import LocalRegistry
+
+Registry = LocalRegistry  # the name the tests read best with
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "hubimages-pubtest"
+
+SIX_WHEELS = {
+    "1.16.0": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
+    "1.17.0": "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
+}
+DOCKERFILE = """ARG PARENT_IMAGE
+FROM ${PARENT_IMAGE}
+ARG WHEELHOUSE_URL
+ARG LOCK_URL
+ARG LOCK_SHA256
+USER 0
+RUN install-locked-requirements
+COPY greeting.txt /opt/hello/greeting.txt
+USER 1000
+"""
+CONTAINER_CONFTEST = '''
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--image-ref", required=True)
+
+
+@pytest.fixture(scope="session")
+def image_ref(request):
+    return request.config.getoption("--image-ref")
+'''
+CONTAINER_TEST = '''
+import docker
+
+
+def test_greeting_is_installed_and_not_broken(image_ref):
+    out = docker.from_env().containers.run(
+        image_ref, ["cat", "/opt/hello/greeting.txt"], entrypoint=[], remove=True,
+        network_mode="none")
+    assert out.decode().startswith("hello"), out
+
+
+def test_hub_server_is_there(image_ref):
+    out = docker.from_env().containers.run(
+        image_ref, ["jupyterhub-singleuser", "--version"], entrypoint=[], remove=True,
+        network_mode="none")
+    assert out.decode().strip()[0].isdigit()
+'''
+
+
+def six_lock(version: str) -> str:
+    return f"six=={version} \\\n    --hash=sha256:{SIX_WHEELS[version]}\n"
+
+
+@pytest.fixture(scope="session")
+def client():
+    return docker.from_env()
+
+
+@pytest.fixture
+def registry(tmp_path_factory):
+    reg = LocalRegistry(tmp_path_factory.mktemp("registry"))
+    reg.start()
+    yield reg
+    reg.stop()
+
+
+@dataclass
+class Project:
+    """A git repository holding a one-image matrix; `invoke` runs against it."""
+
+    root: Path
+
+    @property
+    def matrix(self) -> Path:
+        return self.root / "build-matrix.yaml"
+
+    @property
+    def publish(self) -> Path:
+        return self.root / ".cache" / "publish"
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+        return subprocess.run(["git", *args], cwd=self.root, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "--short=7", "HEAD")
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def invoke(self, *args: str, env: dict[str, str] | None = None,
+               timeout: int = 900) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "invoke", *args, f"--matrix={self.matrix}"], cwd=REPO,
+            capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def project(tmp_path_factory, client) -> Project:
+    root = tmp_path_factory.mktemp("project")
+    base = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
+    base_ref = f"{base['settings']['namespace']}/base:latest"
+    try:
+        client.images.get(base_ref)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"{base_ref} is not built: run `invoke build base` first")
+    settings = {**base["settings"], "namespace": NAMESPACE}
+    images = {"hello": {"source": {"from": base_ref}, "display_name": "Hello: a test image",
+                        "description": "Greets.", "default": True}}
+    proj = Project(root)
+    proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
+    proj.write("images/hello/Dockerfile", DOCKERFILE)
+    proj.write("images/hello/greeting.txt", "hello 1\n")
+    proj.write("images/hello/requirements.lock", six_lock("1.16.0"))
+    proj.write("tests/containers/conftest.py", CONTAINER_CONFTEST)
+    proj.write("tests/containers/hello/test_hello.py", CONTAINER_TEST)
+    proj.write(".gitignore", ".cache/\n")
+    proj.git("init", "-q", "-b", "main")
+    proj.commit("first")
+    yield proj
+    for image in client.images.list():
+        for tag in image.tags:
+            if NAMESPACE in tag or (tag.startswith("127.0.0.1:") and "/hello:" in tag):
+                client.images.remove(tag, force=True)
+    shutil.rmtree(root, ignore_errors=True)

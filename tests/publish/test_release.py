@@ -1,0 +1,249 @@
+"""`invoke release`, `push`, `profiles`, `history` and `diff` as an admin runs them, against a
+real registry on 127.0.0.1 and the real engine."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import docker
+import pytest
+import yaml
+from publish_fixtures import REPO, Project, Registry, six_lock
+
+from hubimages.registry import RegistryClient, RegistryTarget
+
+pytestmark = pytest.mark.slow
+
+
+def release(project: Project, registry: Registry, *args: str, **kwargs):
+    return project.invoke("release", "hello", f"--registry={registry.host}/ska", *args, **kwargs)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
+
+
+def published(project: Project, registry: Registry):
+    return project.publish / f"{registry.host.replace(':', '_')}_ska"
+
+
+def remote_digest(registry: Registry, tag: str) -> str | None:
+    remote = RegistryClient(RegistryTarget(registry.host, "ska")).manifest("hello", tag)
+    return remote.digest if remote else None
+
+
+def test_release_round_trip(project: Project, registry: Registry, client) -> None:
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    result = release(project, registry)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
+    assert tag in registry.tags("ska/hello")
+    assert {"latest", "python-3.11"} <= set(registry.tags("ska/hello"))
+    folder = published(project, registry)
+
+    manifest = json.loads((folder / "releases" / tag / "hello.json").read_text())
+    assert manifest["digest"] == remote_digest(registry, tag)
+    assert manifest["python_packages"]["six"] == "1.16.0"
+    assert manifest["jupyterhub"] and manifest["jupyterlab"]
+    assert "bash" in manifest["debian_packages"]
+    assert manifest["parent"]["name"].endswith("/base:latest")
+    assert manifest["revision"] == project.git("rev-parse", "HEAD")
+    assert manifest["compressed_size"] > 10**6
+    assert f"| digest | `{manifest['digest']}` |" in (folder / "releases" / tag /
+                                                       "hello.md").read_text()
+    assert tag in (folder / "HISTORY.md").read_text()
+    pushes = [json.loads(line) for line in (folder / "pushes.jsonl").read_text().splitlines()]
+    assert {p["tag"] for p in pushes} >= {tag, "latest"}
+    assert {p["digest"] for p in pushes} == {manifest["digest"]}
+
+    values = yaml.safe_load((folder / "profiles" / "z2jh-values.yaml").read_text())
+    (profile,) = values["singleuser"]["profileList"]
+    pinned = profile["kubespawner_override"]["image"]
+    assert pinned == f"{registry.host}/ska/hello:{tag}@{manifest['digest']}"
+    assert manifest["jupyterhub"] in profile["description"]
+
+    # Delete every local copy, then pull by the profile's reference and run it.
+    for image_tag in client.images.get(manifest["image_id"]).tags:
+        client.images.remove(image_tag, force=True)
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get(manifest["image_id"])
+    repository, digest = pinned.split("@")
+    client.images.pull(repository.rsplit(":", 1)[0], tag=digest)
+    out = client.containers.run(pinned.split(":" + tag)[0] + "@" + digest,
+                                ["cat", "/opt/hello/greeting.txt"], entrypoint=[], remove=True,
+                                network_mode="none")
+    assert out.decode() == "hello 1\n"
+    assert client.images.get(pinned.split(":" + tag)[0] + "@" + digest).id == manifest["image_id"]
+
+
+def test_second_release_history_diff_and_pin_back(project: Project, registry: Registry) -> None:
+    first = release(project, registry)
+    assert first.returncode == 0, first.stderr[-3000:]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    first_tag = f"{today}-{project.git('rev-parse', '--short=7', 'HEAD')}"
+    project.write("images/hello/requirements.lock", six_lock("1.17.0"))
+    project.write("images/hello/greeting.txt", "hello 2\n")
+    second_tag = f"{today}-{project.commit('six 1.17')}"
+    second = release(project, registry)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    history = project.invoke("history")  # one registry released to: no --registry needed
+    assert history.returncode == 0, history.stderr
+    lines = history.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [second_tag, first_tag]
+
+    diff = project.invoke("diff", "hello", first_tag, second_tag)
+    assert diff.returncode == 0, diff.stderr
+    assert "~ python six 1.16.0 -> 1.17.0" in diff.stdout
+    assert "debian" not in diff.stdout  # same base, same Debian packages
+
+    folder = published(project, registry)
+    profiles = folder / "profiles" / "z2jh-values.yaml"
+    newest = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
+    assert f":{second_tag}@{remote_digest(registry, second_tag)}" in newest[
+        "kubespawner_override"]["image"]
+
+    # Pin the first release back: resolved from the registry, not from local records.
+    (folder / "history.json").rename(folder / "history.json.away")
+    pinned = project.invoke("profiles", f"--registry={registry.host}/ska",
+                            f"--release={first_tag}")
+    assert pinned.returncode == 0, pinned.stderr
+    old = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
+    assert old["kubespawner_override"]["image"] == (
+        f"{registry.host}/ska/hello:{first_tag}@{remote_digest(registry, first_tag)}")
+    assert "JupyterHub " in old["description"]  # read from the image's labels in the registry
+    missing = project.invoke("profiles", f"--registry={registry.host}/ska", "--release=nope")
+    assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
+
+
+def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry) -> None:
+    first = release(project, registry)
+    assert first.returncode == 0, first.stderr[-3000:]
+    tag = next(t for t in registry.tags("ska/hello") if t[0].isdigit())
+    digest = remote_digest(registry, tag)
+    history = (published(project, registry) / "history.json").read_text()
+    # Same commit, same day, different content: the same immutable tag would change.
+    project.write("images/hello/greeting.txt", "hello changed\n")
+    second = release(project, registry)
+    error = one_error_line(second)
+    assert f"ska/hello:{tag} already exists with different content" in error
+    assert "never overwritten" in error
+    assert remote_digest(registry, tag) == digest
+    assert remote_digest(registry, "latest") == digest  # moving tags did not move either
+    assert (published(project, registry) / "history.json").read_text() == history
+
+
+def test_push_refuses_untested_image(project: Project, registry: Registry) -> None:
+    built = project.invoke("build", "hello")
+    assert built.returncode == 0, built.stderr[-2000:]
+    pushed = project.invoke("push", "hello", f"--registry={registry.host}/ska")
+    error = one_error_line(pushed)
+    assert "has not passed its tests at this image id" in error
+    assert "invoke test hello" in error
+    assert registry.tags("ska/hello") == []
+
+
+def test_failing_tests_block_the_push(project: Project, registry: Registry) -> None:
+    project.write("images/hello/greeting.txt", "broken\n")
+    result = release(project, registry)
+    error = one_error_line(result)
+    assert "hello: container tests failed: nothing was pushed" in error
+    assert registry.tags("ska/hello") == []
+    assert not published(project, registry).joinpath("profiles").exists()
+
+
+def test_unreachable_registry_gives_up_after_bounded_retries(project: Project,
+                                                              registry: Registry) -> None:
+    registry.stop()
+    started = time.monotonic()
+    result = release(project, registry, "--retries=3")
+    elapsed = time.monotonic() - started
+    error = one_error_line(result)
+    assert f"registry {registry.host} unreachable" in error
+    assert "gave up after 3 attempts" in error
+    assert result.stderr.count("retrying in") == 2  # waits 1 s, then 2 s
+    assert elapsed < 300
+    assert not published(project, registry).joinpath("history.json").exists()
+
+
+def test_registry_killed_mid_push_then_rerun_completes(project: Project,
+                                                       registry: Registry) -> None:
+    uploads = registry.storage / "docker/registry/v2/repositories/ska/hello/_uploads"
+    killed = threading.Event()
+
+    def kill_on_first_upload() -> None:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and not killed.is_set():
+            if uploads.is_dir() and any(uploads.iterdir()):
+                registry.stop(signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=kill_on_first_upload, daemon=True)
+    watcher.start()
+    failed = release(project, registry, "--retries=2")
+    killed.set()
+    watcher.join()
+    error = one_error_line(failed)
+    assert "gave up after 2 attempts" in error
+    folder = published(project, registry)
+    assert not (folder / "history.json").exists()
+    assert not (folder / "profiles").exists()
+
+    registry.start()  # same storage, same port: what was uploaded before is still there
+    rerun = release(project, registry)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "[hello] up to date" in rerun.stderr
+    assert "[hello] tests already passed" in rerun.stderr
+    assert (folder / "profiles" / "z2jh-values.yaml").is_file()
+    assert "latest" in registry.tags("ska/hello")
+
+
+def test_registry_with_auth_uses_credentials_without_printing_them(
+        project: Project, tmp_path_factory) -> None:
+    import bcrypt
+
+    root = tmp_path_factory.mktemp("auth-registry")
+    password = "s3cret-Pa55"  # noqa: S105 - a test registry's password
+    htpasswd = root / "htpasswd"
+    htpasswd.write_text("admin:" + bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode())
+    secured = Registry(root, htpasswd=htpasswd)
+    secured.start()
+    try:
+        refused = release(project, secured, "--retries=1")
+        error = one_error_line(refused)
+        assert "needs credentials" in error or "refused" in error
+        assert secured.tags("ska/hello") == []
+        env = {"HUBIMAGES_REGISTRY_USER": "admin", "HUBIMAGES_REGISTRY_PASSWORD": password}
+        accepted = release(project, secured, env=env)
+        assert accepted.returncode == 0, accepted.stderr[-3000:]
+        assert password not in accepted.stdout + accepted.stderr
+        assert "latest" in secured.tags("ska/hello")
+        for path in (REPO / ".cache").glob("**/*.json*"):
+            assert password not in path.read_text(errors="replace"), path
+        for path in project.publish.rglob("*"):
+            if path.is_file():
+                assert password not in path.read_text(errors="replace"), path
+    finally:
+        secured.stop()
+
+
+def test_bad_registry_argument_is_one_line(project: Project) -> None:
+    result = project.invoke("release", "hello", "--registry=not a host")
+    assert "--registry 'not a host'" in one_error_line(result)
+    missing = project.invoke("push", "hello")
+    assert "--registry is missing" in one_error_line(missing)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
