@@ -51,18 +51,18 @@ def lock(c, image=None, upgrade=False, matrix=None):
 
 
 @task(iterable=["image"], help={
-    "image": IMAGES_HELP, "unit": "run the unit tests too (default: when no image is named)",
+    "image": IMAGES_HELP, "unit": "also run unit and engine tests (always with no image named)",
     "pytest_args": "extra arguments for pytest", "matrix": "path of the matrix file",
     "jobs": "build up to N independent images at once",
 })
 @cli.one_line_errors
-def test(c, image=None, unit=None, pytest_args="", jobs=2, matrix=None):
+def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
     """Unit tests, then build what is missing and run each image's container tests."""
     from hubimages.testing import test_images
 
     cli.setup_logging()
     names = cli.split_names(image)
-    run_unit = (not names) if unit is None else unit
+    run_unit = unit or not names
     if not test_images(cli.matrix(matrix), names, run_unit, pytest_args.split(), int(jobs)):
         raise Exit(code=1)
 
@@ -183,6 +183,30 @@ def diff(c, name, old, new, registry="", matrix=None):
     print(format_diff(name, old, new, changes))
 
 
+@task(help={
+    "since": "a git ref: images whose inputs changed since then (work tree included)",
+    "all": "every image (CI on main and on schedule)",
+    "github_output": "also write images= and stage-N= lines to the file $GITHUB_OUTPUT names",
+    "matrix": "path of the matrix file"})
+@cli.one_line_errors
+def affected(c, since="", all=False, github_output=False, matrix=None):
+    """Print the images whose inputs changed since a git ref, and their descendants."""
+    from hubimages.affected import affected_images, changed_since, github_outputs
+    from hubimages.plan import build_order
+
+    m = cli.matrix(matrix)
+    if all:
+        names = build_order(m)
+    elif since:
+        changed, old = changed_since(m.root, since)
+        names = affected_images(m, changed, old)
+    else:
+        raise Exit("error: give --since REF or --all", code=1)
+    print("\n".join(names) if names else "(no image affected)")
+    if github_output:
+        cli.append_github_output(github_outputs(m, names))
+
+
 @task(help={"port": "port on 127.0.0.1", "stop": "stop the registry started on that port"})
 @cli.one_line_errors
 def registry(c, port=5000, stop=False):
@@ -203,4 +227,4 @@ def registry(c, port=5000, stop=False):
 
 
 cli.expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,
-                              profiles, history, diff])
+                              profiles, history, diff, affected, registry])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,15 @@ def registry_target(matrix: Matrix, value: str, recorded: bool = False) -> Regis
                                  "choose one with --registry HOST[:PORT][/NAMESPACE]")
     raise HubImagesError("--registry is missing: give HOST[:PORT][/NAMESPACE], e.g. "
                          "--registry 127.0.0.1:5000/ska")
+
+
+def append_github_output(outputs: dict[str, str]) -> None:
+    """key=value lines for the next steps of a GitHub Actions job."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        raise HubImagesError("--github-output: GITHUB_OUTPUT is not set (only in GitHub Actions)")
+    with open(target, "a") as out:
+        out.writelines(f"{key}={value}\n" for key, value in outputs.items())
 
 
 def release_summary(release: Release) -> str:

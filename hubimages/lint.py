@@ -1,4 +1,4 @@
-"""Run the linters the field uses: ruff, hadolint, shellcheck (actionlint: see README)."""
+"""Run the linters the field uses: ruff, hadolint, shellcheck, actionlint."""
 
 from __future__ import annotations
 
@@ -45,12 +45,20 @@ def _tool(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
+def workflows(root: Path) -> list[Path]:
+    return sorted(p for p in repo_files(root)
+                  if p.parent.name == "workflows" and p.suffix in (".yml", ".yaml"))
+
+
 def linters(root: Path) -> dict[str, list[str]]:
     return {
         "ruff": [_tool("ruff"), "check", "."],
         "hadolint": [_tool("hadolint"), *map(str, dockerfiles(root))],
         "shellcheck": [_tool("shellcheck"), "--external-sources",
                        *map(str, shell_scripts(root))],
+        # With our shellcheck, so the run: scripts of the workflows are checked too.
+        "actionlint": [_tool("actionlint"), f"-shellcheck={_tool('shellcheck')}",
+                       *map(str, workflows(root))],
     }
 
 

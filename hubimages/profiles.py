@@ -68,7 +68,7 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
         profiles.append(profile)
     usage = "Merge into your Zero to JupyterHub values: helm upgrade ... --values <this file>"
     body = yaml.safe_dump({"singleuser": {"profileList": profiles}}, sort_keys=False,
-                          allow_unicode=True, width=100)
+                          allow_unicode=True, width=1000)
     return header(release, usage) + body
 
 

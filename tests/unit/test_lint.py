@@ -1,4 +1,4 @@
-"""The repository is clean under ruff, hadolint and shellcheck."""
+"""The repository is clean under ruff, hadolint, shellcheck and actionlint."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_ci_and_image_scripts_are_linted() -> None:
     assert ".ci/run" in found and "setup.sh" in found
 
 
-@pytest.mark.parametrize("name", ["ruff", "hadolint", "shellcheck"])
+@pytest.mark.parametrize("name", ["ruff", "hadolint", "shellcheck", "actionlint"])
 def test_linter_clean(name: str) -> None:
     cmd = linters(REPO)[name]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)

@@ -1,0 +1,119 @@
+"""`invoke affected`: which images a change reaches, on the conftest matrix and a real git repo.
+
+The matrix: base <- a, base <- b, c has parent a and stacks [b].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hubimages.affected import (
+    affected_images,
+    changed_since,
+    github_outputs,
+    stages_for_ci,
+)
+from hubimages.errors import HubImagesError
+from hubimages.matrix import load_matrix
+
+from .conftest import write_matrix
+
+
+@pytest.fixture
+def matrix(matrix_file: Path):
+    return load_matrix(matrix_file)
+
+
+@pytest.mark.parametrize(("changed", "expected"), [
+    (["images/base/Dockerfile"], ["base", "a", "b", "c"]),
+    (["images/a/requirements.lock"], ["a", "c"]),
+    (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder as a stage
+    (["images/c/notebooks/x.ipynb"], ["c"]),
+    (["tests/containers/b/test_b.py"], ["b", "c"]),  # c carries b's tests
+    (["tests/containers/a/test_a.py"], ["a", "c"]),
+    (["tests/containers/shared/test_shared.py"], ["base", "a", "b", "c"]),
+    (["tests/containers/conftest.py"], ["base", "a", "b", "c"]),
+    (["hubimages/builder.py"], ["base", "a", "b", "c"]),
+    (["pyproject.toml"], ["base", "a", "b", "c"]),
+    (["README.md", "images/README.md", "tests/unit/test_x.py", "tests/engine/t.py",
+      ".github/workflows/ci.yml"], []),
+    ([], []),
+    (["images/b/x", "images/a/y"], ["a", "b", "c"]),
+])
+def test_files_reach_images_and_descendants(matrix, changed, expected) -> None:
+    assert affected_images(matrix, changed, matrix) == expected
+
+
+def test_matrix_entry_change_reaches_that_image_and_descendants(matrix_data, tmp_path) -> None:
+    old = load_matrix(write_matrix(tmp_path / "old", matrix_data))
+    matrix_data["images"]["a"]["description"] = "new words"
+    new = load_matrix(write_matrix(tmp_path / "new", matrix_data))
+    assert affected_images(new, ["build-matrix.yaml"], old) == ["a", "c"]
+    assert affected_images(new, ["build-matrix.yaml"], new) == []
+
+
+def test_matrix_settings_or_missing_old_matrix_reach_everything(matrix_data, tmp_path) -> None:
+    old = load_matrix(write_matrix(tmp_path / "old", matrix_data))
+    matrix_data["settings"]["namespace"] = "other"
+    new = load_matrix(write_matrix(tmp_path / "new", matrix_data))
+    assert affected_images(new, ["build-matrix.yaml"], old) == ["base", "a", "b", "c"]
+    assert affected_images(new, ["build-matrix.yaml"], None) == ["base", "a", "b", "c"]
+
+
+def test_added_image_is_affected(matrix_data, tmp_path) -> None:
+    old = load_matrix(write_matrix(tmp_path / "old", matrix_data))
+    matrix_data["images"]["d"] = {"parent": "b", "display_name": "D", "description": "d"}
+    new = load_matrix(write_matrix(tmp_path / "new", matrix_data))
+    assert affected_images(new, ["build-matrix.yaml", "images/d/Dockerfile"], old) == ["d"]
+
+
+def test_stages_follow_lineage_depth(matrix) -> None:
+    groups = stages_for_ci(matrix, ["base", "a", "b", "c"])
+    assert groups == [[{"image": "base", "parent": ""}],
+                      [{"image": "a", "parent": "base"}, {"image": "b", "parent": "base"}],
+                      [{"image": "c", "parent": "a"}]]
+    # Unaffected depths stay as empty lists, so every stage key always exists.
+    outputs = github_outputs(matrix, ["c"])
+    assert outputs == {"images": '["c"]', "stage-0": "[]", "stage-1": "[]",
+                       "stage-2": json.dumps([{"image": "c", "parent": "a"}])}
+
+
+def git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_changed_since_a_real_git_ref(matrix_data, tmp_path) -> None:
+    path = write_matrix(tmp_path, matrix_data)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    first = git(tmp_path, "rev-parse", "HEAD")
+    (tmp_path / "images" / "b" / "new.txt").write_text("committed\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "two")
+    (tmp_path / "images" / "a" / "untracked.txt").write_text("not added\n")
+    data = yaml.safe_load(path.read_text())
+    data["images"]["c"]["description"] = "changed, not committed"
+    path.write_text(yaml.safe_dump(data))
+
+    changed, old = changed_since(tmp_path, first)
+    assert set(changed) == {"build-matrix.yaml", "images/b/new.txt", "images/a/untracked.txt"}
+    matrix = load_matrix(path)
+    assert old is not None and old.images["c"].description == "d"
+    assert affected_images(matrix, changed, old) == ["a", "b", "c"]
+    assert affected_images(matrix, *changed_since(tmp_path, "HEAD")) == ["a", "c"]
+
+
+def test_bad_ref_is_one_clear_error(matrix_file: Path) -> None:
+    git(matrix_file.parent, "init", "-q")
+    with pytest.raises(HubImagesError, match="--since 'origin/nope': not a commit"):
+        changed_since(matrix_file.parent, "origin/nope")

@@ -1,0 +1,149 @@
+"""Spawner profiles, loaded into the real KubeSpawner and DockerSpawner (no cluster, no engine)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+
+import kubernetes_asyncio.config.kube_config
+import pytest
+import yaml
+from dockerspawner import DockerSpawner
+from kubespawner import KubeSpawner
+from tornado import web
+from traitlets.config import PyFileConfigLoader
+
+from hubimages.errors import HubImagesError
+from hubimages.matrix import load_matrix
+from hubimages.profiles import render_dockerspawner, render_z2jh, write_profiles
+from hubimages.records import PublishedImage, Release
+
+from .conftest import write_matrix
+
+TAG = "2026-11-24-abc1234"
+
+
+def published(name: str, letter: str, hub: str = "5.5.4") -> PublishedImage:
+    return PublishedImage(name=name, repository=f"127.0.0.1:5000/ska/{name}", tag=TAG,
+                          digest="sha256:" + letter * 64, image_id="sha256:" + "0" * 64,
+                          jupyterhub=hub, jupyterlab="4.6.6")
+
+
+def release_of(*images: PublishedImage) -> Release:
+    return Release(tag=TAG, registry="127.0.0.1:5000/ska", created="2026-11-24T00:00:00Z",
+                   revision="abc1234" + "0" * 33, images=images)
+
+
+@pytest.fixture
+def matrix(matrix_file: Path):
+    return load_matrix(matrix_file)
+
+
+@pytest.fixture
+def release() -> Release:
+    return release_of(published("c", "c"), published("base", "b"), published("a", "a", "5.4.0"))
+
+
+@pytest.fixture(autouse=True)
+def kubeconfig(tmp_path_factory, monkeypatch) -> None:
+    """KubeSpawner reads a kube config when created; this one names a cluster never contacted."""
+    path = tmp_path_factory.mktemp("kube") / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "offline",
+        "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "unused"}}],
+    }))
+    # KUBECONFIG is read when kubernetes_asyncio is imported, before a fixture can set it.
+    monkeypatch.setattr(kubernetes_asyncio.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
+                        str(path))
+
+
+def profile_list(text: str) -> list[dict]:
+    return yaml.safe_load(text)["singleuser"]["profileList"]
+
+
+def kube_image(profiles: list[dict], slug: str | None) -> str:
+    """What KubeSpawner itself makes of a user's choice, as JupyterHub hands it over."""
+
+    async def choose() -> str:
+        # Created inside an event loop, like the hub does: its API client binds to the loop.
+        spawner = KubeSpawner(_mock=True, profile_list=profiles)
+        spawner.user_options = {"profile": slug} if slug else {}
+        await spawner.load_user_options()
+        return spawner.image
+
+    return asyncio.run(choose())
+
+
+def test_kubespawner_selects_each_pinned_image(matrix, release) -> None:
+    profiles = profile_list(render_z2jh(matrix, release))
+    assert [p["slug"] for p in profiles] == ["base", "a", "c"]  # matrix order, b not released
+    for profile in profiles:
+        image = release.image(profile["slug"])
+        assert kube_image(profiles, profile["slug"]) == image.pinned
+        assert image.pinned.endswith(f":{TAG}@{image.digest}")
+    assert kube_image(profiles, None) == release.image("base").pinned  # the default
+
+
+def test_kubespawner_rejects_an_unknown_profile(matrix, release) -> None:
+    profiles = profile_list(render_z2jh(matrix, release))
+    with pytest.raises(ValueError, match="nope"):
+        kube_image(profiles, "nope")
+
+
+def test_matrix_default_is_the_default_profile(matrix_data, tmp_path, release) -> None:
+    matrix_data["images"]["c"]["default"] = True
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    profiles = profile_list(render_z2jh(matrix, release))
+    assert [p["slug"] for p in profiles if p.get("default")] == ["c"]
+    assert kube_image(profiles, None) == release.image("c").pinned
+
+
+def test_each_profile_states_its_hub_version(matrix, release) -> None:
+    profiles = {p["slug"]: p for p in profile_list(render_z2jh(matrix, release))}
+    assert profiles["a"]["description"].endswith("JupyterHub 5.4.0, JupyterLab 4.6.6.")
+    assert "JupyterHub 5.5.4" in profiles["base"]["description"]
+
+
+def load_dockerspawner(path: Path) -> DockerSpawner:
+    config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    # The hub hands every spawner its user; the form and the choice only need the name.
+    return DockerSpawner(config=config, user=SimpleNamespace(name="admin", id=1))
+
+
+def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None:
+    paths = write_profiles(matrix, release, tmp_path)
+    assert [p.name for p in paths] == ["z2jh-values.yaml", "dockerspawner_config.py"]
+    spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
+    allowed = spawner._get_allowed_images()
+    assert list(allowed.values()) == [release.image(n).pinned for n in ("base", "a", "c")]
+    assert spawner.image == release.image("base").pinned
+    assert "JupyterHub 5.4.0" in next(label for label, ref in allowed.items()
+                                      if ref == release.image("a").pinned)
+    # The form offers each label; the choice goes through DockerSpawner's own resolution.
+    form = spawner.options_form
+    for label, ref in allowed.items():
+        assert f'value="{label}"' in form
+        options = spawner.options_from_form({"image": [label]})
+        assert asyncio.run(spawner.check_allowed(options["image"])) == ref
+    with pytest.raises(web.HTTPError):
+        asyncio.run(spawner.check_allowed("someone/else:latest"))
+
+
+def test_odd_display_names_round_trip(matrix_data, tmp_path, release) -> None:
+    odd = 'Base: "quoted" # not a comment\n\\ and {braces}'
+    matrix_data["images"]["base"]["display_name"] = odd
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    assert profile_list(render_z2jh(matrix, release))[0]["display_name"] == odd
+    path = tmp_path / "dockerspawner_config.py"
+    path.write_text(render_dockerspawner(matrix, release))
+    labels = list(load_dockerspawner(path)._get_allowed_images())
+    assert labels[0].startswith(odd)
+
+
+def test_release_without_matrix_images_is_an_error(matrix, tmp_path) -> None:
+    with pytest.raises(HubImagesError, match=f"release {TAG} has no image of build-matrix"):
+        write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
