@@ -118,11 +118,51 @@ def run_benchmark(matrix: Matrix, cold: bool = True) -> dict[str, object]:
         numbers.update(pybdsf_timings(client, matrix))
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
+    numbers.update(push_timings(client, matrix))
     _print(numbers)
     out = cache_dir(matrix) / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(numbers, indent=2))
     return numbers
+
+
+def push_timings(client: DockerClient, matrix: Matrix) -> dict[str, object]:
+    """Pushes to an empty local registry: each image in build order (its parent's layers are
+    already there, as in a release), then the same again (what a rerun costs)."""
+    from hubimages.localregistry import LocalRegistry
+    from hubimages.plan import build_order
+    from hubimages.publish import push_tag
+    from hubimages.registry import RegistryClient, RegistryTarget
+
+    numbers: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="hubimages-bench-registry-") as root:
+        registry = LocalRegistry(Path(root))
+        registry.start()
+        target = RegistryTarget(registry.host, BENCH_NAMESPACE)
+        try:
+            for name in build_order(matrix):
+                image_id = client.images.get(image_ref(matrix, name)).id
+                repository = target.repository(name)
+                started = time.monotonic()
+                push_tag(client, image_id, repository, "bench", None)
+                numbers[f"{name}_push_s"] = round(time.monotonic() - started, 1)
+                started = time.monotonic()
+                push_tag(client, image_id, repository, "bench-again", None)
+                numbers[f"{name}_repush_s"] = round(time.monotonic() - started, 2)
+                remote = RegistryClient(target).manifest(name, "bench")
+                numbers[f"{name}_compressed_mb"] = round((remote.layers_size if remote else 0)
+                                                         / 1e6)
+        finally:
+            registry.stop()
+            _remove_repository_tags(client, registry.host)
+    return numbers
+
+
+def _remove_repository_tags(client: DockerClient, host: str) -> None:
+    for image in client.images.list():
+        for tag in image.tags:
+            if tag.startswith(f"{host}/"):
+                client.images.remove(tag)
 
 
 def _recorded_build_times(matrix: Matrix) -> dict[str, dict]:
