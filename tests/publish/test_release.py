@@ -3,6 +3,7 @@ real registry on 127.0.0.1 and the real engine."""
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
@@ -229,6 +230,18 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
         assert accepted.returncode == 0, accepted.stderr[-3000:]
         assert password not in accepted.stdout + accepted.stderr
         assert "latest" in secured.tags("ska/hello")
+        # The usual docker config works too (what `docker login` writes).
+        config_dir = root / "docker-config"
+        config_dir.mkdir()
+        auth = base64.b64encode(f"admin:{password}".encode()).decode()
+        (config_dir / "config.json").write_text(json.dumps({"auths": {secured.host:
+                                                                      {"auth": auth}}}))
+        project.write("images/hello/greeting.txt", "hello again\n")
+        project.commit("again")
+        logged_in = release(project, secured, env={"DOCKER_CONFIG": str(config_dir)})
+        assert logged_in.returncode == 0, logged_in.stderr[-3000:]
+        assert password not in logged_in.stdout + logged_in.stderr
+        assert len([t for t in secured.tags("ska/hello") if t[0].isdigit()]) == 2
         for path in (REPO / ".cache").glob("**/*.json*"):
             assert password not in path.read_text(errors="replace"), path
         for path in project.publish.rglob("*"):
