@@ -154,17 +154,22 @@ def profiles(c, registry="", release=None, matrix=None):
 
 
 @task(help={"registry": REGISTRY_HELP + " (default: the only one released to)",
+            "remote": "read the releases from the registry, not from this machine's records",
             "matrix": "path of the matrix file"})
 @cli.one_line_errors
-def history(c, registry="", matrix=None):
-    """List the releases recorded for a registry, newest first."""
+def history(c, registry="", remote=False, matrix=None):
+    """List the releases, newest first: recorded here, or (--remote) found in the registry."""
     from hubimages.manifests import load_history, publish_dir
+    from hubimages.release import registry_history
 
     m = cli.matrix(matrix)
     target = cli.registry_target(m, registry, recorded=True)
-    for entry in load_history(publish_dir(m, target)):
+    releases = [] if remote else load_history(publish_dir(m, target))
+    if not releases:
+        releases = registry_history(m, target)
+    for entry in releases:
         images = " ".join(f"{i.name}@{i.digest[7:19]}" for i in entry.images)
-        print(f"{entry.tag}  {entry.created}  {entry.revision[:7]}  {images}")
+        print(f"{entry.tag}  {entry.created or '-'}  {entry.revision[:7] or '-'}  {images}")
 
 
 @task(positional=["name", "old", "new"], help={
@@ -174,12 +179,15 @@ def history(c, registry="", matrix=None):
 @cli.one_line_errors
 def diff(c, name, old, new, registry="", matrix=None):
     """Package changes (Python and Debian) of an image between two releases."""
-    from hubimages.manifests import diff_manifests, format_diff, load_manifest, publish_dir
+    from hubimages.manifests import diff_manifests, format_diff
+    from hubimages.release import manifest_for_diff
 
+    cli.setup_logging()
     m = cli.matrix(matrix)
     m.image(name)
-    folder = publish_dir(m, cli.registry_target(m, registry, recorded=True))
-    changes = diff_manifests(load_manifest(folder, name, old), load_manifest(folder, name, new))
+    target = cli.registry_target(m, registry, recorded=True)
+    changes = diff_manifests(manifest_for_diff(m, target, name, old),
+                             manifest_for_diff(m, target, name, new))
     print(format_diff(name, old, new, changes))
 
 

@@ -34,3 +34,9 @@ def changed_files(root: Path, since: str) -> list[str]:
 def is_dirty(root: Path) -> bool:
     """Tracked files changed and not committed (untracked files do not count)."""
     return bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+
+
+def commit_time(root: Path, sha: str) -> int:
+    """Committer time of a commit, 0 when this clone does not have it."""
+    out = _git(root, "show", "-s", "--format=%ct", f"{sha}^{{commit}}")
+    return int(out) if out.isdigit() else 0

@@ -157,6 +157,22 @@ class RegistryClient:
         layers = sum(int(layer.get("size", 0)) for layer in data.get("layers", []))
         return RemoteManifest(digest, media_type, config, layers)
 
+    def tags(self, name: str) -> list[str]:
+        """Every tag of <namespace>/<name>, following the registry's pagination."""
+        path = self.target.path(name)
+        url_path = f"/v2/{path}/tags/list?n=1000"
+        found: list[str] = []
+        while url_path:
+            status, headers, body = self._request("GET", url_path,
+                                                  scope=f"repository:{path}:pull",
+                                                  missing_ok=True)
+            if status == 404:
+                return found
+            found += json.loads(body).get("tags") or []
+            link = re.match(r"<([^>]+)>", headers.get("Link", "") or "")
+            url_path = link.group(1) if link else ""
+        return found
+
     def image_config(self, name: str, config_digest: str) -> dict[str, Any]:
         path = self.target.path(name)
         _, _, body = self._request("GET", f"/v2/{path}/blobs/{config_digest}",

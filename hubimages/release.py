@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+import docker.errors
 from docker import DockerClient
 
 from hubimages import gitinfo
@@ -119,38 +120,78 @@ def current_images(history: list[Release]) -> Release:
                    revision=newest.revision, images=tuple(images.values()))
 
 
-def resolve_release(matrix: Matrix, target: RegistryTarget, tag: str,
-                    retry: RetryPolicy | None = None) -> Release:
-    """An earlier release, as the registry has it: each matrix image's digest at that tag."""
+def remote_image(registry: RegistryClient, name: str, tag: str,
+                 retry: RetryPolicy) -> tuple[PublishedImage, dict[str, str]] | None:
+    """An image at a tag as the registry has it, with its labels; None when not there."""
     from hubimages.builder import VERSION_LABELS
     from hubimages.registry import with_retries
 
+    target = registry.target
+    remote = with_retries(lambda: registry.manifest(name, tag),
+                          f"asking {target.repository(name)}:{tag}", retry.attempts,
+                          retry.first_delay)
+    if remote is None:
+        return None
+    labels: dict[str, str] = {}
+    if remote.config_digest:
+        config = registry.image_config(name, remote.config_digest)
+        labels = config.get("config", {}).get("Labels") or {}
+    image = PublishedImage(
+        name=name, repository=target.repository(name), tag=tag, digest=remote.digest,
+        image_id=remote.config_digest or "",
+        jupyterhub=labels.get(VERSION_LABELS["jupyterhub"], ""),
+        jupyterlab=labels.get(VERSION_LABELS["jupyterlab"], ""))
+    return image, labels
+
+
+def resolve_release(matrix: Matrix, target: RegistryTarget, tag: str,
+                    retry: RetryPolicy | None = None) -> Release:
+    """An earlier release, as the registry has it: each matrix image's digest at that tag."""
     retry = retry or RetryPolicy()
     registry = RegistryClient(target, credentials(target.host))
     images = []
+    labels: dict[str, str] = {}
     for name in matrix.images:
-        remote = with_retries(lambda n=name: registry.manifest(n, tag),
-                              f"asking {target.repository(name)}:{tag}", retry.attempts,
-                              retry.first_delay)
-        if remote is None:
+        found = remote_image(registry, name, tag, retry)
+        if found is None:
             log.info("%s:%s is not in the registry: no profile for %s",
                      target.repository(name), tag, name)
             continue
-        labels: dict[str, str] = {}
-        if remote.config_digest:
-            config = registry.image_config(name, remote.config_digest)
-            labels = config.get("config", {}).get("Labels") or {}
-        images.append(PublishedImage(
-            name=name, repository=target.repository(name), tag=tag, digest=remote.digest,
-            image_id=remote.config_digest or "",
-            jupyterhub=labels.get(VERSION_LABELS["jupyterhub"], ""),
-            jupyterlab=labels.get(VERSION_LABELS["jupyterlab"], "")))
+        images.append(found[0])
+        labels = found[1]
     if not images:
         raise ReleaseError(f"release {tag!r}: no image of build-matrix.yaml has that tag in "
                            f"{target}; `invoke history --registry {target}` lists releases")
-    revision = labels.get("org.opencontainers.image.revision", "")
-    return Release(tag=tag, registry=str(target), created="", revision=revision,
+    return Release(tag=tag, registry=str(target), created="",
+                   revision=labels.get("org.opencontainers.image.revision", ""),
                    images=tuple(images))
+
+
+def registry_history(matrix: Matrix, target: RegistryTarget,
+                     retry: RetryPolicy | None = None) -> list[Release]:
+    """Releases as the registry knows them: the immutable tags of the matrix's images.
+
+    For machines without the local records (a CI runner, an admin's laptop)."""
+    from hubimages.registry import with_retries
+    from hubimages.tags import is_immutable
+
+    retry = retry or RetryPolicy()
+    registry = RegistryClient(target, credentials(target.host))
+    releases: dict[str, list[PublishedImage]] = {}
+    for name in matrix.images:
+        tags = with_retries(lambda n=name: registry.tags(n), f"listing {target.repository(name)}",
+                            retry.attempts, retry.first_delay)
+        for tag in filter(is_immutable, tags):
+            found = remote_image(registry, name, tag, retry)
+            if found is not None:
+                releases.setdefault(tag, []).append(found[0])
+    # Tags order releases by day; within a day, by the time of the commit they name.
+    def newest_first(tag: str) -> tuple[str, int]:
+        return tag[:10], gitinfo.commit_time(matrix.root, tag[11:])
+
+    return [Release(tag=tag, registry=str(target), created="", revision=tag[11:],
+                    images=tuple(releases[tag]))
+            for tag in sorted(releases, key=newest_first, reverse=True)]
 
 
 def profiles_for(matrix: Matrix, target: RegistryTarget, tag: str | None) -> list[Path]:
@@ -167,3 +208,24 @@ def profiles_for(matrix: Matrix, target: RegistryTarget, tag: str | None) -> lis
     else:
         release = resolve_release(matrix, target, tag)
     return write_profiles(matrix, release, folder / "profiles")
+
+
+def manifest_for_diff(matrix: Matrix, target: RegistryTarget, name: str,
+                      tag: str) -> dict[str, object]:
+    """The recorded manifest, or, on a machine without it, the image pulled and asked."""
+    from hubimages.engine import connect
+    from hubimages.manifests import image_contents, load_manifest
+
+    try:
+        return load_manifest(publish_dir(matrix, target), name, tag)
+    except HubImagesError:
+        if not RegistryClient(target, credentials(target.host)).manifest(name, tag):
+            raise
+    client = connect()
+    repository = target.repository(name)
+    log.info("no local manifest of %s %s: pulling %s:%s", name, tag, repository, tag)
+    try:
+        image = client.images.pull(repository, tag=tag, auth_config=credentials(target.host))
+    except docker.errors.APIError as exc:
+        raise ReleaseError(f"pulling {repository}:{tag} failed: {exc.explanation}") from None
+    return image_contents(client, image.id)

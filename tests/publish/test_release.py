@@ -125,6 +125,17 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     missing = project.invoke("profiles", f"--registry={registry.host}/ska", "--release=nope")
     assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
 
+    # A machine without the records: history and diff come from the registry.
+    (folder / "releases").rename(folder / "releases.away")
+    remote = project.invoke("history", f"--registry={registry.host}/ska", "--remote")
+    assert remote.returncode == 0, remote.stderr
+    assert [line.split()[0] for line in remote.stdout.splitlines()] == [second_tag, first_tag]
+    pulled = project.invoke("diff", "hello", first_tag, second_tag,
+                            f"--registry={registry.host}/ska")
+    assert pulled.returncode == 0, pulled.stderr
+    assert "~ python six 1.16.0 -> 1.17.0" in pulled.stdout
+    assert "pulling" in pulled.stderr
+
 
 def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry) -> None:
     first = release(project, registry)

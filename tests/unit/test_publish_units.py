@@ -123,6 +123,11 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
             body = {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                     "config": {"digest": DIGEST}, "layers": [{"size": 5}, {"size": 7}]}
             return self._json(200, body, {"Docker-Content-Digest": "sha256:" + "b" * 64})
+        if self.path == "/v2/ska/a/tags/list?n=1000":
+            return self._json(200, {"tags": ["latest", "2026-11-01-aaaaaaa"]},
+                              {"Link": '</v2/ska/a/tags/list?n=1000&last=latest>; rel="next"'})
+        if self.path == "/v2/ska/a/tags/list?n=1000&last=latest":
+            return self._json(200, {"tags": ["2026-11-02-bbbbbbb"]})
         return self._json(404, {"errors": [{"message": "manifest unknown"}]})
 
     def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
@@ -146,6 +151,8 @@ def test_bearer_token_flow_and_missing_tag() -> None:
         assert (found.digest, found.config_digest, found.layers_size) == (
             "sha256:" + "b" * 64, DIGEST, 12)
         assert registry.manifest("a", "2") is None
+        assert registry.tags("a") == ["latest", "2026-11-01-aaaaaaa", "2026-11-02-bbbbbbb"]
+        assert registry.tags("unknown") == []
     finally:
         server.shutdown()
 
