@@ -65,3 +65,14 @@ def test_newer_glibc_than_bookworm_not_chosen() -> None:
     files = [_file("x-1-cp311-cp311-manylinux_2_39_x86_64.whl", H1)]
     with pytest.raises(HubImagesError, match="sdist-only"):
         choose_wheel(req, files, target_tags(SETTINGS))
+
+
+def test_host_hub_matches_the_images_hub() -> None:
+    """The publish tests run the images under a real hub of the version the images carry."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    pins = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    [hub] = [p for p in pins if p.startswith("jupyterhub==")]
+    locked = {r.normalized: r.version for r in read_lock(repo / "images/base/requirements.lock")}
+    assert hub == f"jupyterhub=={locked['jupyterhub']}"
