@@ -8,14 +8,14 @@ Every image whose parent chain or stacks go through a touched image is touched t
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from pathlib import Path
 
 import yaml
 
+from hubimages import gitinfo
 from hubimages.errors import HubImagesError
-from hubimages.matrix import Matrix, load_matrix
+from hubimages.matrix import IMAGE_NAME, Matrix, load_matrix
 from hubimages.plan import ancestors, build_order, descendants, included, stages
 
 MATRIX_FILE = "build-matrix.yaml"
@@ -60,35 +60,30 @@ def affected_images(matrix: Matrix, changed: list[str], old_matrix: Matrix | Non
     return [name for name in build_order(matrix) if name in touched]
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-
-
 def changed_since(root: Path, since: str) -> tuple[list[str], Matrix | None]:
     """Paths changed since `since` (committed or not) and the matrix as it was there."""
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}").returncode != 0:
+    if not gitinfo.is_commit(root, since):
         raise HubImagesError(
             f"--since {since!r}: not a commit of this repository; fetch it first (in CI: "
             "checkout with fetch-depth: 0) or pass a branch, tag or sha that exists")
-    diff = _git(root, "diff", "--name-only", since)
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard")
-    changed = sorted({*diff.stdout.split("\n"), *untracked.stdout.split("\n")} - {""})
-    return changed, old_matrix(root, since)
+    return gitinfo.changed_files(root, since), old_matrix(root, since)
 
 
 def old_matrix(root: Path, ref: str) -> Matrix | None:
     """The matrix at `ref`, or None when it did not exist or does not load there."""
-    shown = _git(root, "show", f"{ref}:{MATRIX_FILE}")
-    if shown.returncode != 0:
+    text = gitinfo.file_at(root, ref, MATRIX_FILE)
+    if text is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
             # Validation wants each image folder with a Dockerfile: give it empty ones.
-            for name in (yaml.safe_load(shown.stdout) or {}).get("images", {}) or {}:
+            for name in (yaml.safe_load(text) or {}).get("images", {}) or {}:
+                if not IMAGE_NAME.match(str(name)):
+                    return None  # an invalid matrix there: everything counts as changed
                 (folder / "images" / str(name)).mkdir(parents=True)
                 (folder / "images" / str(name) / "Dockerfile").write_text("")
-            (folder / MATRIX_FILE).write_text(shown.stdout)
+            (folder / MATRIX_FILE).write_text(text)
             return load_matrix(folder / MATRIX_FILE)
         except (HubImagesError, yaml.YAMLError, AttributeError, TypeError, OSError):
             return None

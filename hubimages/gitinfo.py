@@ -25,10 +25,22 @@ def revision(root: Path) -> Revision:
     return Revision(full=full, short=full[:7], source=_git(root, "remote", "get-url", "origin"))
 
 
+def is_commit(root: Path, ref: str) -> bool:
+    return bool(_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"))
+
+
 def changed_files(root: Path, since: str) -> list[str]:
-    """Paths changed between `since` and the work tree, committed or not."""
-    out = _git(root, "diff", "--name-only", since)
-    return [line for line in out.splitlines() if line]
+    """Paths changed between `since` and the work tree: committed, staged, edited, or new."""
+    changed = _git(root, "diff", "--name-only", since).splitlines()
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard").splitlines()
+    return sorted({*changed, *untracked} - {""})
+
+
+def file_at(root: Path, ref: str, path: str) -> str | None:
+    """A file's text at a revision; None when it did not exist there."""
+    result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True,
+                            text=True, check=False)
+    return result.stdout if result.returncode == 0 else None
 
 
 def is_dirty(root: Path) -> bool:
