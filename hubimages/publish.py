@@ -120,9 +120,9 @@ def push_tag(client: DockerClient, image_id: str, repository: str, tag: str,
     except docker.errors.APIError as exc:
         _raise_push_error(repository, tag, str(exc.explanation or exc))
     except (docker.errors.DockerException, OSError) as exc:
-        raise RetryableError(f"pushing {repository}:{tag}: engine connection: {exc}") from None
+        raise RetryableError(f"engine connection: {exc}") from None
     if not digest:
-        raise RetryableError(f"pushing {repository}:{tag}: the engine reported no digest")
+        raise RetryableError("the engine reported no digest")
     return digest
 
 
@@ -132,7 +132,7 @@ def _raise_push_error(repository: str, tag: str, message: str) -> None:
         raise RegistryError(f"registry refused {repository}:{tag}: {text}; check "
                             "the credentials (`docker login` or HUBIMAGES_REGISTRY_USER) "
                             "and that the namespace may be pushed to")
-    raise RetryableError(f"pushing {repository}:{tag}: {text}")
+    raise RetryableError(text)  # with_retries names the push
 
 
 def record_push(log_file: Path, repository: str, tag: str, digest: str, image_id: str) -> None:
