@@ -27,6 +27,7 @@ from hubimages.manifests import (
 )
 from hubimages.matrix import Matrix
 from hubimages.plan import build_order, descendants
+from hubimages.profiles import write_profiles
 from hubimages.publish import RetryPolicy, push_images
 from hubimages.records import PublishedImage, Release
 from hubimages.registry import RegistryClient, RegistryTarget, credentials
@@ -94,8 +95,6 @@ def publish_release(matrix: Matrix, names: list[str], target: RegistryTarget,
 
 def record_release(client: DockerClient, matrix: Matrix, folder: Path, release: Release) -> None:
     """Manifests first, then the release record, then history and profiles (what admins read)."""
-    from hubimages.profiles import write_profiles
-
     target = RegistryTarget.parse(release.registry, matrix.settings.namespace)
     registry = RegistryClient(target, credentials(target.host))
     for image in release.images:
@@ -196,8 +195,6 @@ def registry_history(matrix: Matrix, target: RegistryTarget,
 
 def profiles_for(matrix: Matrix, target: RegistryTarget, tag: str | None) -> list[Path]:
     """Write the profiles of a release (the newest recorded one when no tag is given)."""
-    from hubimages.profiles import write_profiles
-
     folder = publish_dir(matrix, target)
     if tag is None:
         history = load_history(folder)
