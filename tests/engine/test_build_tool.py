@@ -15,10 +15,12 @@ import docker
 import pytest
 import yaml
 
-from hubimages.builder import Builder, build_images, image_ref
-from hubimages.engine import BUILD_NETWORK
-from hubimages.inputs import INPUTS_LABEL
-from hubimages.matrix import load_matrix
+from hubimages.build.engine import BUILD_NETWORK
+from hubimages.build.labels import INPUTS_HASH
+from hubimages.build.run import BuildStatus, new_run
+from hubimages.build.scheduler import build_images
+from hubimages.core.cache import CacheLayout
+from hubimages.model.load import load_matrix
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "hubimages-enginetest"
@@ -38,10 +40,13 @@ USER 1000
 """
 
 
+def base_ref() -> str:
+    return load_matrix(REPO / "build-matrix.yaml").local_ref("base")
+
+
 def base_image_id(client) -> str:
-    base = load_matrix(REPO / "build-matrix.yaml")
     try:
-        return client.images.get(image_ref(base, "base")).id
+        return client.images.get(base_ref()).id
     except docker.errors.ImageNotFound:
         pytest.fail("the base image is not built: run `invoke build base` first")
 
@@ -54,10 +59,9 @@ def client():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, client) -> Path:
     root = tmp_path_factory.mktemp("matrix")
-    base_ref = image_ref(load_matrix(REPO / "build-matrix.yaml"), "base")
     base_image_id(client)
     images = {
-        "tiny": {"source": {"from": base_ref}, "display_name": "Tiny", "description": "t"},
+        "tiny": {"source": {"from": base_ref()}, "display_name": "Tiny", "description": "t"},
         "child": {"parent": "tiny", "display_name": "Child", "description": "c"},
         "broken": {"parent": "tiny", "display_name": "Broken", "description": "b"},
         "orphan": {"parent": "broken", "display_name": "Orphan", "description": "o"},
@@ -81,17 +85,22 @@ def project(tmp_path_factory, client) -> Path:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def build(root: Path, client, names: list[str], force: bool = False):
+def new(root: Path, client, forced: frozenset[str] = frozenset()):
     matrix = load_matrix(root / "build-matrix.yaml")
-    return {r.name: r for r in Builder(client, matrix, force=force).run(names)}
+    return new_run(client, matrix, CacheLayout.for_project(REPO), forced=forced)
+
+
+def build(root: Path, client, names: list[str], force: bool = False):
+    run = new(root, client, frozenset(names) if force else frozenset())
+    return {r.name: r for r in build_images(run, names, jobs=1)}
 
 
 def test_first_build_then_up_to_date(project: Path, client) -> None:
     first = build(project, client, ["child"])
-    assert [first[n].status for n in ("tiny", "child")] == ["built", "built"]
+    assert [first[n].status for n in ("tiny", "child")] == [BuildStatus.BUILT] * 2
     assert first["tiny"].reason == "no image yet"
     second = build(project, client, ["child"])
-    assert {r.status for r in second.values()} == {"up to date"}
+    assert {r.status for r in second.values()} == {BuildStatus.UP_TO_DATE}
     assert second["child"].image_id == first["child"].image_id
 
 
@@ -103,7 +112,7 @@ def test_labels_and_tags(project: Path, client) -> None:
                 "base.digest"):
         assert labels.get(f"org.opencontainers.image.{key}"), key
     assert labels["org.opencontainers.image.title"] == "Tiny"
-    assert len(labels[INPUTS_LABEL]) == 64
+    assert len(labels[INPUTS_HASH]) == 64
     tags = {t.split(":", 1)[1] for t in image.tags}
     assert {"latest", "python-3.11", labels["org.opencontainers.image.version"]} <= tags
     assert any(t.startswith("lab-4.") for t in tags)
@@ -157,9 +166,9 @@ def test_changed_file_rebuilds_image_and_descendants(project: Path, client) -> N
     (project / "images" / "tiny" / "notes.txt").write_text("changed\n")
     try:
         results = build(project, client, ["child"])
-        assert results["tiny"].status == "built"
+        assert results["tiny"].status is BuildStatus.BUILT
         assert results["tiny"].reason == "inputs changed"
-        assert results["child"].status == "built"
+        assert results["child"].status is BuildStatus.BUILT
         assert results["child"].reason == "parent tiny was rebuilt"
     finally:
         (project / "images" / "tiny" / "notes.txt").unlink()
@@ -168,15 +177,15 @@ def test_changed_file_rebuilds_image_and_descendants(project: Path, client) -> N
 def test_force_rebuilds(project: Path, client) -> None:
     build(project, client, ["tiny"])
     results = build(project, client, ["tiny"], force=True)
-    assert (results["tiny"].status, results["tiny"].reason) == ("built", "--force")
+    assert (results["tiny"].status, results["tiny"].reason) == (BuildStatus.BUILT, "--force")
 
 
 def test_failure_names_step_shows_log_and_skips_descendants(project: Path, client,
                                                             caplog) -> None:
     caplog.set_level(logging.INFO)
-    matrix = load_matrix(project / "build-matrix.yaml")
-    results = build_images(matrix, ["orphan"], client=client)
-    assert results is None  # failure
+    results = {r.name: r for r in build_images(new(project, client), ["orphan"], jobs=1)}
+    assert results["broken"].status is BuildStatus.FAILED
+    assert results["orphan"].status is BuildStatus.SKIPPED
     text = caplog.text
     assert "Step " in text and "exit 3" in text
     assert "oops" in text  # the last lines of the failing step's log

@@ -19,10 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from publish_fixtures import Project, Registry
 from traitlets.config import PyFileConfigLoader
 
-from hubimages.localregistry import free_port
+from hubimages.services.localregistry import free_port
+from tests.publish.helpers import Project, Registry
 
 pytestmark = pytest.mark.slow
 TOKEN = "hub-test-token-0123456789"  # noqa: S105 - a throwaway token for a local hub

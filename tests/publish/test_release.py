@@ -14,9 +14,10 @@ import time
 import docker
 import pytest
 import yaml
-from publish_fixtures import REPO, Project, Registry, six_lock
 
-from hubimages.registry import RegistryClient, RegistryTarget
+from hubimages.publish.registry import RegistryClient
+from hubimages.publish.target import RegistryTarget
+from tests.publish.helpers import REPO, Project, Registry, six_lock
 
 pytestmark = pytest.mark.slow
 
@@ -135,6 +136,29 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     assert pulled.returncode == 0, pulled.stderr
     assert "~ python six 1.16.0 -> 1.17.0" in pulled.stdout
     assert "pulling" in pulled.stderr
+
+
+def test_release_keeps_the_tag_its_build_decided_across_midnight(project: Project,
+                                                                 registry: Registry,
+                                                                 client) -> None:
+    """Built at 23:59 UTC yesterday (the build's clock, SOURCE_DATE_EPOCH), released today:
+    the registry tag, the local tag and the version label are the build's one tag."""
+    midnight = int(time.time()) // 86400 * 86400
+    yesterday = time.strftime("%Y-%m-%d", time.gmtime(midnight - 60))
+    today = time.strftime("%Y-%m-%d", time.gmtime(midnight))
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    tested = project.invoke("test", "hello", env={"SOURCE_DATE_EPOCH": str(midnight - 60)})
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    released = release(project, registry)
+    assert released.returncode == 0, released.stderr[-3000:]
+    assert "[hello] up to date" in released.stderr
+    tags = registry.tags("ska/hello")
+    assert f"{yesterday}-{sha}" in tags
+    assert f"{today}-{sha}" not in tags
+    image = client.images.get("hubimages-pubtest/hello:latest")
+    assert image.labels["org.opencontainers.image.version"] == f"{yesterday}-{sha}"
+    assert f"hubimages-pubtest/hello:{yesterday}-{sha}" in image.tags
+    assert f"release {yesterday}-{sha} to " in released.stdout
 
 
 def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry) -> None:

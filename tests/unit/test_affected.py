@@ -13,14 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubimages.affected import (
-    affected_images,
-    changed_since,
-    github_outputs,
-    stages_for_ci,
-)
+from hubimages.ci.affected import affected_images, changed_since
+from hubimages.ci.github import github_outputs, stages_for_ci
 from hubimages.errors import HubImagesError
-from hubimages.matrix import load_matrix
+from hubimages.model.load import load_matrix
 
 from .conftest import write_matrix
 
@@ -33,13 +29,13 @@ def matrix(matrix_file: Path):
 @pytest.mark.parametrize(("changed", "expected"), [
     (["images/base/Dockerfile"], ["base", "a", "b", "c"]),
     (["images/a/requirements.lock"], ["a", "c"]),
-    (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder as a stage
+    (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder in its recipe
     (["images/c/notebooks/x.ipynb"], ["c"]),
     (["tests/containers/b/test_b.py"], ["b", "c"]),  # c carries b's tests
     (["tests/containers/a/test_a.py"], ["a", "c"]),
     (["tests/containers/shared/test_shared.py"], ["base", "a", "b", "c"]),
     (["tests/containers/conftest.py"], ["base", "a", "b", "c"]),
-    (["hubimages/builder.py"], ["base", "a", "b", "c"]),
+    (["hubimages/build/image.py"], ["base", "a", "b", "c"]),
     (["pyproject.toml"], ["base", "a", "b", "c"]),
     (["README.md", "images/README.md", "tests/unit/test_x.py", "tests/engine/t.py",
       ".github/workflows/ci.yml"], []),

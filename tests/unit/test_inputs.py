@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubimages.inputs import input_hash
-from hubimages.matrix import load_matrix
+from hubimages.build.inputs import input_hash
+from hubimages.model.load import load_matrix
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hubimages.lint import dockerfiles, linters, shell_scripts
+from hubimages.ci.lint import dockerfiles, linters, shell_scripts
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_ci_and_image_scripts_are_linted() -> None:
     assert ".ci/run" in found and "setup.sh" in found
 
 
-@pytest.mark.parametrize("name", ["ruff", "hadolint", "shellcheck", "actionlint"])
+@pytest.mark.parametrize("name", ["ruff", "mypy", "hadolint", "shellcheck", "actionlint"])
 def test_linter_clean(name: str) -> None:
     cmd = linters(REPO)[name]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)

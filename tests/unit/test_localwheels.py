@@ -18,11 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from hubimages import localwheels, wheelhouse
+from hubimages.core import files
+from hubimages.core.cache import CacheLayout
+from hubimages.deps import declarations, wheelbuild, wheeledit
+from hubimages.deps.catalog import LocalWheelCatalog
+from hubimages.deps.index import IndexFile, PackageIndex
+from hubimages.deps.lockfile import read_lock
+from hubimages.deps.wheelhouse import fetch
 from hubimages.errors import HubImagesError
-from hubimages.locks import read_lock
-from hubimages.matrix import DebianSettings, Settings
-from hubimages.wheelhouse import fetch
+from hubimages.model.spec import DebianSettings, Settings
 
 pytestmark = pytest.mark.skipif(
     shutil.which("uv") is None and importlib.util.find_spec("uv") is None, reason="needs uv"
@@ -100,21 +104,34 @@ def write_yaml(folder: Path, data: dict) -> Path:
     import yaml
 
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / localwheels.DECLARATIONS
+    path = folder / declarations.DECLARATIONS
     path.write_text(yaml.safe_dump(data))
     return path
 
 
+class OfflineIndex(PackageIndex):
+    """The index's answer for the tiny sdist, without a network (counts what is asked)."""
+
+    def __init__(self, files: tuple[IndexFile, ...] = ()) -> None:
+        super().__init__(INDEX)
+        self.answer = files
+        self.asked: list[str] = []
+
+    def files(self, project: str) -> tuple[IndexFile, ...]:
+        self.asked.append(project)
+        return self.answer
+
+
 @pytest.fixture
-def tiny(tmp_path: Path) -> tuple[localwheels.LocalWheel, Path]:
-    sdist = make_sdist(tmp_path / "cache" / localwheels.SDISTS)
+def tiny(tmp_path: Path) -> tuple[declarations.LocalWheel, Path]:
+    sdist = make_sdist(CacheLayout(tmp_path / "cache").sdists)
     path = write_yaml(tmp_path / "images" / "x", declaration(sdist))
-    return localwheels.load(path)[0], sdist
+    return declarations.load(path)[0], sdist
 
 
 def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
     wheel, sdist = tiny
-    out = localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    out = wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert out.name == "tinyext-1.0+test1-py3-none-any.whl"
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
@@ -131,7 +148,7 @@ def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
     assert "notebook" not in metadata
     assert "Requires-Dist: requests>=2\n" in metadata
     assert metadata.endswith("\n\nThe description.\n")
-    assert {i.date_time for i in infos} == {localwheels.ZIP_TIME}
+    assert {i.date_time for i in infos} == {wheeledit.ZIP_TIME}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
     # RECORD lists every other file with its hash, so installers accept the edited wheel.
@@ -142,9 +159,9 @@ def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
 
 def test_building_twice_gives_the_same_bytes(tiny, tmp_path: Path) -> None:
     wheel, sdist = tiny
-    first = localwheels.build(wheel, sdist, tmp_path / "a", INDEX, exclude_newer="")
+    first = wheelbuild.build(wheel, sdist, tmp_path / "a", OfflineIndex(), exclude_newer="")
     time.sleep(2.1)  # the backend stamps the current time (2 s resolution in zip)
-    second = localwheels.build(wheel, sdist, tmp_path / "b", INDEX, exclude_newer="")
+    second = wheelbuild.build(wheel, sdist, tmp_path / "b", OfflineIndex(), exclude_newer="")
     assert first.name == second.name
     assert sha256(first) == sha256(second)
 
@@ -153,8 +170,8 @@ def test_add_requires(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "s")
     path = write_yaml(tmp_path / "x", declaration(
         sdist, drop_requires=[], add_requires=["notebook>=7", "tornado"]))
-    wheel = localwheels.load(path)[0]
-    out = localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+    wheel = declarations.load(path)[0]
+    out = wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     with zipfile.ZipFile(out) as archive:
         metadata = archive.read("tinyext-1.0+test1.dist-info/METADATA").decode()
     assert ("Requires-Dist: pytest; extra == 'test'\nRequires-Dist: notebook>=7\n"
@@ -165,10 +182,10 @@ def test_add_requires(tmp_path: Path) -> None:
 def test_an_edit_that_does_not_apply_fails_and_leaves_nothing(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "s")
     path = write_yaml(tmp_path / "x", declaration(sdist, drop_requires=["notebook<6"]))
-    wheel = localwheels.load(path)[0]
+    wheel = declarations.load(path)[0]
     with pytest.raises(HubImagesError, match=r"drop_requires 'notebook<6' is not a requirement "
                                              r"of the built wheel \(it has: notebook <7, "):
-        localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+        wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
@@ -178,9 +195,9 @@ def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(localwheels.os, "replace", broken)
+    monkeypatch.setattr(files.os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
-        localwheels.build(wheel, sdist, tmp_path / "out", INDEX, exclude_newer="")
+        wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -189,7 +206,7 @@ def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
         "version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
         "drop_requires": ["x"], "drop_require": ["y"]}})
     with pytest.raises(HubImagesError) as error:
-        localwheels.load(path)
+        declarations.load(path)
     message = str(error.value)
     assert "\n" not in message
     assert str(path) in message or "local-wheels.yaml" in message
@@ -209,48 +226,41 @@ def test_bad_declarations(tmp_path: Path, change: dict, expected: str) -> None:
     path = write_yaml(tmp_path / "x", {"tinyext": {k: v for k, v in entry.items()
                                                    if v is not None}})
     with pytest.raises(HubImagesError, match=expected):
-        localwheels.load(path)
+        declarations.load(path)
 
 
-def test_fetch_serves_the_locked_local_wheel_building_it_when_missing(tiny, tmp_path: Path,
-                                                                      monkeypatch) -> None:
+def test_fetch_serves_the_locked_local_wheel_building_it_when_missing(tiny, tmp_path: Path
+                                                                      ) -> None:
     """A fresh machine: the lock pins the local wheel, the cache has only the sdist."""
     wheel, sdist = tiny
-    cache = tmp_path / "cache"
-    index_files = ({"filename": sdist.name, "hashes": {"sha256": wheel.sdist_sha256},
-                    "upload-time": "2024-01-02T03:04:05.678Z", "url": "https://index.invalid/"},)
-    asked: list[str] = []
-
-    def index(url: str, project: str) -> tuple:
-        asked.append(project)
-        return index_files
-
-    monkeypatch.setattr(wheelhouse, "_project_files", index)
-    expected = sha256(localwheels.build(wheel, sdist, tmp_path / "elsewhere", INDEX))
-    assert asked == ["tinyext"]  # the build took its --exclude-newer from the index
+    cache = CacheLayout(tmp_path / "cache")
+    index = OfflineIndex((IndexFile(sdist.name, wheel.sdist_sha256, "https://index.invalid/",
+                                    "2024-01-02T03:04:05.678Z"),))
+    expected = sha256(wheelbuild.build(wheel, sdist, tmp_path / "elsewhere", index))
+    assert index.asked == ["tinyext"]  # the build took its --exclude-newer from the index
     lock = tmp_path / "images" / "x" / "requirements.lock"
     lock.write_text(f"tinyext==1.0+test1 \\\n    --hash=sha256:{expected}\n")
+    catalog = LocalWheelCatalog.of_images(tmp_path / "images", index, cache)
 
-    (path,) = fetch(read_lock(lock), SETTINGS, cache / "wheels")
-    assert path == cache / localwheels.OUTPUT / "tinyext-1.0+test1-py3-none-any.whl"
+    (path,) = fetch(read_lock(lock), SETTINGS, cache.wheels, index, catalog)
+    assert path == cache.local_wheels / "tinyext-1.0+test1-py3-none-any.whl"
     assert sha256(path) == expected
-    (again,) = fetch(read_lock(lock), SETTINGS, cache / "wheels")  # now from the folder
+    (again,) = fetch(read_lock(lock), SETTINGS, cache.wheels, index, catalog)  # from the folder
     assert again == path
     lock.write_text(f"tinyext==1.0+test1 \\\n    --hash=sha256:{'0' * 64}\n")
     with pytest.raises(HubImagesError, match=r"not the locked one.*rerun `invoke lock`"):
-        fetch(read_lock(lock), SETTINGS, cache / "wheels")
+        fetch(read_lock(lock), SETTINGS, cache.wheels, index, catalog)
     assert not list(path.parent.glob("*.partial"))
 
 
-def test_find_links_folder_holds_only_the_images_wheels(tiny, tmp_path: Path,
-                                                        monkeypatch) -> None:
+def test_find_links_folder_holds_only_the_images_wheels(tiny, tmp_path: Path) -> None:
     wheel, _ = tiny
-    cache = tmp_path / "cache"
-    stray = cache / localwheels.OUTPUT / "other-2.0+x1-py3-none-any.whl"
+    cache = CacheLayout(tmp_path / "cache")
+    stray = cache.local_wheels / "other-2.0+x1-py3-none-any.whl"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"not ours")
-    monkeypatch.setattr(localwheels, "_upload_time", lambda *args: "")
-    folder = localwheels.find_links_for_lock([wheel], INDEX, cache, "x")
+    index = OfflineIndex()
+    folder = LocalWheelCatalog((wheel,), index, cache).find_links_for_lock("x")
     assert folder is not None
     assert [p.name for p in folder.iterdir()] == ["tinyext-1.0+test1-py3-none-any.whl"]
-    assert localwheels.find_links_for_lock([], INDEX, cache, "y") is None
+    assert LocalWheelCatalog((), index, cache).find_links_for_lock("y") is None

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from hubimages.deps.index import IndexFile
+from hubimages.deps.lockfile import LockedRequirement, read_lock
+from hubimages.deps.wheelhouse import choose_wheel, target_tags
 from hubimages.errors import HubImagesError
-from hubimages.locks import LockedRequirement, read_lock
-from hubimages.matrix import DebianSettings, Settings
-from hubimages.wheelhouse import choose_wheel, target_tags
+from hubimages.model.spec import DebianSettings, Settings
 
 SETTINGS = Settings(namespace="t", python="3.11", platform="linux/amd64",
                     debian=DebianSettings("bookworm", "http://deb.debian.org/debian"))
@@ -23,7 +24,7 @@ def test_read_lock(tmp_path: Path) -> None:
         f"numpy==2.4.1 \\\n    --hash=sha256:{H1} \\\n    --hash=sha256:{H2}\n"
         "    # via -r images/pybdsf/requirements.in\n"
         f"Jinja2==3.1.6 ; python_version >= '3' \\\n    --hash=sha256:{H3}\n")
-    entries = read_lock(lock)
+    entries = read_lock(lock).requirements
     assert [(e.name, e.version) for e in entries] == [("numpy", "2.4.1"), ("Jinja2", "3.1.6")]
     assert entries[0].hashes == {H1, H2}
     assert entries[1].normalized == "jinja2"
@@ -36,8 +37,8 @@ def test_unhashed_lock_rejected(tmp_path: Path) -> None:
         read_lock(lock)
 
 
-def _file(name: str, sha: str) -> dict:
-    return {"filename": name, "hashes": {"sha256": sha}, "url": f"https://files/{name}"}
+def _file(name: str, sha: str) -> IndexFile:
+    return IndexFile(name, sha, f"https://files/{name}")
 
 
 def test_choose_best_compatible_locked_wheel() -> None:
@@ -56,7 +57,8 @@ def test_choose_best_compatible_locked_wheel() -> None:
 def test_hash_not_in_lock_is_never_chosen() -> None:
     req = LockedRequirement("six", "1.17.0", frozenset({H1}))
     files = [_file("six-1.17.0-py2.py3-none-any.whl", H2)]
-    with pytest.raises(HubImagesError, match=r"six==1\.17\.0: no wheel for this platform"):
+    with pytest.raises(HubImagesError, match=r"six==1\.17\.0: no locked hash matches a file "
+                                             r"of version 1\.17\.0 on the index"):
         choose_wheel(req, files, target_tags(SETTINGS))
 
 
@@ -74,5 +76,22 @@ def test_host_hub_matches_the_images_hub() -> None:
     repo = Path(__file__).resolve().parents[2]
     pins = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
     [hub] = [p for p in pins if p.startswith("jupyterhub==")]
-    locked = {r.normalized: r.version for r in read_lock(repo / "images/base/requirements.lock")}
+    locked = read_lock(repo / "images/base/requirements.lock").versions()
     assert hub == f"jupyterhub=={locked['jupyterhub']}"
+
+
+def test_a_locked_hash_of_another_version_is_refused_on_the_host() -> None:
+    req = LockedRequirement("six", "1.17.0", frozenset({H1}))
+    files = [_file("six-1.16.0-py2.py3-none-any.whl", H1)]
+    with pytest.raises(HubImagesError, match=r"six==1\.17\.0: the locked hash .* is the file "
+                                             r"six-1\.16\.0-py2\.py3-none-any\.whl, of version "
+                                             r"1\.16\.0"):
+        choose_wheel(req, files, target_tags(SETTINGS))
+
+
+def test_a_pin_the_index_does_not_have_is_named() -> None:
+    req = LockedRequirement("six", "99.0.0", frozenset({H1}))
+    files = [_file("six-1.17.0-py2.py3-none-any.whl", H2), _file("six-1.17.0.tar.gz", H3)]
+    with pytest.raises(HubImagesError, match=r"six==99\.0\.0: the index has no file of version "
+                                             r"99\.0\.0: fix the pin"):
+        choose_wheel(req, files, target_tags(SETTINGS))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from hubimages.errors import MatrixError
-from hubimages.matrix import load_matrix
+from hubimages.model.load import load_matrix
 from tests.unit.conftest import write_matrix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,3 +159,33 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(tmp_path: Path,
 def test_yaml_round_trip_of_repository_matrix() -> None:
     data = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
     assert set(data) == {"settings", "images"}
+
+
+def test_duplicate_key_rejected_naming_the_line(tmp_path: Path, matrix_file: Path) -> None:
+    text = matrix_file.read_text().replace("    parent: base\n",
+                                           "    parent: base\n    parent: a\n", 1)
+    matrix_file.write_text(text)
+    line = text.splitlines().index("    parent: a") + 1
+    with pytest.raises(MatrixError, match=rf"line {line}: key 'parent' is given twice \(first "
+                                          rf"at line {line - 1}\); keep one"):
+        load_matrix(matrix_file)
+
+
+def test_not_utf8_rejected(matrix_file: Path) -> None:
+    matrix_file.write_bytes(matrix_file.read_bytes() + b"# caf\xe9\n")
+    with pytest.raises(MatrixError, match=r"not UTF-8 text \(byte \d+ on line \d+\); save it"):
+        load_matrix(matrix_file)
+
+
+def test_directory_rejected(tmp_path: Path) -> None:
+    with pytest.raises(MatrixError, match="is a directory; pass the matrix file itself"):
+        load_matrix(tmp_path)
+
+
+@pytest.mark.parametrize("args", [["--matrix=."], ["--matrix=README.md"]])
+def test_cli_bad_matrix_path_is_one_line(args: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "invoke", "check", *args], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -1,4 +1,4 @@
-"""Build order, descendants, stages and test selection derived from the lineage."""
+"""Build order, descendants, recipes and test selection derived from the lineage."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from hubimages.errors import MatrixError
-from hubimages.matrix import load_matrix
-from hubimages.plan import ancestors, build_order, descendants, included, stages
-from hubimages.testing import container_test_dirs
+from hubimages.model.lineage import ancestors, build_order, descendants, included, recipe
+from hubimages.model.load import load_matrix
+from hubimages.verify.selection import container_test_dirs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,9 +45,9 @@ def test_descendants_follow_parents_and_stacks(matrix) -> None:
     assert descendants(matrix, "c") == []
 
 
-def test_stages_apply_stacks_then_image(matrix) -> None:
-    assert [s.name for s in stages(matrix, "c")] == ["b", "c"]
-    assert [s.name for s in stages(matrix, "a")] == ["a"]
+def test_recipe_applies_stacks_then_image(matrix) -> None:
+    assert [s.name for s in recipe(matrix, "c")] == ["b", "c"]
+    assert [s.name for s in recipe(matrix, "a")] == ["a"]
 
 
 def test_included_folders_in_lineage_order(matrix) -> None:

@@ -15,9 +15,9 @@ from tornado import web
 from traitlets.config import PyFileConfigLoader
 
 from hubimages.errors import HubImagesError
-from hubimages.matrix import load_matrix
-from hubimages.profiles import render_dockerspawner, render_z2jh, write_profiles
-from hubimages.records import PublishedImage, Release
+from hubimages.model.load import load_matrix
+from hubimages.publish.profiles import render_dockerspawner, render_z2jh, write_profiles
+from hubimages.publish.records import PublishedImage, Release
 
 from .conftest import write_matrix
 

@@ -8,26 +8,18 @@ import threading
 from pathlib import Path
 
 import pytest
+from docker.models.images import Image
 
+from hubimages.cli.report import format_diff
 from hubimages.errors import HubImagesError
-from hubimages.manifests import (
-    add_to_history,
-    diff_manifests,
-    format_diff,
-    load_history,
-    load_manifest,
-    write_manifest,
-)
-from hubimages.records import PublishedImage, Release
-from hubimages.registry import (
-    RegistryClient,
-    RegistryError,
-    RegistryTarget,
-    RetryableError,
-    with_retries,
-)
-from hubimages.release import current_images
-from hubimages.tags import is_immutable, moving_tags
+from hubimages.publish.diff import diff_inventories
+from hubimages.publish.gate import TestedImage, release_choice
+from hubimages.publish.inventory import Inventory
+from hubimages.publish.records import PublishedImage, Release, current_images
+from hubimages.publish.registry import RegistryClient
+from hubimages.publish.retry import RegistryError, RetryableError, RetryPolicy, with_retries
+from hubimages.publish.store import ReleaseStore
+from hubimages.publish.target import RegistryTarget
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -58,13 +50,6 @@ def test_loopback_registries_use_plain_http_like_the_engine() -> None:
     assert RegistryTarget.parse("r.example.org/a", "x").base_url == "https://r.example.org"
 
 
-def test_moving_and_immutable_tags() -> None:
-    tags = ["latest", "2026-11-24-69be984", "python-3.11", "lab-4.6.6", "2026-01-02-abcdef0123"]
-    assert moving_tags(tags) == ["latest", "python-3.11", "lab-4.6.6"]
-    assert is_immutable("2026-11-24-69be984")
-    assert not is_immutable("2026-11-24")
-
-
 def test_retries_back_off_then_give_up_with_one_message() -> None:
     calls = []
 
@@ -73,7 +58,7 @@ def test_retries_back_off_then_give_up_with_one_message() -> None:
         raise RetryableError("registry r unreachable: refused")
 
     with pytest.raises(RegistryError, match="gave up after 3 attempts") as info:
-        with_retries(flaky, "pushing r/x:1", attempts=3, first_delay=0.01)
+        with_retries(flaky, "pushing r/x:1", RetryPolicy(attempts=3, first_delay=0.01))
     assert len(calls) == 3
     assert not isinstance(info.value, RetryableError)
 
@@ -86,7 +71,7 @@ def test_retries_stop_at_once_on_a_refusal() -> None:
         raise RegistryError("registry r refused: 401")
 
     with pytest.raises(RegistryError, match="refused"):
-        with_retries(refused, "x", attempts=5, first_delay=0.01)
+        with_retries(refused, "x", RetryPolicy(attempts=5, first_delay=0.01))
     assert len(calls) == 1
 
 
@@ -99,7 +84,7 @@ def test_retries_succeed_after_a_blip() -> None:
             raise outcome
         return outcome
 
-    assert with_retries(once_flaky, "x", attempts=2, first_delay=0.01) == "ok"
+    assert with_retries(once_flaky, "x", RetryPolicy(attempts=2, first_delay=0.01)) == "ok"
 
 
 class TokenRegistry(http.server.BaseHTTPRequestHandler):
@@ -168,10 +153,11 @@ def test_history_newest_first_and_rerun_replaces(tmp_path: Path) -> None:
                   (image("base", day_one, "1"), image("ml", day_one, "2")))
     two = Release("2026-11-02-bbbbbbb", "r:5000/ska", "t2", "b" * 40,
                   (image("base", "2026-11-02-bbbbbbb", "3"),))
-    add_to_history(tmp_path, one)
-    add_to_history(tmp_path, two)
-    add_to_history(tmp_path, two)
-    history = load_history(tmp_path)
+    store = ReleaseStore(tmp_path)
+    store.add_to_history(one)
+    store.add_to_history(two)
+    store.add_to_history(two)
+    history = store.history()
     assert [r.tag for r in history] == [two.tag, one.tag]
     assert history[0] == two
     assert "releases/2026-11-02-bbbbbbb/base.md" in (tmp_path / "HISTORY.md").read_text()
@@ -180,18 +166,19 @@ def test_history_newest_first_and_rerun_replaces(tmp_path: Path) -> None:
     assert {i.name: i.tag for i in current.images} == {"base": two.tag, "ml": one.tag}
 
 
-def manifest(tag: str, python: dict, debian: dict) -> dict:
-    return {"image": "sdc1", "release": tag, "python_packages": python, "debian_packages": debian,
-            "size": 1, "compressed_size": 1, "reference": "r", "tags": [tag], "digest": DIGEST,
-            "created": "", "revision": "", "parent": {"reference": ""}, "python": "3.11.2",
-            "jupyterhub": "", "jupyterlab": ""}
+def inventory(tag: str, python: dict, debian: dict) -> Inventory:
+    return Inventory(image="sdc1", release=tag, python="3.11.2", python_packages=python,
+                     debian_packages=debian, size=1, compressed_size=1, reference="r",
+                     tags=(tag,), digest=DIGEST)
 
 
 def test_diff_reports_added_removed_and_changed(tmp_path: Path) -> None:
-    write_manifest(tmp_path, manifest("A", {"numpy": "2.3", "six": "1.16"}, {"bash": "5.2"}))
-    write_manifest(tmp_path, manifest("B", {"numpy": "2.4", "jax": "0.9"}, {"bash": "5.2"}))
-    changes = diff_manifests(load_manifest(tmp_path, "sdc1", "A"),
-                             load_manifest(tmp_path, "sdc1", "B"))
+    store = ReleaseStore(tmp_path)
+    for tag, python in (("A", {"numpy": "2.3", "six": "1.16"}),
+                        ("B", {"numpy": "2.4", "jax": "0.9"})):
+        store.write_inventory(inventory(tag, python, {"bash": "5.2"}))
+    changes = diff_inventories(store.load_inventory("sdc1", "A"),
+                               store.load_inventory("sdc1", "B"))
     text = format_diff("sdc1", "A", "B", changes)
     assert "+ python jax 0.9" in text
     assert "- python six 1.16" in text
@@ -201,5 +188,26 @@ def test_diff_reports_added_removed_and_changed(tmp_path: Path) -> None:
 
 
 def test_diff_of_unknown_release_names_what_exists(tmp_path: Path) -> None:
-    with pytest.raises(HubImagesError, match="no manifest of sdc1 for release 'X'"):
-        load_manifest(tmp_path, "sdc1", "X")
+    with pytest.raises(HubImagesError, match="no inventory of sdc1 for release 'X'"):
+        ReleaseStore(tmp_path).load_inventory("sdc1", "X")
+
+
+def built_image(name: str, created: str, version: str | None) -> TestedImage:
+    labels = {"org.opencontainers.image.created": created,
+              "org.opencontainers.image.revision": f"{name}-revision"}
+    if version is not None:
+        labels["org.opencontainers.image.version"] = version
+    return TestedImage(name, Image(attrs={"Id": DIGEST, "Config": {"Labels": labels}}))
+
+
+def test_release_tag_is_read_from_the_newest_build_never_from_the_clock() -> None:
+    images = [built_image("base", "2026-11-20T10:00:00Z", "2026-11-20-aaaaaaa"),
+              built_image("sdc1", "2026-11-24T23:59:59Z", "2026-11-24-bbbbbbb"),
+              built_image("ml", "2026-11-22T08:00:00Z", "2026-11-22-ccccccc")]
+    choice = release_choice(images)
+    assert (choice.tag, choice.revision) == ("2026-11-24-bbbbbbb", "sdc1-revision")
+
+
+def test_images_without_a_release_tag_label_cannot_be_released() -> None:
+    with pytest.raises(HubImagesError, match="base: no release tag in the image labels"):
+        release_choice([built_image("base", "2026-11-20T10:00:00Z", None)])

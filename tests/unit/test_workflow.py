@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from hubimages.affected import github_outputs
-from hubimages.lint import linters
-from hubimages.matrix import load_matrix
-from hubimages.plan import ancestors
+from hubimages.ci.github import github_outputs
+from hubimages.ci.lint import linters
+from hubimages.model.lineage import ancestors
+from hubimages.model.load import load_matrix
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"

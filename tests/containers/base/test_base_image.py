@@ -4,7 +4,7 @@ import os
 import re
 import time
 
-from container_helpers import exec_text, http_get, logs, problem_lines, processes
+from tests.containers.helpers import exec_text, http_get, logs, problem_lines, processes
 
 # start → /api 200 budget; override on slow machines.
 MAX_START_SECONDS = float(os.environ.get("HUBIMAGES_MAX_START_SECONDS", "2.0"))

@@ -1,6 +1,6 @@
 """The image's HEALTHCHECK, through Docker's own health status."""
 
-from container_helpers import wait_for_health
+from tests.containers.helpers import wait_for_health
 
 
 def test_becomes_healthy(containers):

@@ -1,7 +1,8 @@
 """Hook folders start-notebook.d (first) and before-notebook.d (just before the command)."""
 
 import pytest
-from container_helpers import problem_lines
+
+from tests.containers.helpers import problem_lines
 
 HOOKS = "/usr/local/bin"
 

@@ -5,7 +5,8 @@ import time
 import uuid
 
 import pytest
-from container_helpers import (
+
+from tests.containers.helpers import (
     exec_text,
     http_get,
     logs,

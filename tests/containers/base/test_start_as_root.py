@@ -1,7 +1,8 @@
 """start.sh started as root: each NB_*/CHOWN_*/GRANT_SUDO/... variable, one test each."""
 
 import pytest
-from container_helpers import exec_text, logs, wait_for_exit
+
+from tests.containers.helpers import exec_text, logs, wait_for_exit
 
 ROOT = "root"
 

@@ -1,7 +1,8 @@
 """start.sh started as a non-root user: uid 1000 and arbitrary uids (OpenShift style)."""
 
 import pytest
-from container_helpers import problem_lines
+
+from tests.containers.helpers import problem_lines
 
 
 def test_uid_1000_runs_command_without_warnings(containers):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from container_helpers import http_get, logs, problem_lines, token_from_logs
+
+from tests.containers.helpers import http_get, logs, problem_lines, token_from_logs
 
 HOST = "https://rucio.example.org"
 COMMON = {"RUCIO_HOST": HOST, "RUCIO_ACCOUNT": "alice"}

@@ -5,7 +5,8 @@ import shlex
 import time
 
 import pytest
-from container_helpers import exec_text, http_get, logs, problem_lines, put_files
+
+from tests.containers.helpers import exec_text, http_get, logs, problem_lines, put_files
 
 SETTLE_SECONDS = 1.5
 

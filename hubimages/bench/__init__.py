@@ -1,0 +1,4 @@
+"""`invoke bench`: the numbers of the images and the tool (times, sizes, science results)."""
+
+BENCH_NAMESPACE = "hubimages-bench"  # images, tags and repositories of benchmarks only
+BENCH_LABEL = {"hubimages.bench": "1"}  # on every container a benchmark starts

@@ -1,0 +1,51 @@
+"""Build numbers: a cold build of the base, a no-op rebuild of the whole matrix."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docker import DockerClient
+
+from hubimages.bench import BENCH_NAMESPACE
+from hubimages.build.run import BuildStatus, new_run
+from hubimages.build.scheduler import build_images
+from hubimages.core.cache import CacheLayout
+from hubimages.errors import HubImagesError
+from hubimages.model.spec import Matrix
+
+
+def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
+    """Build base from nothing: a fresh cache (rootfs, wheels) and a namespace of its own."""
+    settings = dataclasses.replace(matrix.settings, namespace=BENCH_NAMESPACE)
+    bench_matrix = dataclasses.replace(matrix, settings=settings)
+    with tempfile.TemporaryDirectory(prefix="hubimages-bench-") as cache:
+        run = new_run(client, bench_matrix, CacheLayout(Path(cache)), forced=frozenset({"base"}))
+        started = time.monotonic()
+        try:
+            [result] = build_images(run, ["base"], jobs=1)
+            seconds = time.monotonic() - started
+        finally:
+            remove_namespace(client, BENCH_NAMESPACE)
+    if result.status is not BuildStatus.BUILT:
+        raise HubImagesError(f"cold build of base failed: {result.reason}")
+    return seconds, result.size
+
+
+def remove_namespace(client: DockerClient, namespace: str) -> None:
+    for image in client.images.list():
+        for tag in image.tags:
+            if tag.startswith(f"{namespace}/"):
+                client.images.remove(tag, force=True)
+
+
+def noop_rebuild_seconds(matrix: Matrix) -> float:
+    """Wall time of a whole `invoke build` when nothing changed, process start included."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "invoke", "build", f"--matrix={matrix.path}"],
+                   cwd=matrix.root, check=True, capture_output=True)
+    return time.monotonic() - started

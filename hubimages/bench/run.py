@@ -1,0 +1,48 @@
+"""All benchmark numbers, in one dictionary the command line prints and `.cache/` keeps."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+
+from hubimages.bench.builds import cold_base_build, noop_rebuild_seconds
+from hubimages.bench.pushes import push_timings
+from hubimages.bench.science import pybdsf_timings, sdc1_score
+from hubimages.bench.startup import startup_seconds
+from hubimages.build.run import BuildRun
+from hubimages.build.scheduler import build_images, failed
+from hubimages.build.timings import read_build_times
+from hubimages.core.files import write_json
+from hubimages.errors import HubImagesError
+
+log = logging.getLogger(__name__)
+
+
+def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
+    client, matrix = run.client, run.matrix
+    numbers: dict[str, object] = {}
+    if cold:
+        log.info("cold build of base (empty cache, separate namespace)")
+        seconds, size = cold_base_build(client, matrix)
+        numbers["base_cold_build_s"] = round(seconds, 1)
+        numbers["base_cold_size_mb"] = round(size / 1e6)
+    log.info("making sure every image is built")
+    results = build_images(run, [])
+    if failed(results):
+        raise HubImagesError("the build failed; no further numbers")
+    numbers["noop_rebuild_s"] = round(noop_rebuild_seconds(matrix), 2)
+    built = read_build_times(run.cache.build_times)
+    for result in results:
+        numbers[f"{result.name}_size_mb"] = round(result.size / 1e6)
+        if result.name in built:
+            numbers[f"{result.name}_last_build_s"] = built[result.name]["seconds"]
+    times = startup_seconds(client, matrix.local_ref("base"))
+    numbers["base_start_to_api_s_median"] = round(statistics.median(times), 2)
+    numbers["base_start_to_api_s_max"] = round(max(times), 2)
+    if "pybdsf" in matrix.images:
+        numbers.update(pybdsf_timings(client, matrix, run.cache))
+    if "sdc1" in matrix.images:
+        numbers["sdc1_score"] = sdc1_score(client, matrix)
+    numbers.update(push_timings(client, matrix))
+    write_json(run.cache.bench, numbers)
+    return numbers

@@ -1,0 +1,1 @@
+"""What CI needs: which images a change reaches, the stage jobs, the linters."""

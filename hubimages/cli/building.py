@@ -1,0 +1,101 @@
+"""Commands that make and check images: engine, build, lock, test, check, bench, lint."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from invoke.exceptions import Exit
+
+from hubimages.bench.run import run_benchmark
+from hubimages.build.engine import connect
+from hubimages.build.host import ensure_engine
+from hubimages.build.run import BuildResult, BuildRun, new_run
+from hubimages.build.scheduler import build_images, failed
+from hubimages.ci.lint import run_linters
+from hubimages.cli import report
+from hubimages.cli.common import INTERRUPTED, ROOT, cache_of, matrix
+from hubimages.deps.index import PackageIndex
+from hubimages.deps.resolve import lock_images
+from hubimages.model.lineage import build_order
+from hubimages.model.spec import Matrix
+from hubimages.verify.session import test_images
+
+log = logging.getLogger(__name__)
+
+
+def engine() -> None:
+    print(ensure_engine())
+
+
+def checked(matrix_path: str | None, names: list[str]) -> Matrix:
+    """The matrix, with every named image known: bad input fails before any engine call."""
+    loaded = matrix(matrix_path)
+    for name in names:
+        loaded.image(name)
+    return loaded
+
+
+def start_run(loaded: Matrix, forced: list[str] | None = None) -> BuildRun:
+    return new_run(connect(), loaded, cache_of(loaded), forced=frozenset(forced or ()))
+
+
+def finish(run: BuildRun, results: list[BuildResult], started: float) -> None:
+    """Print the summary; exit 130 after Ctrl-C, 1 after a failure."""
+    print(report.summary_table(results), flush=True)
+    print(f"total {time.monotonic() - started:.1f}s", flush=True)
+    if run.cancel.is_set():
+        raise Exit("interrupted: nothing after the images marked built was changed",
+                   code=INTERRUPTED)
+    for result in failed(results):
+        log.error("%s %s: %s", result.name, result.status.value, result.reason)
+    if failed(results):
+        raise Exit(code=1)
+
+
+def build(names: list[str], force: bool, jobs: int, matrix_path: str | None) -> None:
+    started = time.monotonic()
+    loaded = checked(matrix_path, names)
+    # --force rebuilds the named images (all when none is named), never their ancestors.
+    run = start_run(loaded, forced=(names or list(loaded.images)) if force else [])
+    finish(run, build_images(run, names, jobs), started)
+
+
+def lock(names: list[str], upgrade: bool, matrix_path: str | None) -> None:
+    loaded = checked(matrix_path, names)
+    index = PackageIndex(loaded.settings.index_url)
+    for path in lock_images(loaded, names, index, cache_of(loaded), upgrade=upgrade):
+        print(f"wrote {path.relative_to(loaded.root)}")
+
+
+def test(names: list[str], unit: bool, pytest_args: str, jobs: int,
+         matrix_path: str | None) -> None:
+    run = start_run(checked(matrix_path, names))
+    session = test_images(run, names, unit or not names, pytest_args.split(), jobs)
+    if session.builds:
+        print(report.summary_table(session.builds), flush=True)
+    for suite, ok in session.suites.items():
+        print(f"{suite}: {'passed' if ok else 'FAILED'}")
+    for record in session.images:
+        print(f"{record.name}: container tests {'passed' if record.passed else 'FAILED'} "
+              f"in {record.seconds:.0f}s")
+    if run.cancel.is_set():
+        raise Exit("interrupted", code=INTERRUPTED)
+    if not session.passed:
+        raise Exit(code=1)
+
+
+def check(matrix_path: str | None) -> None:
+    print("build order:", " -> ".join(build_order(matrix(matrix_path))))
+
+
+def bench(skip_cold: bool) -> None:
+    run = start_run(matrix(None))
+    print(report.numbers(run_benchmark(run, cold=not skip_cold)))
+
+
+def lint() -> None:
+    results = run_linters(ROOT)
+    print(report.lint_report(results))
+    if not all(r.ok for r in results):
+        raise Exit(code=1)

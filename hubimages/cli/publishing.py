@@ -1,0 +1,91 @@
+"""Commands that publish and plan: release, push, profiles, history, diff, affected, registry."""
+
+from __future__ import annotations
+
+from invoke.exceptions import Exit
+
+from hubimages.ci.affected import affected_images, changed_since
+from hubimages.ci.github import github_outputs
+from hubimages.cli import report
+from hubimages.cli.building import checked, start_run
+from hubimages.cli.common import append_github_output, cache_of, matrix, registry_target
+from hubimages.model.lineage import build_order
+from hubimages.model.spec import Matrix
+from hubimages.publish.diff import diff_inventories
+from hubimages.publish.release import (
+    Publisher,
+    inventory_of,
+    profiles_for,
+    publish_release,
+    release_images,
+    releases_of,
+)
+from hubimages.publish.retry import RetryPolicy
+from hubimages.services.localregistry import LocalRegistry
+
+
+def publisher(loaded: Matrix, registry: str, retries: int = 4,
+              recorded: bool = False) -> Publisher:
+    return Publisher(loaded, cache_of(loaded), registry_target(loaded, registry, recorded),
+                     RetryPolicy(attempts=retries))
+
+
+def release(names: list[str], registry: str, retries: int, retest: bool, jobs: int,
+            matrix_path: str | None) -> None:
+    loaded = checked(matrix_path, names)
+    target = publisher(loaded, registry, retries)
+    done = release_images(start_run(loaded), target, names, retest=retest, jobs=jobs)
+    print(report.release_summary(done))
+
+
+def push(names: list[str], registry: str, retries: int, matrix_path: str | None) -> None:
+    loaded = checked(matrix_path, names)
+    done = publish_release(publisher(loaded, registry, retries),
+                           build_order(loaded, names or None))
+    print(report.release_summary(done))
+
+
+def profiles(registry: str, release_tag: str | None, matrix_path: str | None) -> None:
+    for path in profiles_for(publisher(matrix(matrix_path), registry, recorded=True),
+                             release_tag):
+        print(path)
+
+
+def history(registry: str, remote: bool, matrix_path: str | None) -> None:
+    releases = releases_of(publisher(matrix(matrix_path), registry, recorded=True), remote)
+    for line in report.history_lines(releases):
+        print(line)
+
+
+def diff(name: str, old: str, new: str, registry: str, matrix_path: str | None) -> None:
+    loaded = checked(matrix_path, [name])
+    target = publisher(loaded, registry, recorded=True)
+    changes = diff_inventories(inventory_of(target, name, old), inventory_of(target, name, new))
+    print(report.format_diff(name, old, new, changes))
+
+
+def affected(since: str, every: bool, github_output: bool, matrix_path: str | None) -> None:
+    loaded = matrix(matrix_path)
+    if every:
+        names = build_order(loaded)
+    elif since:
+        changed, old = changed_since(loaded.root, since)
+        names = affected_images(loaded, changed, old)
+    else:
+        raise Exit("error: give --since REF or --all", code=1)
+    print("\n".join(names) if names else "(no image affected)")
+    if github_output:
+        append_github_output(github_outputs(loaded, names))
+
+
+def registry(port: int, stop: bool) -> None:
+    local = LocalRegistry(cache_of(matrix()).registry(port), port=port)
+    if stop:
+        local.stop()
+        print(f"stopped the registry on {local.host}")
+    elif local.answers():
+        print(f"a registry already answers on {local.host}")
+    else:
+        local.start()
+        print(f"registry on {local.host} (storage {local.storage}); try: invoke release "
+              f"--registry {local.host}/ska; stop: invoke registry --stop --port {port}")

@@ -1,0 +1,1 @@
+"""Facts every layer shares and nothing else owns: files, time, the cache layout, URLs, tools."""

@@ -1,0 +1,89 @@
+"""The layout of `.cache/`: every generated file of the project has its place here, and only here.
+
+One object, made once by the command line and handed to every step that reads or writes the
+cache, so no module spells a folder name of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_ENV = "HUBIMAGES_CACHE"
+
+
+@dataclass(frozen=True)
+class CacheLayout:
+    root: Path
+
+    @classmethod
+    def for_project(cls, project_root: Path) -> CacheLayout:
+        """`.cache/` beside build-matrix.yaml, or wherever $HUBIMAGES_CACHE points."""
+        return cls(Path(os.environ.get(CACHE_ENV) or project_root / ".cache"))
+
+    # -- dependencies ------------------------------------------------------------------------
+    @property
+    def wheels(self) -> Path:
+        """Locked wheels downloaded from the index, verified against their hashes."""
+        return self.root / "wheels"
+
+    @property
+    def local_wheels(self) -> Path:
+        """Wheels built on the host from pinned sdists (local-wheels.yaml)."""
+        return self.root / "local-wheels"
+
+    def lock_find_links(self, image: str) -> Path:
+        """Exactly the local wheels one image's lock may see while it is resolved."""
+        return self.local_wheels / "for-lock" / image
+
+    @property
+    def sdists(self) -> Path:
+        return self.root / "sdists"
+
+    # -- building ----------------------------------------------------------------------------
+    @property
+    def rootfs(self) -> Path:
+        """Bootstrapped Debian root filesystems, one tarball per recipe key."""
+        return self.root / "rootfs"
+
+    @property
+    def probes(self) -> Path:
+        """What each image id holds (Python, packages), asked once per id."""
+        return self.root / "probes"
+
+    @property
+    def build_times(self) -> Path:
+        return self.root / "build-times.json"
+
+    # -- testing -----------------------------------------------------------------------------
+    @property
+    def test_results(self) -> Path:
+        return self.root / "test-results"
+
+    # -- publishing --------------------------------------------------------------------------
+    @property
+    def publish_root(self) -> Path:
+        return self.root / "publish"
+
+    def publish(self, target_slug: str) -> Path:
+        """Everything published to one registry target (see publish.store)."""
+        return self.publish_root / target_slug
+
+    def registry(self, port: int) -> Path:
+        """Storage, config and log of the local registry on that port."""
+        return self.root / "registry" / str(port)
+
+    # -- benchmarks --------------------------------------------------------------------------
+    @property
+    def bench(self) -> Path:
+        return self.root / "bench.json"
+
+    def bench_venv(self, image: str) -> Path:
+        return self.root / "bench-venvs" / image
+
+
+def slug(text: str) -> str:
+    """A folder name for free text such as a registry target."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)

@@ -1,0 +1,130 @@
+"""Declarations of wheels built on the host from a pinned sdist (`local-wheels.yaml`).
+
+Builds install wheels only. When a project an image needs publishes no usable wheel (sdist-only,
+or metadata that pins something stale), its image folder declares it:
+
+    rucio-jupyterlab:                  # the project, as on the index
+      version: 41.0.0                  # the sdist's version
+      sdist_sha256: 3348...            # verified after download from settings.index_url
+      label: skahub1                   # the wheel is 41.0.0+skahub1: never the upstream one
+      drop_requires: ["notebook<7"]    # Requires-Dist entries removed (each must be there)
+      add_requires: []                 # Requires-Dist entries added (optional)
+      reason: one line saying why
+
+and pins `<project>==<version>+<label>` in its requirements.in (see deps.wheelbuild).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from hubimages.errors import HubImagesError, display_path
+from hubimages.model.yamlfile import YamlError, parse_yaml
+
+DECLARATIONS = "local-wheels.yaml"
+KEYS = {"version", "sdist_sha256", "label", "drop_requires", "add_requires", "reason"}
+REQUIRED = ("version", "sdist_sha256", "label", "reason")
+LABEL = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class LocalWheel:
+    project: str
+    version: str
+    sdist_sha256: str
+    label: str
+    reason: str
+    drop_requires: tuple[str, ...] = ()
+    add_requires: tuple[str, ...] = ()
+    source: Path = Path(DECLARATIONS)
+
+    @property
+    def normalized(self) -> str:
+        return canonicalize_name(self.project)
+
+    @property
+    def local_version(self) -> str:
+        return f"{self.version}+{self.label}"
+
+    @property
+    def pin(self) -> str:
+        return f"{self.project}=={self.local_version}"
+
+
+def load(path: Path) -> list[LocalWheel]:
+    """Read one local-wheels.yaml; any mistake is one line naming the file and the key."""
+    where = display_path(path)
+    try:
+        raw = parse_yaml(path.read_text())
+    except YamlError as problem:
+        raise HubImagesError(f"{where}: {problem}") from None
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise HubImagesError(f"{where}: must be a mapping of project names to declarations")
+    return [_entry(where, path, project, spec) for project, spec in raw.items()]
+
+
+def declared(folders: Iterable[Path]) -> list[LocalWheel]:
+    """The local wheels the given image folders declare, in folder order."""
+    return [w for folder in folders if (folder / DECLARATIONS).is_file()
+            for w in load(folder / DECLARATIONS)]
+
+
+def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
+    if not isinstance(project, str) or not isinstance(spec, dict):
+        raise HubImagesError(f"{where}: {project!r}: must be a project name mapping to its keys")
+    for key in spec:
+        if key not in KEYS:
+            raise HubImagesError(f"{where}: {project}: unknown key {key!r}; "
+                                 f"allowed: {', '.join(sorted(KEYS))}")
+    for key in REQUIRED:
+        if not isinstance(spec.get(key), str) or not spec[key].strip():
+            raise HubImagesError(f"{where}: {project}: key {key!r} is missing or not a string "
+                                 "(quote versions like '41.0')")
+
+    def fail(key: str, message: str) -> HubImagesError:
+        return HubImagesError(f"{where}: {project}: key {key!r}: {message}")
+
+    _check_fields(spec, fail)
+    edits = {key: _requirements(spec.get(key, []), key, fail)
+             for key in ("drop_requires", "add_requires")}
+    # No edits is fine: an sdist-only release built as it is (still labelled as ours).
+    return LocalWheel(project=project, version=spec["version"],
+                      sdist_sha256=spec["sdist_sha256"], label=spec["label"],
+                      reason=spec["reason"].strip(), source=path, **edits)
+
+
+def _check_fields(spec: dict[str, Any], fail: Any) -> None:
+    try:
+        version = Version(spec["version"])
+    except InvalidVersion:
+        raise fail("version", f"{spec['version']!r} is not a version") from None
+    if version.local is not None or str(version) != spec["version"]:
+        raise fail("version", "give the sdist's version as the index spells it, no +label")
+    if not SHA256.match(spec["sdist_sha256"]):
+        raise fail("sdist_sha256", "must be 64 lowercase hex digits")
+    if not LABEL.match(spec["label"]):
+        raise fail("label", "must be a local version label like skahub1 (a-z, 0-9, dots)")
+    if "\n" in spec["reason"].strip():
+        raise fail("reason", "must be one line")
+
+
+def _requirements(value: Any, key: str, fail: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(key, "must be a list of requirement strings")
+    for item in value:
+        try:
+            Requirement(item)
+        except InvalidRequirement:
+            raise fail(key, f"{item!r} is not a requirement") from None
+    return tuple(value)

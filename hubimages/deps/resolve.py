@@ -1,0 +1,111 @@
+"""`invoke lock`: resolve the hash-locked requirements of images down the lineage, all or nothing.
+
+Each lock is the whole environment of its image: the requirements of every folder it includes,
+resolved together, constrained by its parent's lock so versions agree down the lineage. Parents
+are resolved first, in a scratch copy of the images folder, so a child is constrained by its
+parent's new lock; the locks are written only when every one of them resolved.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hubimages.core.cache import CacheLayout
+from hubimages.core.files import write_atomically
+from hubimages.core.tools import uv_command
+from hubimages.deps.catalog import LocalWheelCatalog
+from hubimages.deps.index import PackageIndex
+from hubimages.deps.lockfile import LOCK, REQUIREMENTS_IN, parse_lock
+from hubimages.errors import HubImagesError
+from hubimages.model.lineage import build_order, descendants, included
+from hubimages.model.spec import IMAGES_FOLDER, Matrix
+
+log = logging.getLogger(__name__)
+
+
+def lock_targets(matrix: Matrix, names: list[str]) -> list[str]:
+    """The named images (all if none) and their descendants, parents first."""
+    targets = set(names or matrix.images)
+    for name in list(targets):
+        targets.update(descendants(matrix, name))
+    return [name for name in build_order(matrix, targets) if name in targets]
+
+
+def lock_images(matrix: Matrix, names: list[str], index: PackageIndex, cache: CacheLayout,
+                upgrade: bool = False) -> list[Path]:
+    """Resolve every target in a scratch tree; write the locks only if all of them resolved."""
+    targets = lock_targets(matrix, names)
+    with tempfile.TemporaryDirectory(prefix="hubimages-lock-") as tmp:
+        scratch = Path(tmp)
+        _copy_inputs(matrix, scratch)
+        done: list[str] = []
+        for name in targets:
+            try:
+                # A lock sees only the local wheels of the folders its image includes.
+                catalog = LocalWheelCatalog.of_folders(
+                    (matrix.images[n].folder for n in included(matrix, name)), index, cache)
+                _resolve(matrix, name, scratch, upgrade, catalog)
+            except HubImagesError as exc:
+                kept = ", ".join(f"images/{n}/{LOCK}" for n in targets)
+                raise HubImagesError(f"{exc} (no lock was changed: {kept})") from None
+            done.append(name)
+        return [_install(matrix, scratch, name) for name in done]
+
+
+def _copy_inputs(matrix: Matrix, scratch: Path) -> None:
+    """requirements.in and current locks of every image, at the same relative paths.
+
+    Relative paths keep the locks' `# via` comments free of this machine's paths.
+    """
+    for spec in matrix.images.values():
+        folder = scratch / IMAGES_FOLDER / spec.name
+        folder.mkdir(parents=True)
+        for file in (REQUIREMENTS_IN, LOCK):
+            if (spec.folder / file).is_file():
+                shutil.copyfile(spec.folder / file, folder / file)
+
+
+def _resolve(matrix: Matrix, name: str, scratch: Path, upgrade: bool,
+             catalog: LocalWheelCatalog) -> None:
+    settings = matrix.settings
+    spec = matrix.image(name)
+    inputs = [f"{IMAGES_FOLDER}/{n}/{REQUIREMENTS_IN}" for n in included(matrix, name)
+              if (scratch / IMAGES_FOLDER / n / REQUIREMENTS_IN).is_file()]
+    out = f"{IMAGES_FOLDER}/{name}/{LOCK}"
+    cmd = [
+        *uv_command(), "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
+        "--python-version", settings.python,
+        "--python-platform", f"{settings.machine}-manylinux_2_36",
+        "--index-url", settings.index_url,
+        # Builds install wheels only (no compilers, no code run at build time): lock wheels only.
+        "--only-binary", ":all:", "--output-file", out, *inputs,
+    ]
+    if spec.parent is not None:
+        cmd += ["--constraint", f"{IMAGES_FOLDER}/{spec.parent}/{LOCK}"]
+    if upgrade:
+        cmd.append("--upgrade")
+    links = catalog.find_links_for_lock(name)
+    if links is not None:
+        cmd += ["--find-links", str(links)]
+    log.info("%s: locking %s", name, " + ".join(inputs))
+    result = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, check=False,
+                            env={**os.environ, "UV_NATIVE_TLS": "1"})
+    if result.returncode != 0:
+        detail = " ".join(result.stderr.strip().splitlines()[-6:])
+        raise HubImagesError(f"images/{name}: locking failed: {detail}")
+    path = scratch / out
+    header = (f"# Locked by `invoke lock {name}` for Python {settings.python} on "
+              f"{settings.platform}; do not edit.\n")
+    path.write_text(header + path.read_text())
+    log.info("%s: %d packages resolved", name, len(parse_lock(path.read_text(), path)))
+
+
+def _install(matrix: Matrix, scratch: Path, name: str) -> Path:
+    target = matrix.image(name).folder / LOCK
+    write_atomically(target, (scratch / IMAGES_FOLDER / name / LOCK).read_bytes())
+    return target

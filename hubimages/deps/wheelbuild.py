@@ -1,0 +1,130 @@
+"""Build a declared local wheel on the host: verified sdist, isolated `uv build`, our edits.
+
+`uv build` runs isolated, with no config files, build dependencies no newer than the sdist's
+upload and a fixed SOURCE_DATE_EPOCH; deps.wheeledit then makes the bytes reproducible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+from hubimages.core.cache import CacheLayout
+from hubimages.core.files import file_sha256
+from hubimages.core.tools import uv_command
+from hubimages.deps.declarations import LocalWheel
+from hubimages.deps.index import IndexFile, PackageIndex
+from hubimages.deps.wheeledit import rewrite
+from hubimages.errors import HubImagesError, display_path
+
+log = logging.getLogger(__name__)
+
+EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
+_building = threading.Lock()  # parallel image builds may want the same wheel
+
+
+def find_built(wheel: LocalWheel, folder: Path) -> list[Path]:
+    """Wheels of this declaration already in the folder (any tag)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.whl") if _is_of(p.name, wheel))
+
+
+def _is_of(filename: str, wheel: LocalWheel) -> bool:
+    try:
+        name, version, _, _ = parse_wheel_filename(filename)
+    except ValueError:
+        return False
+    return name == wheel.normalized and str(version) == wheel.local_version
+
+
+def ensure(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout,
+           rebuild: bool = False) -> Path:
+    """The built wheel in the cache, built from the verified sdist when missing.
+
+    Locking passes rebuild=True, so an edited declaration never pins a stale file.
+    """
+    with _building:
+        if not rebuild and (found := find_built(wheel, cache.local_wheels)):
+            return found[0]
+        sdist = fetch_sdist(wheel, index, cache.sdists)
+        return build(wheel, sdist, cache.local_wheels, index)
+
+
+def fetch_sdist(wheel: LocalWheel, index: PackageIndex, folder: Path) -> Path:
+    """Download the declared sdist once; its sha256 must be the declared one."""
+    for candidate in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if candidate.name.endswith(".partial") or candidate.name.startswith("."):
+            continue
+        if _sdist_of(candidate.name, wheel) and file_sha256(candidate) == wheel.sdist_sha256:
+            return candidate
+    entry = _declared_file(wheel, index)
+    if not _sdist_of(entry.filename, wheel):
+        raise HubImagesError(
+            f"{display_path(wheel.source)}: {wheel.project}: the file with sha256 "
+            f"{wheel.sdist_sha256[:12]}... is {entry.filename}, not the {wheel.version} sdist")
+    target = folder / entry.filename
+    index.download(entry, target)
+    return target
+
+
+def _declared_file(wheel: LocalWheel, index: PackageIndex) -> IndexFile:
+    for entry in index.files(wheel.normalized):
+        if entry.sha256 == wheel.sdist_sha256:
+            return entry
+    raise HubImagesError(
+        f"{display_path(wheel.source)}: {wheel.project}: no file with sha256 "
+        f"{wheel.sdist_sha256[:12]}... on {index.url}; check sdist_sha256")
+
+
+def _sdist_of(filename: str, wheel: LocalWheel) -> bool:
+    try:
+        name, version = parse_sdist_filename(filename)
+    except ValueError:
+        return False
+    return name == wheel.normalized and str(version) == wheel.version
+
+
+def build(wheel: LocalWheel, sdist: Path, out_dir: Path, index: PackageIndex,
+          exclude_newer: str | None = None) -> Path:
+    """Build the sdist in an isolated uv build, apply the edits, write the wheel atomically."""
+    if exclude_newer is None:
+        exclude_newer = upload_time(wheel, index)
+    with tempfile.TemporaryDirectory(prefix="localwheel-") as tmp:
+        cmd = [*uv_command(), "build", "--wheel", "--no-config", "--quiet",
+               "--python", sys.executable, "--default-index", index.url, "--out-dir", tmp]
+        if exclude_newer:
+            # Build dependencies as they were when the sdist was published: the same bytes later.
+            cmd += ["--exclude-newer", exclude_newer]
+        cmd.append(str(sdist))
+        log.info("building %s from %s", wheel.pin, sdist.name)
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                                env=_build_env(), cwd=tmp)
+        built = sorted(Path(tmp).glob("*.whl"))
+        if result.returncode != 0 or len(built) != 1:
+            detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-4:])
+            raise HubImagesError(f"building {wheel.pin} from {sdist.name} failed: {detail}")
+        return rewrite(built[0], wheel, out_dir)
+
+
+def upload_time(wheel: LocalWheel, index: PackageIndex) -> str:
+    for entry in index.files(wheel.normalized):
+        if entry.sha256 == wheel.sdist_sha256:
+            return entry.upload_time
+    return ""
+
+
+def _build_env() -> dict[str, str]:
+    # No UV_* settings of this machine (find-links, indexes): only what the command line says.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("UV_") or k == "UV_CACHE_DIR"}
+    # The host may trust an intercepting proxy's CA that only the system store holds.
+    return {**env, "UV_NATIVE_TLS": "1", "SOURCE_DATE_EPOCH": str(EPOCH),
+            "PYTHONHASHSEED": "0"}

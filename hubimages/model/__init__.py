@@ -1,0 +1,1 @@
+"""The matrix: what images exist, their settings and their lineage. No engine, no network."""

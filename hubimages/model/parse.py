@@ -1,0 +1,210 @@
+"""build-matrix.yaml's text to a Matrix: every check that needs nothing but the text.
+
+Pure: no file is read or looked at here, so an old matrix from git parses like the current one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hubimages.errors import MatrixError
+from hubimages.model.spec import (
+    IMAGE_NAME,
+    IMAGE_REFERENCE,
+    IMAGES_FOLDER,
+    NAMESPACE,
+    PLATFORMS,
+    DebianSettings,
+    ImageSpec,
+    Matrix,
+    Settings,
+)
+from hubimages.model.yamlfile import YamlError, parse_yaml
+
+# Debian suites we know the python3 of; the matrix's python must match what the suite ships.
+SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
+SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
+DEBIAN_KEYS = {"suite", "mirror"}
+IMAGE_KEYS = {
+    "source", "parent", "stacks", "display_name", "description", "tag_packages", "default",
+}
+
+
+def parse_matrix(text: str, path: Path) -> Matrix:
+    """Validate the matrix text; raise MatrixError naming file, image and key."""
+    try:
+        raw = parse_yaml(text)
+    except YamlError as problem:
+        raise MatrixError(path, None, None, str(problem)) from None
+    if not isinstance(raw, dict):
+        raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
+    _check_keys(path, None, "", raw, {"settings", "images"})
+    settings = _settings(path, raw.get("settings"))
+    images_raw = raw.get("images")
+    if not isinstance(images_raw, dict) or not images_raw:
+        raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
+    images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
+    matrix = Matrix(path=path, settings=settings, images=images)
+    _check_references(matrix)
+    _check_cycles(matrix)
+    return matrix
+
+
+def _check_keys(path: Path, image: str | None, prefix: str, data: Mapping[Any, Any],
+                allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = ", ".join(sorted(allowed))
+            raise MatrixError(path, image, f"{prefix}{key}", f"unknown key; allowed: {hint}")
+
+
+def _require_str(path: Path, image: str | None, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise MatrixError(path, image, key, "must be a non-empty string")
+    return value
+
+
+def _settings(path: Path, raw: Any) -> Settings:
+    if not isinstance(raw, dict):
+        raise MatrixError(path, None, "settings", "must be a mapping")
+    _check_keys(path, None, "settings.", raw, SETTINGS_KEYS)
+    for key in ("namespace", "python", "platform", "debian"):
+        if key not in raw:
+            raise MatrixError(path, None, f"settings.{key}", "missing; add it")
+    namespace = _require_str(path, None, "settings.namespace", raw["namespace"])
+    if not NAMESPACE.match(namespace):
+        raise MatrixError(path, None, "settings.namespace",
+                          f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/")
+    python = str(raw["python"])
+    if not re.fullmatch(r"3\.\d+", python):
+        raise MatrixError(path, None, "settings.python", f"{python!r} is not like 3.11")
+    platform = raw["platform"]
+    if platform not in PLATFORMS:
+        raise MatrixError(path, None, "settings.platform",
+                          f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}")
+    debian = _debian(path, raw["debian"])
+    if debian.suite in SUITE_PYTHON and SUITE_PYTHON[debian.suite] != python:
+        expected = SUITE_PYTHON[debian.suite]
+        raise MatrixError(path, None, "settings.python",
+                          f"{python} does not match Debian {debian.suite}'s python3 "
+                          f"{expected}; set it to {expected}")
+    extra: dict[str, Any] = {}
+    if "index_url" in raw:
+        extra["index_url"] = _require_str(path, None, "settings.index_url", raw["index_url"])
+    if "wheelhouse_port" in raw:
+        port = raw["wheelhouse_port"]
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
+            raise MatrixError(path, None, "settings.wheelhouse_port", "must be a port number")
+        extra["wheelhouse_port"] = port
+    return Settings(namespace=namespace, python=python, platform=platform, debian=debian,
+                    **extra)
+
+
+def _debian(path: Path, debian: Any) -> DebianSettings:
+    if not isinstance(debian, dict):
+        raise MatrixError(path, None, "settings.debian", "must be a mapping with suite and mirror")
+    _check_keys(path, None, "settings.debian.", debian, DEBIAN_KEYS)
+    suite = _require_str(path, None, "settings.debian.suite", debian.get("suite"))
+    mirror = _require_str(path, None, "settings.debian.mirror", debian.get("mirror"))
+    if not re.match(r"^(https?|file)://", mirror):
+        raise MatrixError(path, None, "settings.debian.mirror", f"{mirror!r} is not a URL")
+    return DebianSettings(suite=suite, mirror=mirror.rstrip("/"))
+
+
+def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
+    if not isinstance(name, str) or not IMAGE_NAME.match(name):
+        raise MatrixError(path, str(name), None,
+                          "invalid image name: use lowercase letters, digits and . _ -")
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise MatrixError(path, name, None, "must be a mapping of keys")
+    _check_keys(path, name, "", raw, IMAGE_KEYS)
+    parent, source_from = _lineage(path, name, raw)
+    default = raw.get("default", False)
+    if not isinstance(default, bool):
+        raise MatrixError(path, name, "default", "must be true or false")
+    return ImageSpec(
+        name=name,
+        display_name=_require_str(path, name, "display_name", raw.get("display_name")),
+        description=_require_str(path, name, "description", raw.get("description")),
+        parent=parent,
+        source_from=source_from,
+        stacks=_names(path, name, "stacks", raw.get("stacks", []), "image names"),
+        tag_packages=_names(path, name, "tag_packages", raw.get("tag_packages", []),
+                            "package names"),
+        default=default,
+        folder=path.parent / IMAGES_FOLDER / name,
+    )
+
+
+def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, str | None]:
+    parent, source = raw.get("parent"), raw.get("source")
+    if parent is not None and source is not None:
+        raise MatrixError(path, name, "source",
+                          "an image has either a parent or a source; remove one")
+    if parent is None and source is None:
+        raise MatrixError(path, name, "parent",
+                          "missing; give a parent image, or a source for a root image")
+    if parent is not None:
+        return _require_str(path, name, "parent", parent), None
+    return None, _source(path, name, source)
+
+
+def _names(path: Path, image: str, key: str, value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise MatrixError(path, image, key, f"must be a list of {what}")
+    if len(set(value)) != len(value):
+        raise MatrixError(path, image, key, "lists a name twice; remove the duplicate")
+    return tuple(value)
+
+
+def _source(path: Path, name: str, source: Any) -> str | None:
+    if source == "bootstrap":
+        return None
+    if isinstance(source, dict) and set(source) == {"from"}:
+        ref = source["from"]
+        if isinstance(ref, str) and IMAGE_REFERENCE.match(ref):
+            return ref
+        raise MatrixError(path, name, "source.from",
+                          f"{ref!r} is not a valid image reference like quay.io/org/image:tag")
+    raise MatrixError(path, name, "source",
+                      "must be 'bootstrap' or a mapping {from: <image reference>}")
+
+
+def _check_references(matrix: Matrix) -> None:
+    for spec in matrix.images.values():
+        if spec.parent is not None and spec.parent not in matrix.images:
+            raise MatrixError(matrix.path, spec.name, "parent",
+                              f"unknown parent {spec.parent!r}; define it under images")
+        for stack in spec.stacks:
+            if stack not in matrix.images:
+                raise MatrixError(matrix.path, spec.name, "stacks",
+                                  f"unknown stack {stack!r}; define it under images")
+            if stack == spec.name:
+                raise MatrixError(matrix.path, spec.name, "stacks", "an image cannot stack itself")
+    defaults = [s.name for s in matrix.images.values() if s.default]
+    if len(defaults) > 1:
+        raise MatrixError(matrix.path, defaults[1], "default",
+                          f"only one image may be the default (also {defaults[0]})")
+
+
+def _check_cycles(matrix: Matrix) -> None:
+    """Walk parent and stack edges; a node met again on the current path is a cycle."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in done:
+            return
+        if name in trail:
+            cycle = " -> ".join([*trail[trail.index(name):], name])
+            raise MatrixError(matrix.path, name, "parent", f"lineage cycle {cycle}; break it")
+        spec = matrix.images[name]
+        for dep in ([spec.parent] if spec.parent else []) + list(spec.stacks):
+            visit(dep, [*trail, name])
+        done.add(name)
+
+    for name in matrix.images:
+        visit(name, [])

@@ -1,0 +1,87 @@
+"""The values build-matrix.yaml describes: settings, images, the matrix."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubimages.errors import MatrixError
+
+IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+# A repository path under a registry host: image names joined by slashes.
+NAMESPACE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+# An image reference: [registry[:port]/]path[:tag][@sha256:digest]
+IMAGE_REFERENCE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+PLATFORMS = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+IMAGES_FOLDER = "images"
+
+
+@dataclass(frozen=True)
+class DebianSettings:
+    suite: str
+    mirror: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    namespace: str
+    python: str
+    platform: str
+    debian: DebianSettings
+    index_url: str = "https://pypi.org/simple"
+    wheelhouse_port: int = 8765
+
+    @property
+    def machine(self) -> str:
+        """The uname -m of the target platform (x86_64, aarch64)."""
+        return PLATFORMS[self.platform]
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    name: str
+    display_name: str
+    description: str
+    parent: str | None = None
+    source_from: str | None = None  # upstream reference; None with no parent means bootstrap
+    stacks: tuple[str, ...] = ()
+    tag_packages: tuple[str, ...] = ()
+    default: bool = False
+    folder: Path = field(default=Path("."), compare=False)
+
+    @property
+    def bootstrapped(self) -> bool:
+        return self.parent is None and self.source_from is None
+
+
+@dataclass(frozen=True)
+class Matrix:
+    path: Path
+    settings: Settings
+    images: dict[str, ImageSpec]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def images_folder(self) -> Path:
+        """Where every image folder lives (and so every local-wheels declaration)."""
+        return self.root / IMAGES_FOLDER
+
+    def image(self, name: str) -> ImageSpec:
+        if name not in self.images:
+            known = ", ".join(self.images)
+            raise MatrixError(self.path, name, None, f"unknown image; known images: {known}")
+        return self.images[name]
+
+    def local_ref(self, name: str, tag: str = "latest") -> str:
+        """The engine's name of a built image: <namespace>/<image>:<tag>."""
+        return f"{self.repository(name)}:{tag}"
+
+    def repository(self, name: str) -> str:
+        return f"{self.settings.namespace}/{name}"

@@ -1,0 +1,1 @@
+"""Publish tested images: registry client, pushes, records, inventories, history, profiles."""

@@ -1,0 +1,100 @@
+"""Spawner profiles of a release: what a hub admin pastes into the hub's configuration.
+
+Two formats with the same choices, from build-matrix.yaml (names, descriptions, default) and the
+release's recorded digests: a Zero to JupyterHub values snippet (KubeSpawner's profile_list) and
+a DockerSpawner `allowed_images` snippet. Images are pinned as name:tag@digest, so what runs is
+what was tested, while the tag keeps the reference readable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from hubimages.core.files import write_atomically
+from hubimages.errors import HubImagesError
+from hubimages.model.spec import Matrix
+from hubimages.publish.records import PublishedImage, Release
+
+Z2JH_FILE = "z2jh-values.yaml"
+DOCKERSPAWNER_FILE = "dockerspawner_config.py"
+
+
+def offered(matrix: Matrix, release: Release) -> list[PublishedImage]:
+    """The release's images in matrix order, the default one first."""
+    images = [image for name in matrix.images if (image := release.image(name)) is not None]
+    if not images:
+        raise HubImagesError(f"release {release.tag} has no image of build-matrix.yaml; "
+                             "release one first (`invoke release IMAGE --registry ...`)")
+    default = default_name(matrix, images)
+    return sorted(images, key=lambda image: image.name != default)
+
+
+def default_name(matrix: Matrix, images: list[PublishedImage]) -> str:
+    """The matrix's default image if it is offered, else the first offered one."""
+    names = [image.name for image in images]
+    marked = [name for name in names if matrix.images[name].default]
+    return marked[0] if marked else names[0]
+
+
+def versions_text(image: PublishedImage) -> str:
+    parts = [f"JupyterHub {image.jupyterhub}" if image.jupyterhub else "",
+             f"JupyterLab {image.jupyterlab}" if image.jupyterlab else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def header(release: Release, usage: str) -> str:
+    lines = [f"Spawner profiles of release {release.tag} from {release.registry}",
+             f"(git revision {release.revision[:12] or 'unknown'}), written by `invoke profiles`.",
+             "Each image is pinned by digest: what runs is what was tested.", usage]
+    return "".join(f"# {line}\n" for line in lines)
+
+
+def render_z2jh(matrix: Matrix, release: Release) -> str:
+    images = offered(matrix, release)
+    profiles = []
+    for image in images:
+        spec = matrix.images[image.name]
+        versions = versions_text(image)
+        description = spec.description.rstrip()
+        if versions:
+            description = f"{description} {versions}."
+        profile: dict[str, object] = {"display_name": spec.display_name,
+                                      "description": description, "slug": image.name}
+        if image is images[0]:
+            profile["default"] = True
+        profile["kubespawner_override"] = {"image": image.pinned}
+        profiles.append(profile)
+    usage = "Merge into your Zero to JupyterHub values: helm upgrade ... --values <this file>"
+    body = yaml.safe_dump({"singleuser": {"profileList": profiles}}, sort_keys=False,
+                          allow_unicode=True, width=1000)
+    return header(release, usage) + body
+
+
+def render_dockerspawner(matrix: Matrix, release: Release) -> str:
+    images = offered(matrix, release)
+    choices = {}
+    for image in images:
+        versions = versions_text(image)
+        label = matrix.images[image.name].display_name
+        choices[f"{label} · {versions}" if versions else label] = image.pinned
+    usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
+    # json.dumps of str keys and values is valid Python and escapes anything odd in names.
+    allowed = json.dumps(choices, indent=4, ensure_ascii=False)
+    return (header(release, usage)
+            + f"c.DockerSpawner.image = {json.dumps(images[0].pinned)}\n"
+            + "# The first choice is the default one.\n"
+            + f"c.DockerSpawner.allowed_images = {allowed}\n")
+
+
+def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:
+    outputs = {Z2JH_FILE: render_z2jh(matrix, release),
+               DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release)}
+    paths = []
+    for name, text in outputs.items():
+        path = folder / name
+        write_atomically(path, text)
+        paths.append(path)
+    return paths

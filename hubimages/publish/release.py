@@ -1,0 +1,151 @@
+"""`invoke release`: build, test, push, then write inventories, history and profiles, in order.
+
+Each step only starts when the one before succeeded for every image, so a failing test or a
+registry fault leaves the published history and profiles as they were. A rerun finds the
+images built and tested (same image ids) and the pushes done, and completes the release.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from docker import DockerClient
+
+from hubimages.build.engine import connect
+from hubimages.build.run import BuildRun
+from hubimages.build.scheduler import build_images, failed
+from hubimages.core.cache import CacheLayout
+from hubimages.core.clock import utc_timestamp
+from hubimages.errors import HubImagesError
+from hubimages.model.lineage import build_order, descendants
+from hubimages.model.spec import Matrix
+from hubimages.publish.gate import release_choice, tested_image
+from hubimages.publish.inventory import Inventory, build_inventory
+from hubimages.publish.profiles import write_profiles
+from hubimages.publish.push import Pusher, plan_pushes
+from hubimages.publish.records import Release, current_images
+from hubimages.publish.registry import RegistryClient, credentials
+from hubimages.publish.remote import pulled_inventory, registry_history, resolve_release
+from hubimages.publish.retry import RetryPolicy
+from hubimages.publish.store import ReleaseStore
+from hubimages.publish.target import RegistryTarget
+from hubimages.verify.results import passed_image_id
+from hubimages.verify.runner import run_container_tests
+
+log = logging.getLogger(__name__)
+
+
+class ReleaseError(HubImagesError):
+    pass
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Everything a publishing step needs: the matrix, the records, the target, the engine
+    (connected only by the steps that use it: `history` and `profiles` work without one)."""
+
+    matrix: Matrix
+    cache: CacheLayout
+    target: RegistryTarget
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @cached_property
+    def client(self) -> DockerClient:
+        return connect()
+
+    @property
+    def store(self) -> ReleaseStore:
+        return ReleaseStore(self.cache.publish(self.target.slug))
+
+    def registry(self) -> RegistryClient:
+        return RegistryClient(self.target, credentials(self.target.host))
+
+
+def release_images(run: BuildRun, publisher: Publisher, names: list[str], retest: bool = False,
+                   jobs: int = 2, pytest_args: list[str] | None = None) -> Release:
+    order = build_order(run.matrix, names or None)
+    results = build_images(run, order, jobs)
+    if failed(results):
+        raise ReleaseError("the build failed: nothing was pushed; the published profiles "
+                           "and history are unchanged")
+    for result in results:
+        if not retest and passed_image_id(run.cache.test_results, result.name) == \
+                result.image_id:
+            log.info("[%s] tests already passed at image %s", result.name,
+                     (result.image_id or "")[7:19])
+            continue
+        record = run_container_tests(run.matrix, run.cache, result.name, result.image_id or "",
+                                     pytest_args or [])
+        if not record.passed:
+            held = [result.name, *(d for d in descendants(run.matrix, result.name)
+                                   if d in order)]
+            raise ReleaseError(
+                f"{result.name}: container tests failed: nothing was pushed (held back: "
+                f"{', '.join(held)}); the published profiles and history are unchanged")
+    return publish_release(publisher, order)
+
+
+def publish_release(publisher: Publisher, names: list[str]) -> Release:
+    """Push tested images, then record the release: the `invoke push` step of a release."""
+    images = [tested_image(publisher.client, publisher.matrix, publisher.cache, name)
+              for name in names]
+    choice = release_choice(images)
+    registry = publisher.registry()
+    plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
+    pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)
+    published = pusher.push_all(plans, choice.tag)
+    release = Release(tag=choice.tag, registry=str(publisher.target), created=utc_timestamp(),
+                      revision=choice.revision, images=tuple(published))
+    record_release(publisher, registry, release)
+    return release
+
+
+def record_release(publisher: Publisher, registry: RegistryClient, release: Release) -> None:
+    """Inventories first, then the release record, then history and profiles (what admins
+    read)."""
+    store = publisher.store
+    for image in release.images:
+        remote = registry.manifest(image.name, image.tag)
+        inventory = build_inventory(publisher.client, publisher.cache.probes, release, image,
+                                    remote.layers_size if remote else 0)
+        store.write_inventory(inventory)
+    store.write_release(release)
+    history = store.add_to_history(release)
+    paths = write_profiles(publisher.matrix, current_images(history), store.profiles)
+    log.info("release %s: %d images; profiles: %s", release.tag, len(release.images),
+             ", ".join(str(p) for p in paths))
+
+
+def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
+    """Write the profiles of a release (the newest recorded one when no tag is given)."""
+    store = publisher.store
+    if tag is None:
+        history = store.history()
+        if not history:
+            raise ReleaseError(f"no release recorded for {publisher.target}: run `invoke "
+                               f"release --registry {publisher.target}` or pass --release TAG")
+        release = current_images(history)
+    else:
+        release = resolve_release(publisher.matrix, publisher.registry(), tag, publisher.policy)
+    return write_profiles(publisher.matrix, release, store.profiles)
+
+
+def releases_of(publisher: Publisher, remote: bool) -> list[Release]:
+    """This machine's records of the target, or (remote, or none here) the registry's tags."""
+    releases = [] if remote else publisher.store.history()
+    return releases or registry_history(publisher.matrix, publisher.registry(),
+                                        publisher.policy)
+
+
+def inventory_of(publisher: Publisher, name: str, tag: str) -> Inventory:
+    """The recorded inventory, or, on a machine without it, the image pulled and asked."""
+    publisher.matrix.image(name)
+    try:
+        return publisher.store.load_inventory(name, tag)
+    except HubImagesError:
+        if not publisher.registry().manifest(name, tag):
+            raise
+    return pulled_inventory(publisher.client, publisher.cache, publisher.registry(), name, tag)

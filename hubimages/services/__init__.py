@@ -1,0 +1,1 @@
+"""Real services the project starts on this host for trying releases and for tests."""

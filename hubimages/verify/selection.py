@@ -1,0 +1,21 @@
+"""Which tests an image runs: its ancestors', its stacks', its own and the shared checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hubimages.model.lineage import included
+from hubimages.model.spec import Matrix
+
+CONTAINER_TESTS = Path("tests/containers")
+SHARED = "shared"
+UNIT_TESTS = Path("tests/unit")
+# The build tool against the real engine, then releases to a real registry on 127.0.0.1.
+ENGINE_TESTS = (Path("tests/engine"), Path("tests/publish"))
+
+
+def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
+    """tests/containers/<member>/ for each folder the image includes, then the shared checks."""
+    root = matrix.root / CONTAINER_TESTS
+    dirs = [root / member for member in included(matrix, name)]
+    return [d for d in [*dirs, root / SHARED] if d.is_dir()]

@@ -1,0 +1,53 @@
+"""`invoke test`: unit tests, then build what is missing, engine tests, container tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from hubimages.build.run import BuildResult, BuildRun
+from hubimages.build.scheduler import build_images, failed
+from hubimages.verify.results import TestRecord
+from hubimages.verify.runner import pytest, run_container_tests
+from hubimages.verify.selection import ENGINE_TESTS, UNIT_TESTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TestSession:
+    __test__ = False  # not a pytest class
+
+    builds: list[BuildResult] = field(default_factory=list)
+    suites: dict[str, bool] = field(default_factory=dict)  # unit/engine test folders
+    images: list[TestRecord] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (bool(self.builds) and not failed(self.builds) and all(self.suites.values())
+                and all(r.passed for r in self.images))
+
+
+def test_images(run: BuildRun, names: list[str], unit: bool, pytest_args: list[str],
+                jobs: int = 2) -> TestSession:
+    session = TestSession()
+    root = run.matrix.root
+    if unit:
+        log.info("unit tests")
+        session.suites[str(UNIT_TESTS)] = pytest(root, [str(UNIT_TESTS), *pytest_args])
+    session.builds = build_images(run, names, jobs)
+    if failed(session.builds):
+        return session
+    if unit:
+        for folder in ENGINE_TESTS:
+            log.info("%s: tests against the engine", folder)
+            session.suites[str(folder)] = pytest(root, [str(folder), *pytest_args])
+    wanted = set(names) if names else set(run.matrix.images)
+    for result in session.builds:
+        if result.name in wanted:
+            record = run_container_tests(run.matrix, run.cache, result.name,
+                                         result.image_id or "", pytest_args)
+            log.info("[%s] container tests %s in %.0fs", result.name,
+                     "passed" if record.passed else "FAILED", record.seconds)
+            session.images.append(record)
+    return session

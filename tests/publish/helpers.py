@@ -1,0 +1,106 @@
+"""What the publish tests share: a tiny project to release, and a real registry on 127.0.0.1.
+
+The project is a git repository of its own in a temporary folder, with one image, `hello`, on
+top of the real base image (`invoke build base` first: `invoke test` does it), a real container
+test, and locks of a small wheel, so release tags, test gating and package diffs are all real.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubimages.services.localregistry import LocalRegistry
+
+Registry = LocalRegistry  # the name the tests read best with
+
+REPO = Path(__file__).resolve().parents[2]
+NAMESPACE = "hubimages-pubtest"
+
+SIX_WHEELS = {
+    "1.16.0": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
+    "1.17.0": "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
+}
+DOCKERFILE = """ARG PARENT_IMAGE
+FROM ${PARENT_IMAGE}
+ARG WHEELHOUSE_URL
+ARG LOCK_URL
+ARG LOCK_SHA256
+USER 0
+RUN install-locked-requirements
+COPY greeting.txt /opt/hello/greeting.txt
+USER 1000
+"""
+CONTAINER_CONFTEST = '''
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--image-ref", required=True)
+
+
+@pytest.fixture(scope="session")
+def image_ref(request):
+    return request.config.getoption("--image-ref")
+'''
+CONTAINER_TEST = '''
+import docker
+
+
+def test_greeting_is_installed_and_not_broken(image_ref):
+    out = docker.from_env().containers.run(
+        image_ref, ["cat", "/opt/hello/greeting.txt"], entrypoint=[], remove=True,
+        network_mode="none")
+    assert out.decode().startswith("hello"), out
+
+
+def test_hub_server_is_there(image_ref):
+    out = docker.from_env().containers.run(
+        image_ref, ["jupyterhub-singleuser", "--version"], entrypoint=[], remove=True,
+        network_mode="none")
+    assert out.decode().strip()[0].isdigit()
+'''
+
+
+def six_lock(version: str) -> str:
+    return f"six=={version} \\\n    --hash=sha256:{SIX_WHEELS[version]}\n"
+
+
+@dataclass
+class Project:
+    """A git repository holding a one-image matrix; `invoke` runs against it."""
+
+    root: Path
+
+    @property
+    def matrix(self) -> Path:
+        return self.root / "build-matrix.yaml"
+
+    @property
+    def publish(self) -> Path:
+        return self.root / ".cache" / "publish"
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+        return subprocess.run(["git", *args], cwd=self.root, env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "--short=7", "HEAD")
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def invoke(self, *args: str, env: dict[str, str] | None = None,
+               timeout: int = 900) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "invoke", *args, f"--matrix={self.matrix}"], cwd=REPO,
+            capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
