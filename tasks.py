@@ -13,6 +13,8 @@ MATRIX_HELP = "path of the matrix file"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+DIRTY_HELP = ("allow images built from uncommitted changes; their tag and labels say so "
+              "(<date>-<sha>-dirty, org.skahub.dirty)")
 
 
 @task(help={"verbose": "show every line of the engine install"})
@@ -82,24 +84,27 @@ def lint(c):
 @task(iterable=["image"], help={
     "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
     "retest": "run the container tests even when this image id already passed them",
-    "jobs": "build up to N independent images at once", "matrix": MATRIX_HELP,
+    "jobs": "build up to N independent images at once", "dirty": DIRTY_HELP,
+    "matrix": MATRIX_HELP,
 })
 @one_line_errors
-def release(c, image=None, registry="", retries=4, retest=False, jobs=2, matrix=None):
+def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False,
+            matrix=None):
     """Build, test, push, then write inventories, history and profiles; stop at a failure."""
     setup_logging()
-    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), matrix)
+    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty,
+                       matrix)
 
 
 @task(iterable=["image"], help={
     "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
-    "matrix": MATRIX_HELP,
+    "dirty": DIRTY_HELP, "matrix": MATRIX_HELP,
 })
 @one_line_errors
-def push(c, image=None, registry="", retries=4, matrix=None):
+def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
     """Push built images that passed their tests at this image id; record the release."""
     setup_logging()
-    publishing.push(split_names(image), registry, int(retries), matrix)
+    publishing.push(split_names(image), registry, int(retries), dirty, matrix)
 
 
 @task(help={"registry": RECORDED_HELP,

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -15,11 +16,12 @@ from invoke.exceptions import Exit
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix
-from hubimages.model.spec import Matrix
+from hubimages.model.spec import NAMESPACE, Matrix
 from hubimages.publish.store import stores_with_history
 from hubimages.publish.target import RegistryTarget
 
 ROOT = Path(__file__).resolve().parents[2]
+NAMESPACE_ENV = "HUBIMAGES_NAMESPACE"
 MATRIX = ROOT / "build-matrix.yaml"
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 P = ParamSpec("P")
@@ -36,7 +38,18 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def matrix(path: str | None = None) -> Matrix:
-    return load_matrix(Path(path) if path else MATRIX)
+    """The matrix of --matrix, or this checkout's, built into $HUBIMAGES_NAMESPACE if set
+    (a second checkout on the same engine keeps its images apart)."""
+    if path:
+        return load_matrix(Path(path))
+    loaded = load_matrix(MATRIX)
+    namespace = os.environ.get(NAMESPACE_ENV, "")
+    if not namespace:
+        return loaded
+    if not NAMESPACE.match(namespace):
+        raise HubImagesError(f"{NAMESPACE_ENV}={namespace!r} is not an image namespace: use "
+                             "lowercase a-z0-9._-/")
+    return replace(loaded, settings=replace(loaded.settings, namespace=namespace))
 
 
 def cache_of(loaded: Matrix) -> CacheLayout:

@@ -24,23 +24,24 @@ from hubimages.publish.retry import RetryPolicy
 from hubimages.services.localregistry import LocalRegistry
 
 
-def publisher(loaded: Matrix, registry: str, retries: int = 4,
-              recorded: bool = False) -> Publisher:
+def publisher(loaded: Matrix, registry: str, retries: int = 4, recorded: bool = False,
+              dirty: bool = False) -> Publisher:
     return Publisher(loaded, cache_of(loaded), registry_target(loaded, registry, recorded),
-                     RetryPolicy(attempts=retries))
+                     RetryPolicy(attempts=retries), allow_dirty=dirty)
 
 
 def release(names: list[str], registry: str, retries: int, retest: bool, jobs: int,
-            matrix_path: str | None) -> None:
+            dirty: bool, matrix_path: str | None) -> None:
     loaded = checked(matrix_path, names)
-    target = publisher(loaded, registry, retries)
+    target = publisher(loaded, registry, retries, dirty=dirty)
     done = release_images(start_run(loaded), target, names, retest=retest, jobs=jobs)
     print(report.release_summary(done))
 
 
-def push(names: list[str], registry: str, retries: int, matrix_path: str | None) -> None:
+def push(names: list[str], registry: str, retries: int, dirty: bool,
+         matrix_path: str | None) -> None:
     loaded = checked(matrix_path, names)
-    done = publish_release(publisher(loaded, registry, retries),
+    done = publish_release(publisher(loaded, registry, retries, dirty=dirty),
                            build_order(loaded, names or None))
     print(report.release_summary(done))
 

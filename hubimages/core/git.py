@@ -18,10 +18,12 @@ class Revision:
     source: str  # the origin URL without credentials, or "" when there is none
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, strip: bool = True) -> str:
     result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                             check=False)
-    return result.stdout.strip() if result.returncode == 0 else ""
+    if result.returncode != 0:
+        return ""
+    return result.stdout.strip() if strip else result.stdout
 
 
 def revision(root: Path) -> Revision:
@@ -43,8 +45,20 @@ def changed_files(root: Path, since: str) -> list[str]:
 
 def uncommitted_files(root: Path, paths: list[str] | None = None) -> list[str]:
     """Tracked files changed and not committed, and new files git does not ignore."""
-    out = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *(paths or []))
-    return sorted({line[3:].split(" -> ")[-1] for line in out.splitlines() if line.strip()})
+    # -z: "XY path" entries split by NUL, a rename followed by its old path; nothing quoted.
+    out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
+               *(paths or []), strip=False)
+    entries = out.split("\0")
+    changed: set[str] = set()
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        if len(entry) > 3:
+            changed.add(entry[3:])
+            index += 1 if entry[0] not in "RC" else 2  # skip a rename's old path
+        else:
+            index += 1
+    return sorted(changed)
 
 
 def file_at(root: Path, ref: str, path: str) -> str | None:

@@ -1,16 +1,22 @@
-"""Serve the fetched wheels and the locks to build containers, on the build network's gateway.
+"""Serve the fetched wheels, the locks and the build files to build containers, on the build
+network's gateway:
 
-    /wheels/              a find-links page of every wheel added so far
-    /wheels/<file>        one wheel
-    /locks/<image>.txt    the lock of an image being built
+    /wheels/                 a find-links page of every wheel added so far
+    /wheels/<file>           one wheel
+    /locks/<image>.txt       the lock of an image being built
+    /files/<folder>/<path>   a file of an image folder being built; a subfolder as a tar
 
-Build containers reach this server and nothing else (build.engine's internal network).
+Build containers reach this server and nothing else (build.engine's internal network). Build
+files are fetched by the image's RUN steps (`with-build-files`), used and deleted in the same
+step, so none of them lands in a layer.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import logging
+import tarfile
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -18,7 +24,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
+from hubimages.core.files import folder_files
+
 log = logging.getLogger(__name__)
+
+Answer = tuple[bytes, str]  # body, content type
+TAR = "application/x-tar"
 
 
 class WheelServer:
@@ -29,9 +40,9 @@ class WheelServer:
         self.port = port
         self._wheels: dict[str, Path] = {}
         self._locks: dict[str, bytes] = {}
+        self._folders: dict[str, Path] = {}
         self._guard = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -43,9 +54,8 @@ class WheelServer:
     def __enter__(self) -> WheelServer:
         self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="wheel-server")
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, daemon=True,
+                         name="wheel-server").start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -55,10 +65,12 @@ class WheelServer:
             self._server.server_close()
             self._server = None
 
-    def add(self, image: str, lock_text: bytes, wheels: Iterable[Path]) -> None:
+    def add(self, image: str, lock_text: bytes, wheels: Iterable[Path],
+            folders: Iterable[Path] = ()) -> None:
         with self._guard:
             self._locks[image] = lock_text
             self._wheels.update({p.name: p for p in wheels})
+            self._folders.update({p.name: p for p in folders})
 
     def lock_url(self, image: str) -> str:
         return f"{self.url}/locks/{image}.txt"
@@ -67,37 +79,40 @@ class WheelServer:
     def wheels_url(self) -> str:
         return f"{self.url}/wheels/"
 
-    def _page(self) -> bytes:
-        with self._guard:
-            names = sorted(self._wheels)
-        links = "".join(f'<a href="{urllib.parse.quote(n)}">{html.escape(n)}</a>\n'
-                        for n in names)
-        return f"<html><body>\n{links}</body></html>".encode()
+    def files_url(self, folder: str) -> str:
+        return f"{self.url}/files/{folder}/"
 
-    def _find(self, path: str) -> tuple[bytes, str] | None:
+    def answer(self, path: str) -> Answer | None:
+        """What a GET of `path` returns, or None for 404."""
+        section, _, rest = path.lstrip("/").partition("/")
         with self._guard:
-            if path in ("/wheels", "/wheels/"):
-                return b"", "page"  # rendered outside the guard
-            if path.startswith("/wheels/") and path[8:] in self._wheels:
-                return self._wheels[path[8:]].read_bytes(), "application/zip"
-            image = path[7:].removesuffix(".txt")
-            if path.startswith("/locks/") and image in self._locks:
-                return self._locks[image], "text/plain"
+            if section == "wheels" and rest == "":
+                return self._page(), "text/html"
+            if section == "wheels" and rest in self._wheels:
+                return self._wheels[rest].read_bytes(), "application/zip"
+            if section == "locks" and rest.removesuffix(".txt") in self._locks:
+                return self._locks[rest.removesuffix(".txt")], "text/plain"
+            if section == "files":
+                folder, _, inner = rest.partition("/")
+                root = self._folders.get(folder)
+                return _build_file(root, inner) if root is not None else None
         return None
+
+    def _page(self) -> bytes:
+        links = "".join(f'<a href="{urllib.parse.quote(n)}">{html.escape(n)}</a>\n'
+                        for n in sorted(self._wheels))
+        return f"<html><body>\n{links}</body></html>".encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = urllib.parse.unquote(self.path.split("?", 1)[0])
-                found = server._find(path)
+                found = server.answer(urllib.parse.unquote(self.path.split("?", 1)[0]))
                 if found is None:
                     self.send_error(404)
                     return
                 body, content_type = found
-                if content_type == "page":
-                    body, content_type = server._page(), "text/html"
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -108,3 +123,19 @@ class WheelServer:
                 log.debug("wheel server: " + format, *args)
 
         return Handler
+
+
+def _build_file(root: Path, inner: str) -> Answer | None:
+    """A file of the folder, or a subfolder as a tar; never anything outside the folder."""
+    target = (root / inner).resolve()
+    if not target.is_relative_to(root.resolve()) or not inner:
+        return None
+    if target.is_file():
+        return target.read_bytes(), "application/octet-stream"
+    if not target.is_dir():
+        return None
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path in folder_files(target):
+            archive.add(path, arcname=path.relative_to(target).as_posix(), recursive=False)
+    return buffer.getvalue(), TAR

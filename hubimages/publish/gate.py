@@ -13,7 +13,8 @@ from hubimages.build.tagging.release_tag import ReleaseTag, moving_tags
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
-from hubimages.verify.results import passed_image_id
+from hubimages.verify.results import gate_refusal
+from hubimages.verify.selection import suite_sha256
 
 
 class NotTestedError(HubImagesError):
@@ -44,10 +45,10 @@ def tested_image(client: DockerClient, matrix: Matrix, cache: CacheLayout,
     if image is None:
         raise NotTestedError(f"{ref} does not exist: run `invoke release {name}` (or `invoke "
                              f"build {name}` and `invoke test {name}`) first")
-    if passed_image_id(cache.test_results, name) != image.id:
-        raise NotTestedError(
-            f"{ref} ({str(image.id)[7:19]}) has not passed its tests at this image id: run "
-            f"`invoke test {name}`, then push again")
+    refusal = gate_refusal(cache.test_results, name, str(image.id), suite_sha256(matrix, name))
+    if refusal is not None:
+        raise NotTestedError(f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test "
+                             f"{name}`, then push again")
     return TestedImage(name, image)
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from docker import DockerClient
 
+from hubimages.build.dirty import uncommitted_inputs
 from hubimages.build.engine import connect
 from hubimages.build.run import BuildRun
 from hubimages.build.scheduler import build_images, failed
+from hubimages.build.tagging.release_tag import ReleaseTag
 from hubimages.core.cache import CacheLayout
 from hubimages.core.clock import utc_timestamp
 from hubimages.errors import HubImagesError
@@ -32,8 +34,9 @@ from hubimages.publish.remote import pulled_inventory, registry_history, resolve
 from hubimages.publish.retry import RetryPolicy
 from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
-from hubimages.verify.results import passed_image_id
+from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
+from hubimages.verify.selection import suite_sha256
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class Publisher:
     cache: CacheLayout
     target: RegistryTarget
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    allow_dirty: bool = False  # --dirty: publish images built from uncommitted changes
 
     @cached_property
     def client(self) -> DockerClient:
@@ -67,13 +71,15 @@ class Publisher:
 def release_images(run: BuildRun, publisher: Publisher, names: list[str], retest: bool = False,
                    jobs: int = 2, pytest_args: list[str] | None = None) -> Release:
     order = build_order(run.matrix, names or None)
+    refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
     results = build_images(run, order, jobs)
     if failed(results):
         raise ReleaseError("the build failed: nothing was pushed; the published profiles "
                            "and history are unchanged")
     for result in results:
-        if not retest and passed_image_id(run.cache.test_results, result.name) == \
-                result.image_id:
+        suite = suite_sha256(run.matrix, result.name)
+        if not retest and gate_refusal(run.cache.test_results, result.name,
+                                       result.image_id or "", suite) is None:
             log.info("[%s] tests already passed at image %s", result.name,
                      (result.image_id or "")[7:19])
             continue
@@ -88,11 +94,25 @@ def release_images(run: BuildRun, publisher: Publisher, names: list[str], retest
     return publish_release(publisher, order)
 
 
+def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> None:
+    """A release promises that its tag's commit rebuilds it: not from uncommitted files."""
+    changed = sorted({path for name in names for path in uncommitted_inputs(matrix, name)})
+    if changed and not allow_dirty:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
+                                          else "")
+        raise ReleaseError(f"uncommitted changes reach the released images ({shown}): commit "
+                           "them, or pass --dirty to publish under a -dirty tag")
+
+
 def publish_release(publisher: Publisher, names: list[str]) -> Release:
     """Push tested images, then record the release: the `invoke push` step of a release."""
     images = [tested_image(publisher.client, publisher.matrix, publisher.cache, name)
               for name in names]
     choice = release_choice(images)
+    tag = ReleaseTag.parse(choice.tag)
+    if tag is not None and tag.dirty and not publisher.allow_dirty:
+        raise ReleaseError(f"the images were built from uncommitted changes (tag "
+                           f"{choice.tag}): rebuild from a clean tree, or pass --dirty")
     registry = publisher.registry()
     plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
     pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)

@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from hubimages.core.cache import CacheLayout
+from hubimages.core.files import file_sha256
 from hubimages.model.spec import Matrix
-from hubimages.verify.results import TestRecord, junit_path, save_record
-from hubimages.verify.selection import container_test_dirs
+from hubimages.verify.results import JUnitCounts, TestRecord, junit_counts, junit_path, save_record
+from hubimages.verify.selection import container_test_dirs, suite_sha256
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,15 @@ def run_container_tests(matrix: Matrix, cache: CacheLayout, name: str, image_id:
     log.info("[%s] container tests: %s", name, " ".join(dirs))
     junit = junit_path(cache.test_results, name)
     junit.parent.mkdir(parents=True, exist_ok=True)
+    junit.unlink(missing_ok=True)
+    suite = suite_sha256(matrix, name)
     started = time.monotonic()
     passed = pytest(matrix.root, [*dirs, f"--image-ref={matrix.local_ref(name)}",
                                   f"--junitxml={junit}", *extra])
-    record = TestRecord(name, image_id, passed, time.monotonic() - started)
+    counts = junit_counts(junit) or JUnitCounts(0, 0)
+    record = TestRecord(name, image_id, passed and counts.tests > 0 and not counts.failures,
+                        time.monotonic() - started, suite,
+                        file_sha256(junit) if junit.is_file() else "", counts.tests,
+                        counts.failures)
     save_record(cache.test_results, record)
     return record

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from hubimages.core.files import file_sha256, folder_files
 from hubimages.model.lineage import included
 from hubimages.model.spec import Matrix
 
@@ -19,3 +21,16 @@ def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
     root = matrix.root / CONTAINER_TESTS
     dirs = [root / member for member in included(matrix, name)]
     return [d for d in [*dirs, root / SHARED] if d.is_dir()]
+
+
+def suite_sha256(matrix: Matrix, name: str) -> str:
+    """sha256 of the container tests the image selects and the fixtures they share."""
+    root = matrix.root / CONTAINER_TESTS
+    files = sorted(p for p in root.glob("*.py") if p.is_file())
+    for folder in container_test_dirs(matrix, name):
+        files += folder_files(folder)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(matrix.root).as_posix()}\0{file_sha256(path)}\n"
+                      .encode())
+    return digest.hexdigest()

@@ -316,3 +316,41 @@ class ContainerFactory:
                 container.remove(force=True, v=True)
             except docker.errors.NotFound:
                 pass
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (the engine's `docker save` stream)."""
+
+    def __init__(self, chunks) -> None:  # type: ignore[no-untyped-def]
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-untyped-def]
+    """(layer archive, path) for every entry of every layer of the image, streamed from the
+    engine's `docker save` (nothing is written to disk)."""
+    stream = io.BufferedReader(_ChunkReader(client.api.get_image(image_id)), 1 << 20)
+    with tarfile.open(fileobj=stream, mode="r|") as saved:
+        for member in saved:
+            if not member.name.endswith("layer.tar") or not member.isfile():
+                continue
+            layer = saved.extractfile(member)
+            if layer is None:
+                continue
+            with tarfile.open(fileobj=layer, mode="r|") as entries:
+                for entry in entries:
+                    yield member.name, entry.name

@@ -6,9 +6,14 @@ Run after `invoke build base` (the `invoke test` task does that first).
 from __future__ import annotations
 
 import logging
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import docker
@@ -19,11 +24,13 @@ from hubimages.build.engine import BUILD_NETWORK
 from hubimages.build.labels import INPUTS_HASH
 from hubimages.build.run import BuildStatus, new_run
 from hubimages.build.scheduler import build_images
+from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.cache import CacheLayout
 from hubimages.model.load import load_matrix
 
 REPO = Path(__file__).resolve().parents[2]
-NAMESPACE = "hubimages-enginetest"
+# The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
+NAMESPACE = f"{checkout_matrix().settings.namespace.replace('/', '-')}-enginetest"
 # A tiny pure-Python wheel, locked with its real hashes, so the offline install path is used.
 SIX_LOCK = """six==1.17.0 \\
     --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
@@ -41,7 +48,7 @@ USER 1000
 
 
 def base_ref() -> str:
-    return load_matrix(REPO / "build-matrix.yaml").local_ref("base")
+    return checkout_matrix().local_ref("base")
 
 
 def base_image_id(client) -> str:
@@ -65,6 +72,7 @@ def project(tmp_path_factory, client) -> Path:
         "child": {"parent": "tiny", "display_name": "Child", "description": "c"},
         "broken": {"parent": "tiny", "display_name": "Broken", "description": "b"},
         "orphan": {"parent": "broken", "display_name": "Orphan", "description": "o"},
+        "slow": {"parent": "tiny", "display_name": "Slow", "description": "s"},
     }
     for name in images:
         folder = root / "images" / name
@@ -74,6 +82,10 @@ def project(tmp_path_factory, client) -> Path:
     (root / "images" / "broken" / "Dockerfile").write_text(
         STACK_DOCKERFILE.replace("USER 1000", "RUN echo preparing && echo oops >&2 && exit 3\n"
                                               "USER 1000"))
+    (root / "images" / "slow" / "Dockerfile").write_text(
+        STACK_DOCKERFILE.replace("USER 1000", "COPY delay.txt /opt/delay.txt\n"
+                                              'RUN sleep "$(cat /opt/delay.txt)"\nUSER 1000'))
+    (root / "images" / "slow" / "delay.txt").write_text("0\n")
     settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
     settings["namespace"] = NAMESPACE
     (root / "build-matrix.yaml").write_text(yaml.safe_dump({"settings": settings,
@@ -180,6 +192,19 @@ def test_force_rebuilds(project: Path, client) -> None:
     assert (results["tiny"].status, results["tiny"].reason) == (BuildStatus.BUILT, "--force")
 
 
+def test_force_applies_to_the_named_images_not_their_ancestors(project: Path, client) -> None:
+    build(project, client, ["child"])
+    tiny = client.images.get(f"{NAMESPACE}/tiny:latest").id
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "build", "child", "--force",
+         f"--matrix={project / 'build-matrix.yaml'}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[tiny] up to date" in result.stderr
+    assert "[child] building: --force" in result.stderr
+    assert client.images.get(f"{NAMESPACE}/tiny:latest").id == tiny
+
+
 def test_failure_names_step_shows_log_and_skips_descendants(project: Path, client,
                                                             caplog) -> None:
     caplog.set_level(logging.INFO)
@@ -204,3 +229,55 @@ def test_noop_cli_says_up_to_date(project: Path, client) -> None:
     assert "[tiny] up to date" in result.stderr
     assert "[child] up to date" in result.stderr
     assert "child   up to date" in result.stdout.replace("  up to date", "   up to date")
+
+
+def ours(networks: list) -> set[str]:
+    """The build tool's networks (other work on the engine may add its own meanwhile)."""
+    return {n.name for n in networks if n.name.startswith("hubimages")}
+
+
+def _step_containers(client, marker: str) -> list:
+    return [c for c in client.containers.list(all=True)
+            if marker in " ".join(c.attrs["Config"].get("Cmd") or [])]
+
+
+def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
+    """One SIGINT in the middle of a step: the step's container is killed and removed, no tag
+    moves, the wheel server and its port are gone, no network is left, the summary says it."""
+    slow = project / "images" / "slow"
+    (slow / "delay.txt").write_text("0\n")
+    build(project, client, ["slow"])
+    before = client.images.get(f"{NAMESPACE}/slow:latest").id
+    networks = ours(client.networks.list())
+    (slow / "delay.txt").write_text("600\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "build", "slow",
+         f"--matrix={project / 'build-matrix.yaml'}"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while not _step_containers(client, "/opt/delay.txt") and time.monotonic() < deadline:
+        assert proc.poll() is None, "".join(lines)[-2000:]
+        time.sleep(0.2)
+    assert _step_containers(client, "/opt/delay.txt"), "the slow step never started"
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout = proc.stdout.read()
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    stopped = time.monotonic() - interrupted
+    assert proc.returncode == 130, "".join(lines)[-2000:]
+    assert stopped < 20, f"took {stopped:.0f}s to stop"
+    assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
+    assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
+    assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
+    time.sleep(2)  # the engine removes the killed step's container (forcerm)
+    assert _step_containers(client, "/opt/delay.txt") == []
+    assert ours(client.networks.list()) == networks
+    gateway = client.networks.get(BUILD_NETWORK).attrs["IPAM"]["Config"][0]["Gateway"]
+    with socket.socket() as sock:  # no server listens on the wheel server's port any more
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+        sock.bind((gateway, 8765))
+        sock.listen()

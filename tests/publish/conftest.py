@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.publish.helpers import (
+    BASE_REF,
     CONTAINER_CONFTEST,
     CONTAINER_TEST,
     DOCKERFILE,
@@ -39,13 +40,12 @@ def registry(tmp_path_factory):
 def project(tmp_path_factory, client) -> Project:
     root = tmp_path_factory.mktemp("project")
     base = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
-    base_ref = f"{base['settings']['namespace']}/base:latest"
     try:
-        client.images.get(base_ref)
+        client.images.get(BASE_REF)
     except docker.errors.ImageNotFound:
-        pytest.fail(f"{base_ref} is not built: run `invoke build base` first")
+        pytest.fail(f"{BASE_REF} is not built: run `invoke build base` first")
     settings = {**base["settings"], "namespace": NAMESPACE}
-    images = {"hello": {"source": {"from": base_ref}, "display_name": "Hello: a test image",
+    images = {"hello": {"source": {"from": BASE_REF}, "display_name": "Hello: a test image",
                         "description": "Greets.", "default": True}}
     proj = Project(root)
     proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
@@ -58,8 +58,9 @@ def project(tmp_path_factory, client) -> Project:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
+    # Our images, with every tag they got: local ones and the registries' (pushes and pulls).
     for image in client.images.list():
-        for tag in image.tags:
-            if NAMESPACE in tag or (tag.startswith("127.0.0.1:") and "/hello:" in tag):
+        if any(tag.startswith(f"{NAMESPACE}/") for tag in image.tags):
+            for tag in image.tags:
                 client.images.remove(tag, force=True)
     shutil.rmtree(root, ignore_errors=True)

@@ -22,9 +22,10 @@ import pytest
 from traitlets.config import PyFileConfigLoader
 
 from hubimages.services.localregistry import free_port
-from tests.publish.helpers import Project, Registry
+from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
+NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
 TOKEN = "hub-test-token-0123456789"  # noqa: S105 - a throwaway token for a local hub
 
 HUB_CONFIG = """
@@ -57,7 +58,7 @@ c.JupyterHub.services = [{{"name": "admin-client", "api_token": "{token}"}}]
 c.JupyterHub.load_roles = [{{"name": "spawner-admin", "services": ["admin-client"],
                              "scopes": ["admin:users", "admin:servers", "read:servers"]}}]
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
-c.DockerSpawner.network_name = "hubimages-hubtest"
+c.DockerSpawner.network_name = "{network}"
 c.DockerSpawner.use_internal_ip = True
 c.DockerSpawner.remove = True
 c.DockerSpawner.pull_policy = "never"
@@ -113,13 +114,14 @@ def test_hub_spawns_the_pinned_profile_image(project: Project, registry: Registr
     client.images.pull(repository.rsplit(":", 1)[0], tag=digest)  # as a node would
 
     # A network of our own: the spawned server reaches the hub on its gateway, nothing else.
-    network = client.networks.create("hubimages-hubtest", driver="bridge", internal=True)
+    network = client.networks.create(NETWORK, driver="bridge", internal=True)
     network.reload()
     gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
     hub_port = free_port()
     config = tmp_path / "jupyterhub_config.py"
     config.write_text(HUB_CONFIG.format(public_port=free_port(), gateway=gateway,
-                                        hub_port=hub_port, token=TOKEN, profiles=profiles))
+                                        hub_port=hub_port, token=TOKEN, profiles=profiles,
+                                        network=NETWORK))
     log = tmp_path / "hub.log"
     with log.open("wb") as out:
         hub = subprocess.Popen(

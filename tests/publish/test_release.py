@@ -17,7 +17,7 @@ import yaml
 
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
-from tests.publish.helpers import REPO, Project, Registry, six_lock
+from tests.publish.helpers import NAMESPACE, REPO, Project, Registry, six_lock
 
 pytestmark = pytest.mark.slow
 
@@ -155,9 +155,9 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(project: Projec
     tags = registry.tags("ska/hello")
     assert f"{yesterday}-{sha}" in tags
     assert f"{today}-{sha}" not in tags
-    image = client.images.get("hubimages-pubtest/hello:latest")
+    image = client.images.get(f"{NAMESPACE}/hello:latest")
     assert image.labels["org.opencontainers.image.version"] == f"{yesterday}-{sha}"
-    assert f"hubimages-pubtest/hello:{yesterday}-{sha}" in image.tags
+    assert f"{NAMESPACE}/hello:{yesterday}-{sha}" in image.tags
     assert f"release {yesterday}-{sha} to " in released.stdout
 
 
@@ -167,8 +167,10 @@ def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry
     tag = next(t for t in registry.tags("ska/hello") if t[0].isdigit())
     digest = remote_digest(registry, tag)
     history = (published(project, registry) / "history.json").read_text()
-    # Same commit, same day, different content: the same immutable tag would change.
-    project.write("images/hello/greeting.txt", "hello changed\n")
+    # Same commit, same day, new content (a forced rebuild has a new image id): the same
+    # immutable tag would change.
+    assert project.invoke("build", "hello", "--force").returncode == 0
+    assert project.invoke("test", "hello").returncode == 0
     second = release(project, registry)
     error = one_error_line(second)
     assert f"ska/hello:{tag} already exists with different content" in error
@@ -190,6 +192,7 @@ def test_push_refuses_untested_image(project: Project, registry: Registry) -> No
 
 def test_failing_tests_block_the_push(project: Project, registry: Registry) -> None:
     project.write("images/hello/greeting.txt", "broken\n")
+    project.commit("break the greeting")
     result = release(project, registry)
     error = one_error_line(result)
     assert "hello: container tests failed: nothing was pushed" in error
@@ -284,6 +287,56 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
                 assert password not in path.read_text(errors="replace"), path
     finally:
         secured.stop()
+
+
+def test_uncommitted_changes_are_refused_unless_marked_dirty(project: Project,
+                                                             registry: Registry,
+                                                             client) -> None:
+    project.write("images/hello/greeting.txt", "hello, not committed\n")
+    refused = release(project, registry)
+    error = one_error_line(refused)
+    assert "uncommitted changes reach the released images (images/hello/greeting.txt)" in error
+    assert "--dirty" in error
+    assert registry.tags("ska/hello") == []
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    dirty = release(project, registry, "--dirty")
+    assert dirty.returncode == 0, dirty.stderr[-3000:]
+    [tag] = [t for t in registry.tags("ska/hello") if t[0].isdigit()]
+    assert tag.endswith(f"-{sha}-dirty")
+    labels = client.images.get(f"{NAMESPACE}/hello:latest").labels
+    assert labels["org.skahub.dirty"] == "true"
+    assert labels["org.opencontainers.image.version"] == tag
+    # Pushing those images again needs the flag too.
+    pushed = project.invoke("push", "hello", f"--registry={registry.host}/other")
+    assert "built from uncommitted changes" in one_error_line(pushed)
+    # Committed, the image is rebuilt with a clean tag and labels.
+    project.commit("the greeting")
+    clean = release(project, registry)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    assert "[hello] building: inputs changed" in clean.stderr
+    assert client.images.get(f"{NAMESPACE}/hello:latest").labels["org.skahub.dirty"] == "false"
+
+
+def test_remote_credentials_never_reach_labels_output_or_records(project: Project,
+                                                                 registry: Registry,
+                                                                 client) -> None:
+    token = "ghp_S3cretT0ken"  # noqa: S105 - what a leaked token would look like
+    project.git("remote", "add", "origin",
+                f"https://someone:{token}@git.example.invalid/ska/images.git?private_token=x")
+    result = release(project, registry)
+    assert result.returncode == 0, result.stderr[-3000:]
+    labels = client.images.get(f"{NAMESPACE}/hello:latest").labels
+    assert labels["org.opencontainers.image.source"] == \
+        "https://git.example.invalid/ska/images.git"
+    assert token not in result.stdout + result.stderr
+    assert "private_token" not in result.stdout + result.stderr
+    for path in project.publish.rglob("*"):
+        if path.is_file():
+            assert token not in path.read_text(errors="replace"), path
+    config = RegistryClient(RegistryTarget(registry.host, "ska"))
+    remote = config.manifest("hello", "latest")
+    assert remote is not None and remote.config_digest
+    assert token not in json.dumps(config.labels("hello", remote.config_digest))
 
 
 def test_bad_registry_argument_is_one_line(project: Project) -> None:

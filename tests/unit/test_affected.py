@@ -15,6 +15,7 @@ import yaml
 
 from hubimages.ci.affected import affected_images, changed_since
 from hubimages.ci.github import github_outputs, stages_for_ci
+from hubimages.core.git import uncommitted_files
 from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix
 
@@ -113,3 +114,17 @@ def test_bad_ref_is_one_clear_error(matrix_file: Path) -> None:
     git(matrix_file.parent, "init", "-q")
     with pytest.raises(HubImagesError, match="--since 'origin/nope': not a commit"):
         changed_since(matrix_file.parent, "origin/nope")
+
+
+def test_uncommitted_files_are_named_exactly(matrix_data, tmp_path) -> None:
+    write_matrix(tmp_path, matrix_data)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    assert uncommitted_files(tmp_path) == []
+    (tmp_path / "images" / "a" / "Dockerfile").write_text("changed\n")
+    (tmp_path / "images" / "b" / "new file.txt").write_text("new\n")
+    git(tmp_path, "mv", "images/c/Dockerfile", "images/c/Dockerfile.old")
+    assert uncommitted_files(tmp_path) == [
+        "images/a/Dockerfile", "images/b/new file.txt", "images/c/Dockerfile.old"]
+    assert uncommitted_files(tmp_path, ["images/b"]) == ["images/b/new file.txt"]

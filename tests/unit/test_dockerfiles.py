@@ -63,3 +63,27 @@ def test_the_check_catches_a_broken_dockerfile() -> None:
     broken = instructions("ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nUSER root\n"
                           "RUN install-locked-requirements\nUSER ${NB_UID}\n")
     assert follows(broken, contract()) == "ARG WHEELHOUSE_URL"
+
+
+def copy_sources(dockerfile: list[tuple[str, str]]) -> set[str]:
+    sources = set()
+    for keyword, words in dockerfile:
+        if keyword == "COPY":
+            parts = [w for w in words.split() if not w.startswith("--")]
+            sources.update(parts[:-1])
+    return sources
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_build_context_holds_exactly_what_is_copied(name: str) -> None:
+    """The .dockerignore lets through only COPY sources: build-only files are fetched with
+    with-build-files and used in the same step, so no layer keeps them."""
+    folder = REPO / "images" / name
+    rules = [line.strip() for line in (folder / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*", f"images/{name}/.dockerignore must start by excluding everything"
+    allowed = {rule[1:] for rule in rules[1:] if rule.startswith("!")}
+    dockerfile = instructions((folder / "Dockerfile").read_text())
+    assert allowed == copy_sources(dockerfile)
+    for source in allowed:
+        assert (folder / source).exists(), f"images/{name}: COPY {source} does not exist"

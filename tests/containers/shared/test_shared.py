@@ -1,12 +1,20 @@
 """Checks every image of the matrix must pass; run against each --image-ref given."""
 
 import json
+import re
 import shlex
 import time
 
 import pytest
 
-from tests.containers.helpers import exec_text, http_get, logs, problem_lines, put_files
+from tests.containers.helpers import (
+    exec_text,
+    http_get,
+    layer_paths,
+    logs,
+    problem_lines,
+    put_files,
+)
 
 SETTLE_SECONDS = 1.5
 
@@ -144,3 +152,17 @@ def test_no_extra_ca_certificates(idle):
         " env | grep -E '^(SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|PIP_CERT)='",
     )
     assert out.split() == []
+
+
+# What a build uses but an image must not keep, in any layer (a file removed by a later layer
+# still counts: it is pulled with the layer that added it).
+BUILD_LEFTOVERS = re.compile(
+    r"^(tmp/.+|root/\.cache/.+|.*\.whl|.*/tornado/test/.*"
+    r"|.*(strip-symtab\.py|debian-packages\.txt|requirements\.(in|lock)|local-wheels\.yaml)"
+    r"|.*/sdc1-pipeline/(tests|\.ruff_cache)(/.*)?)$")
+
+
+def test_no_build_file_is_left_in_any_layer(docker_client, image) -> None:
+    found = [f"{layer[:12]}: {path}" for layer, path in layer_paths(docker_client, image.id)
+             if BUILD_LEFTOVERS.match(path.removeprefix("./"))]
+    assert found == [], found[:20]

@@ -1,0 +1,116 @@
+"""`invoke lock` against a real index on disk (uv reads file:// indexes): all or nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hubimages.core.cache import CacheLayout
+from hubimages.deps.index import PackageIndex
+from hubimages.deps.lockfile import read_lock
+from hubimages.deps.resolve import lock_images
+from hubimages.errors import HubImagesError
+from hubimages.model.load import load_matrix
+
+from .conftest import write_matrix
+
+
+def digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def make_wheel(index: Path, name: str, version: str) -> None:
+    folder = index / name
+    folder.mkdir(parents=True, exist_ok=True)
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}/__init__.py": b"",
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                 .encode(),
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n"}
+    record = "".join(f"{path},sha256={digest(data)},{len(data)}\n"
+                     for path, data in files.items()) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as out:
+        for path, data in files.items():
+            out.writestr(path, data)
+        out.writestr(f"{info}/RECORD", record)
+    links = "".join(f'<a href="{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">'
+                    f"{w.name}</a>\n" for w in sorted(folder.glob("*.whl")))
+    (folder / "index.html").write_text(f"<html><body>{links}</body></html>")
+
+
+@pytest.fixture
+def project(tmp_path: Path, matrix_data: dict) -> Path:
+    index = tmp_path / "simple"
+    for name, version in (("tinya", "1.0"), ("tinyb", "1.0"), ("tinyb", "2.0")):
+        make_wheel(index, name, version)
+    matrix_data["settings"]["index_url"] = index.as_uri()
+    matrix_data["images"] = {
+        "base": {"source": "bootstrap", "display_name": "Base", "description": "d"},
+        "a": {"parent": "base", "display_name": "A", "description": "d"},
+        "c": {"parent": "a", "display_name": "C", "description": "d"},
+    }
+    root = tmp_path / "project"
+    write_matrix(root, matrix_data)
+    for name, requirements in (("base", "tinya\n"), ("a", "tinyb<2\n"), ("c", "tinyb\n")):
+        (root / "images" / name / "requirements.in").write_text(requirements)
+    return root
+
+
+def lock(root: Path, names: list[str]) -> list[Path]:
+    matrix = load_matrix(root / "build-matrix.yaml")
+    return lock_images(matrix, names, PackageIndex(matrix.settings.index_url),
+                       CacheLayout(root / ".cache"))
+
+
+def test_locks_follow_the_lineage(project: Path) -> None:
+    written = lock(project, [])
+    assert [p.parent.name for p in written] == ["base", "a", "c"]
+    versions = read_lock(project / "images" / "c" / "requirements.lock").versions()
+    assert versions == {"tinya": "1.0", "tinyb": "1.0"}  # constrained by a's lock
+    text = (project / "images" / "c" / "requirements.lock").read_text()
+    assert text.startswith("# Locked by `invoke lock c`")
+    assert "-c images/a/requirements.lock" in text and str(project) not in text
+
+
+def test_a_conflict_below_changes_no_lock(project: Path) -> None:
+    lock(project, [])
+    before = {p: p.read_text() for p in project.glob("images/*/requirements.lock")}
+    # a resolves with tinyb<2 as before, but c now needs tinyb>=2: a would be rewritten,
+    # then c fails; nothing may change.
+    (project / "images" / "a" / "requirements.in").write_text("tinyb<2\ntinya\n")
+    (project / "images" / "c" / "requirements.in").write_text("tinyb>=2\n")
+    with pytest.raises(HubImagesError) as error:
+        lock(project, ["a"])
+    message = str(error.value)
+    assert message.startswith("images/c: locking failed:")
+    assert "no lock was changed: images/a/requirements.lock, images/c/requirements.lock" in \
+        message
+    assert "\n" not in message
+    assert {p: p.read_text() for p in project.glob("images/*/requirements.lock")} == before
+
+
+class Missing(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_error(404)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_project_missing_from_the_index_is_one_line() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Missing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        index = PackageIndex(f"http://127.0.0.1:{server.server_address[1]}/simple")
+        with pytest.raises(HubImagesError, match=r"project 'nope' is not on http://127\.0\.0\.1:"
+                                                 r"\d+/simple \(HTTP 404\): check its name"):
+            index.files("nope")
+    finally:
+        server.shutdown()
