@@ -5,10 +5,12 @@ network's gateway:
     /wheels/<file>           one wheel
     /locks/<image>.txt       the lock of an image being built
     /files/<folder>/<path>   a file of an image folder being built; a subfolder as a tar
+    http://<mirror>/...      as an HTTP proxy (APT_PROXY): GETs under the Debian mirrors only
 
 Build containers reach this server and nothing else (build.engine's internal network). Build
 files are fetched by the image's RUN steps (`with-build-files`), used and deleted in the same
-step, so none of them lands in a layer.
+step, so none of them lands in a layer. apt reaches Debian's mirrors through the proxy and
+checks every file against the signed release files itself.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import io
 import logging
 import tarfile
 import threading
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,9 +39,11 @@ TAR = "application/x-tar"
 class WheelServer:
     """A context manager: bound and serving inside `with`, shut down and closed after it."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, mirrors: Iterable[str] = ()) -> None:
         self.host = host
         self.port = port
+        # Plain-http mirrors only: apt sends https sources through CONNECT, not this proxy.
+        self.mirrors = tuple(f"{m.rstrip('/')}/" for m in mirrors if m.startswith("http://"))
         self._wheels: dict[str, Path] = {}
         self._locks: dict[str, bytes] = {}
         self._folders: dict[str, Path] = {}
@@ -45,11 +51,14 @@ class WheelServer:
         self._server: ThreadingHTTPServer | None = None
 
     @property
-    def url(self) -> str:
+    def port_bound(self) -> int:
         if self._server is None:
             raise RuntimeError("the wheel server is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port_bound}"
 
     def __enter__(self) -> WheelServer:
         self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
@@ -82,6 +91,14 @@ class WheelServer:
     def files_url(self, folder: str) -> str:
         return f"{self.url}/files/{folder}/"
 
+    @property
+    def apt_proxy(self) -> str:
+        return f"{self.url}/"
+
+    def proxied(self, url: str) -> bool:
+        """Whether a proxy request may go upstream: only below a configured Debian mirror."""
+        return ".." not in url.split("/") and url.startswith(self.mirrors)
+
     def answer(self, path: str) -> Answer | None:
         """What a GET of `path` returns, or None for 404."""
         section, _, rest = path.lstrip("/").partition("/")
@@ -108,6 +125,9 @@ class WheelServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path.startswith("http://"):
+                    self._proxy()
+                    return
                 found = server.answer(urllib.parse.unquote(self.path.split("?", 1)[0]))
                 if found is None:
                     self.send_error(404)
@@ -118,6 +138,27 @@ class WheelServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _proxy(self) -> None:
+                if not server.proxied(self.path):
+                    self.send_error(403, "only the Debian mirrors of build-matrix.yaml")
+                    return
+                try:
+                    upstream = urllib.request.urlopen(self.path, timeout=60)  # noqa: S310
+                except urllib.error.HTTPError as exc:
+                    self.send_error(exc.code)
+                    return
+                except OSError:
+                    self.send_error(502, "the Debian mirror did not answer")
+                    return
+                with upstream:
+                    self.send_response(upstream.status)
+                    for header in ("Content-Type", "Content-Length", "Last-Modified"):
+                        if upstream.headers.get(header):
+                            self.send_header(header, upstream.headers[header])
+                    self.end_headers()
+                    while chunk := upstream.read(1 << 16):
+                        self.wfile.write(chunk)
 
             def log_message(self, format: str, *args: object) -> None:
                 log.debug("wheel server: " + format, *args)

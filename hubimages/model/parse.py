@@ -27,7 +27,7 @@ from hubimages.model.yamlfile import YamlError, parse_yaml
 # Debian suites we know the python3 of; the matrix's python must match what the suite ships.
 SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
-DEBIAN_KEYS = {"suite", "mirror"}
+DEBIAN_KEYS = {"suite", "mirror", "security_mirror"}
 IMAGE_KEYS = {
     "source", "parent", "stacks", "display_name", "description", "tag_packages", "default",
 }
@@ -108,10 +108,26 @@ def _debian(path: Path, debian: Any) -> DebianSettings:
         raise MatrixError(path, None, "settings.debian", "must be a mapping with suite and mirror")
     _check_keys(path, None, "settings.debian.", debian, DEBIAN_KEYS)
     suite = _require_str(path, None, "settings.debian.suite", debian.get("suite"))
-    mirror = _require_str(path, None, "settings.debian.mirror", debian.get("mirror"))
-    if not re.match(r"^(https?|file)://", mirror):
-        raise MatrixError(path, None, "settings.debian.mirror", f"{mirror!r} is not a URL")
-    return DebianSettings(suite=suite, mirror=mirror.rstrip("/"))
+    mirror = _url(path, "settings.debian.mirror", debian.get("mirror"))
+    security = debian.get("security_mirror")
+    if security is None:
+        if not mirror.endswith("/debian"):
+            raise MatrixError(path, None, "settings.debian.security_mirror",
+                              f"missing: give the mirror of {suite}-security that goes with "
+                              f"{mirror} (or none, and get no security updates)")
+        security = mirror.removesuffix("/debian") + "/debian-security"
+    elif security == "none":
+        security = ""
+    else:
+        security = _url(path, "settings.debian.security_mirror", security)
+    return DebianSettings(suite=suite, mirror=mirror, security_mirror=security)
+
+
+def _url(path: Path, key: str, value: Any) -> str:
+    url = _require_str(path, None, key, value)
+    if not re.match(r"^(https?|file)://", url):
+        raise MatrixError(path, None, key, f"{url!r} is not a URL")
+    return url.rstrip("/")
 
 
 def _image(path: Path, name: Any, raw: Any) -> ImageSpec:

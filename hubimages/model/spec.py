@@ -24,6 +24,20 @@ IMAGES_FOLDER = "images"
 class DebianSettings:
     suite: str
     mirror: str
+    security_mirror: str = ""  # where <suite>-security lives; "" only when set to none
+
+    def sources(self) -> list[str]:
+        """The apt sources of every image: the release, its point updates, its security
+        updates (without the last, no image would ever get a security fix)."""
+        lines = [f"deb {self.mirror} {self.suite} main",
+                 f"deb {self.mirror} {self.suite}-updates main"]
+        if self.security_mirror:
+            lines.append(f"deb {self.security_mirror} {self.suite}-security main")
+        return lines
+
+    @property
+    def mirrors(self) -> list[str]:
+        return [m for m in (self.mirror, self.security_mirror) if m]
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def project(tmp_path_factory, client) -> Path:
         "broken": {"parent": "tiny", "display_name": "Broken", "description": "b"},
         "orphan": {"parent": "broken", "display_name": "Orphan", "description": "o"},
         "slow": {"parent": "tiny", "display_name": "Slow", "description": "s"},
+        "apt": {"parent": "tiny", "display_name": "Apt", "description": "a"},
     }
     for name in images:
         folder = root / "images" / name
@@ -86,6 +87,9 @@ def project(tmp_path_factory, client) -> Path:
         STACK_DOCKERFILE.replace("USER 1000", "COPY delay.txt /opt/delay.txt\n"
                                               'RUN sleep "$(cat /opt/delay.txt)"\nUSER 1000'))
     (root / "images" / "slow" / "delay.txt").write_text("0\n")
+    (root / "images" / "apt" / "Dockerfile").write_text(STACK_DOCKERFILE.replace(
+        "USER 0\n", "ARG DEBIAN_PACKAGES\nARG APT_PROXY\nUSER 0\nRUN install-debian-packages\n"))
+    (root / "images" / "apt" / "debian-packages.txt").write_text("# a tool base lacks\njq\n")
     settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
     settings["namespace"] = NAMESPACE
     (root / "build-matrix.yaml").write_text(yaml.safe_dump({"settings": settings,
@@ -281,3 +285,17 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
         sock.bind((gateway, 8765))
         sock.listen()
+
+
+def test_debian_packages_come_through_the_tools_proxy_only(project: Path, client) -> None:
+    """The build network reaches nothing but the host; apt gets the mirrors (release, updates,
+    security) through the wheel server's proxy, and leaves no lists behind."""
+    results = build(project, client, ["apt"])
+    assert results["apt"].status in (BuildStatus.BUILT, BuildStatus.UP_TO_DATE)
+    out = client.containers.run(
+        f"{NAMESPACE}/apt:latest",
+        ["bash", "-c", "jq --version; cat /etc/apt/sources.list; ls /var/lib/apt/lists | wc -l"],
+        entrypoint=[], remove=True, network_mode="none").decode()
+    assert out.startswith("jq-1.")
+    assert "bookworm-security main" in out and "bookworm-updates main" in out
+    assert out.split()[-1] in ("0", "1")  # at most the lock file apt keeps there
