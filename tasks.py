@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import task
 
-from hubimages.cli import building, publishing
+from hubimages.cli import building, environments, publishing
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
@@ -152,6 +152,23 @@ def affected(c, since="", all=False, github_output=False, matrix=None):
 def registry(c, port=5000, stop=False):
     """Start (or --stop) a local registry on 127.0.0.1 to try releases: Debian's docker-registry."""
     publishing.registry(int(port), stop)
+
+
+@task(positional=["repo"], help={
+    "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
+    "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
+    "name": "the image name (default: the repository's name)",
+    "ref": "branch, tag or commit to build (default: HEAD)",
+    "subdir": "build from this folder of the repository",
+    "no_build": "print the Dockerfile that would be built, and stop (no engine, no index)",
+    "force": "build even when the commit and the platform image are unchanged",
+    "matrix": MATRIX_HELP})
+@one_line_errors
+def repo2docker(c, repo, on="", name="", ref="", subdir="", no_build=False, force=False,
+                matrix=None):
+    """Build a scientist's repository (Binder style) onto a platform image with repo2docker."""
+    setup_logging()
+    environments.repo2docker(repo, on, name, ref, subdir, no_build, force, matrix)
 
 
 expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,

@@ -34,6 +34,10 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
     parts = Path(path).parts
     if path.startswith(TOOL_PATHS):
         return set(matrix.images)
+    local = {name for name, spec in matrix.images.items()
+             if spec.repository is not None and _inside(matrix, spec.repository.url, path)}
+    if local:
+        return local
     if len(parts) >= 3 and parts[0] == "images":
         return {name for name in matrix.images
                 if parts[1] in (s.name for s in recipe(matrix, name))}
@@ -75,3 +79,11 @@ def old_matrix(root: Path, ref: str) -> Matrix | None:
         return parse_matrix(text, root / MATRIX_FILE)
     except HubImagesError:
         return None  # an invalid matrix there: everything counts as changed
+
+
+def _inside(matrix: Matrix, repository: str, path: str) -> bool:
+    """Whether a changed file lies in an environment's repository kept in this checkout."""
+    if "://" in repository or repository.startswith("git@"):
+        return False
+    folder = (matrix.root / repository).resolve()
+    return (matrix.root / path).resolve().is_relative_to(folder)

@@ -47,10 +47,11 @@ def finish(run: BuildRun, results: list[BuildResult], started: float) -> None:
     if run.cancel.is_set():
         raise Exit("interrupted: nothing after the images marked built was changed",
                    code=INTERRUPTED)
-    for result in failed(results):
+    bad = failed(results)
+    for result in bad[1:]:
         log.error("%s %s: %s", result.name, result.status.value, result.reason)
-    if failed(results):
-        raise Exit(code=1)
+    if bad:
+        raise Exit(f"error: {bad[0].name} {bad[0].status.value}: {bad[0].reason}", code=1)
 
 
 def build(names: list[str], force: bool, jobs: int, matrix_path: str | None) -> None:

@@ -54,6 +54,15 @@ class CacheLayout:
         return self.root / "probes"
 
     @property
+    def repositories(self) -> Path:
+        """Bare mirrors of community environments' git repositories, one per URL."""
+        return self.root / "repositories"
+
+    def environment(self, name: str) -> Path:
+        """What a community environment's build resolved: its lock, its host-built wheels."""
+        return self.root / "environments" / name
+
+    @property
     def build_times(self) -> Path:
         return self.root / "build-times.json"
 

@@ -12,6 +12,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -59,20 +60,25 @@ class PackageIndex:
     def _ask(self, project: str) -> tuple[IndexFile, ...]:
         url = f"{self.url}/{project}/"
         request = urllib.request.Request(url, headers={"Accept": SIMPLE_JSON})  # noqa: S310
-        try:
-            # The index URL comes from the matrix (https by default), not from user input.
-            with urllib.request.urlopen(  # noqa: S310
-                    request, context=_ssl_context(), timeout=60) as response:
-                data = json.load(response)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                raise HubImagesError(
-                    f"project {project!r} is not on {self.url} (HTTP 404): check its name in "
-                    "requirements.in and the lock, or settings.index_url") from None
-            raise HubImagesError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise HubImagesError(f"cannot read {url}: {reason}") from None
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                # The index URL comes from the matrix (https by default), not from user input.
+                with urllib.request.urlopen(  # noqa: S310
+                        request, context=_ssl_context(), timeout=60) as response:
+                    data = json.load(response)
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    raise HubImagesError(
+                        f"project {project!r} is not on {self.url} (HTTP 404): check its name "
+                        "in requirements.in and the lock, or settings.index_url") from None
+                if exc.code < 500 or attempt == DOWNLOAD_ATTEMPTS:
+                    raise HubImagesError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    reason = getattr(exc, "reason", exc)
+                    raise HubImagesError(f"cannot read {url}: {reason}") from None
+            time.sleep(attempt)  # a passing network fault: wait 1 s, then 2 s
         return tuple(
             IndexFile(entry["filename"], entry.get("hashes", {}).get("sha256", ""),
                       entry["url"], entry.get("upload-time") or "")

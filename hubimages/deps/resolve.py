@@ -29,11 +29,13 @@ log = logging.getLogger(__name__)
 
 
 def lock_targets(matrix: Matrix, names: list[str]) -> list[str]:
-    """The named images (all if none) and their descendants, parents first."""
+    """The named images (all if none) and their descendants, parents first; community
+    environments resolve their repository's requirements when they are built, not here."""
     targets = set(names or matrix.images)
     for name in list(targets):
         targets.update(descendants(matrix, name))
-    return [name for name in build_order(matrix, targets) if name in targets]
+    return [name for name in build_order(matrix, targets)
+            if name in targets and not matrix.images[name].environment]
 
 
 def lock_images(matrix: Matrix, names: list[str], index: PackageIndex, cache: CacheLayout,

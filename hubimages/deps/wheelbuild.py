@@ -98,20 +98,32 @@ def build(wheel: LocalWheel, sdist: Path, out_dir: Path, index: PackageIndex,
     if exclude_newer is None:
         exclude_newer = upload_time(wheel, index)
     with tempfile.TemporaryDirectory(prefix="localwheel-") as tmp:
-        cmd = [*uv_command(), "build", "--wheel", "--no-config", "--quiet",
-               "--python", sys.executable, "--default-index", index.url, "--out-dir", tmp]
-        if exclude_newer:
-            # Build dependencies as they were when the sdist was published: the same bytes later.
-            cmd += ["--exclude-newer", exclude_newer]
-        cmd.append(str(sdist))
-        log.info("building %s from %s", wheel.pin, sdist.name)
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                                env=_build_env(), cwd=tmp)
-        built = sorted(Path(tmp).glob("*.whl"))
-        if result.returncode != 0 or len(built) != 1:
-            detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-4:])
-            raise HubImagesError(f"building {wheel.pin} from {sdist.name} failed: {detail}")
-        return rewrite(built[0], wheel, out_dir)
+        built = build_wheel(sdist, Path(tmp), index, exclude_newer, wheel.pin)
+        return rewrite(built, wheel, out_dir)
+
+
+def build_wheel(source: Path, out_dir: Path, index: PackageIndex, exclude_newer: str = "",
+                what: str = "") -> Path:
+    """`uv build --wheel` of an sdist or a source folder, isolated, into out_dir: the wheel.
+
+    Build dependencies come from the index (no config files of this machine); with
+    exclude_newer, as they were then, so a rebuild gives the same bytes.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [*uv_command(), "build", "--wheel", "--no-config", "--quiet",
+           "--python", sys.executable, "--default-index", index.url, "--out-dir", str(out_dir)]
+    if exclude_newer:
+        cmd += ["--exclude-newer", exclude_newer]
+    cmd.append(str(source))
+    log.info("building %s from %s", what or source.name, source.name)
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                            env=_build_env(), cwd=out_dir)
+    built = sorted(out_dir.glob("*.whl"))
+    if result.returncode != 0 or len(built) != 1:
+        detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-4:])
+        raise HubImagesError(f"building {what or source.name} from {source.name} failed: "
+                             f"{detail}")
+    return built[0]
 
 
 def upload_time(wheel: LocalWheel, index: PackageIndex) -> str:

@@ -37,6 +37,8 @@ def load_matrix(path: Path) -> Matrix:
 
 def check_folders(matrix: Matrix) -> None:
     for spec in matrix.images.values():
+        if spec.environment:
+            continue  # built from its repository
         if not spec.folder.is_dir():
             raise MatrixError(matrix.path, spec.name, None,
                               f"folder images/{spec.name}/ is missing; create it")

@@ -56,6 +56,15 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Repository:
+    """A scientist's repository (Binder style), built with repo2docker onto a platform image."""
+
+    url: str  # a git URL the host reaches, or a folder (relative to the matrix file)
+    ref: str = ""  # branch, tag or commit; "" is the repository's HEAD
+    subdir: str = ""  # build from this folder of the repository
+
+
+@dataclass(frozen=True)
 class ImageSpec:
     name: str
     display_name: str
@@ -66,10 +75,16 @@ class ImageSpec:
     tag_packages: tuple[str, ...] = ()
     default: bool = False
     folder: Path = field(default=Path("."), compare=False)
+    repository: Repository | None = None  # set for a community environment
 
     @property
     def bootstrapped(self) -> bool:
         return self.parent is None and self.source_from is None
+
+    @property
+    def environment(self) -> bool:
+        """A community environment: a repository built onto its parent, not a folder here."""
+        return self.repository is not None
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,15 @@ ENGINE_TESTS = (Path("tests/engine"), Path("tests/publish"))
 
 
 def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
-    """tests/containers/<member>/ for each folder the image includes, then the shared checks."""
+    """tests/containers/<member>/ for each folder the image includes, then the shared checks.
+
+    A community environment is someone else's repository on a platform image: it runs the
+    shared checks (and tests/containers/<name>/ if the project writes some), not the platform
+    image's own tests, which its repository may deliberately change.
+    """
     root = matrix.root / CONTAINER_TESTS
-    dirs = [root / member for member in included(matrix, name)]
+    members = [name] if matrix.image(name).environment else included(matrix, name)
+    dirs = [root / member for member in members]
     return [d for d in [*dirs, root / SHARED] if d.is_dir()]
 
 

@@ -1,0 +1,58 @@
+"""`invoke repo2docker`: a scientist's repository built onto a platform image, by hand."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from hubimages.build.scheduler import build_images
+from hubimages.build.userenv.build import render_environment
+from hubimages.build.userenv.source import is_remote
+from hubimages.cli.building import checked, finish, start_run
+from hubimages.cli.common import cache_of
+from hubimages.errors import HubImagesError
+from hubimages.model.spec import IMAGE_NAME, ImageSpec, Matrix, Repository
+
+
+def default_name(repo: str) -> str:
+    last = repo.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
+    name = re.sub(r"[^a-z0-9._-]+", "-", last.lower()).strip("-._")
+    if not IMAGE_NAME.match(name):
+        raise HubImagesError(f"{repo}: cannot make an image name of it: give --name NAME")
+    return name
+
+
+def with_environment(loaded: Matrix, repo: str, on: str, name: str, ref: str,
+                     subdir: str) -> Matrix:
+    """The matrix and one more environment, as if build-matrix.yaml declared it."""
+    if loaded.image(on).environment:
+        raise HubImagesError(f"--on {on}: a community environment; give a platform image")
+    if name in loaded.images:
+        raise HubImagesError(f"--name {name}: build-matrix.yaml already has an image of that "
+                             "name; choose another")
+    if not IMAGE_NAME.match(name):
+        raise HubImagesError(f"--name {name!r}: use lowercase letters, digits and . _ -")
+    url = repo if is_remote(repo) else str(Path(repo).resolve())
+    spec = ImageSpec(name=name, display_name=name, description=f"{repo} on {on}", parent=on,
+                     repository=Repository(url, ref, subdir),
+                     folder=loaded.images_folder / name)
+    return replace(loaded, images={**loaded.images, name: spec})
+
+
+def repo2docker(repo: str, on: str, name: str, ref: str, subdir: str, no_build: bool,
+                force: bool, matrix_path: str | None) -> None:
+    started = time.monotonic()
+    if not on:
+        raise HubImagesError("--on IMAGE is missing: the platform image to build on")
+    loaded = checked(matrix_path, [on])
+    name = name or default_name(repo)
+    matrix = with_environment(loaded, repo, on, name, ref, subdir)
+    if no_build:
+        print(render_environment(matrix, name, cache_of(matrix)), end="")
+        return
+    run = start_run(matrix, forced=[name] if force else [])
+    results = build_images(run, [name])
+    finish(run, results, started)
+    print(f"image: {matrix.local_ref(name)}")
