@@ -17,7 +17,7 @@ import yaml
 
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
-from tests.publish.helpers import NAMESPACE, REPO, Project, Registry, six_lock
+from tests.publish.helpers import CONTAINER_TEST, NAMESPACE, REPO, Project, Registry, six_lock
 
 pytestmark = pytest.mark.slow
 
@@ -337,6 +337,35 @@ def test_remote_credentials_never_reach_labels_output_or_records(project: Projec
     remote = config.manifest("hello", "latest")
     assert remote is not None and remote.config_digest
     assert token not in json.dumps(config.labels("hello", remote.config_digest))
+
+
+def test_a_community_environment_is_built_tested_released_and_offered(project: Project,
+                                                                     registry: Registry,
+                                                                     client) -> None:
+    """An environment of the matrix: a repository built onto `hello` with repo2docker, its
+    shared checks run, pushed with the release, offered in the profiles after its image."""
+    matrix = yaml.safe_load(project.matrix.read_text())
+    matrix["environments"] = {"hello-lab": {
+        "repository": "environments/hello-lab", "parent": "hello",
+        "display_name": "Hello lab: a repository", "description": "A scientist's repository."}}
+    project.write("build-matrix.yaml", yaml.safe_dump(matrix))
+    project.write("environments/hello-lab/binder/requirements.txt", "six\n")
+    project.write("environments/hello-lab/binder/postBuild", "#!/bin/bash\necho ok > built\n")
+    project.write("tests/containers/shared/test_runs.py", CONTAINER_TEST)
+    project.commit("an environment")
+    result = project.invoke("release", f"--registry={registry.host}/ska")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[hello-lab] building" in result.stderr
+    assert "tests/containers/shared" in result.stderr  # its checks ran
+    assert "latest" in registry.tags("ska/hello-lab")
+    profiles = yaml.safe_load((published(project, registry) / "profiles" /
+                               "z2jh-values.yaml").read_text())["singleuser"]["profileList"]
+    assert [p["slug"] for p in profiles] == ["hello", "hello-lab"]
+    pinned = profiles[1]["kubespawner_override"]["image"]
+    assert pinned.startswith(f"{registry.host}/ska/hello-lab:") and "@sha256:" in pinned
+    out = client.containers.run(f"{NAMESPACE}/hello-lab:latest", ["cat", "built"],
+                                entrypoint=[], remove=True, network_mode="none")
+    assert out.decode() == "ok\n"
 
 
 def test_bad_registry_argument_is_one_line(project: Project) -> None:
