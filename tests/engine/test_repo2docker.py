@@ -176,3 +176,17 @@ def test_unknown_ref_and_unreachable_repository(tmp_path: Path, client) -> None:
     missing = one_error_line(repo2docker("file:///nonexistent/repo.git", "refs"))
     assert "repository file:///nonexistent/repo.git cannot be fetched" in missing
     assert client.images.list(name=MATRIX.repository(f"{PREFIX}-refs")) == []
+
+
+def test_requirements_resolve_with_the_platforms_own_wheels(tmp_path: Path, client) -> None:
+    """dask-image needs pims, which pybdsf has as a wheel built on the host (0.7+skahub1):
+    the repository resolves against it, and nothing of the platform is reinstalled."""
+    repo = make_repo(tmp_path / "own-wheels", {"requirements.txt": "dask-image\n"})
+    built = subprocess.run(
+        [sys.executable, "-m", "invoke", "repo2docker", str(repo), "--on", "pybdsf",
+         f"--name={PREFIX}-own-wheels"], cwd=REPO, capture_output=True, text=True,
+        timeout=900)
+    assert built.returncode == 0, built.stderr[-3000:]
+    image = f"{MATRIX.repository(f'{PREFIX}-own-wheels')}:latest"
+    assert run(client, image, "pip show pims | grep ^Version").split() == [
+        "Version:", "0.7+skahub1"]
