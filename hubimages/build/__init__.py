@@ -1,0 +1,1 @@
+"""Images from folders: the engine, the Debian root, input hashes, one image, the scheduler."""

@@ -1,0 +1,81 @@
+"""Provision this Debian host: packages from Debian's mirror, and a Docker engine to talk to."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from hubimages.build.engine import try_connect
+from hubimages.errors import EngineUnavailableError, HubImagesError
+
+log = logging.getLogger(__name__)
+
+DOCKERD_LOG = Path("/var/log/hubimages-dockerd.log")
+START_TIMEOUT_S = 60
+
+
+def ensure_engine() -> str:
+    """Make a Docker engine reachable; idempotent. Returns what was done, for the log."""
+    client = try_connect()
+    if client is not None:
+        return f"Docker engine {client.version().get('Version', '?')} already running"
+    if "DOCKER_HOST" in os.environ:
+        raise EngineUnavailableError(
+            f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer; start that engine or "
+            "unset DOCKER_HOST so `invoke engine` can start a local one")
+    require_debian_root("no Docker engine")
+    actions = []
+    if shutil.which("dockerd") is None:
+        apt_install(["docker.io"])
+        actions.append("installed docker.io")
+    _start_dockerd()
+    actions.append(f"started dockerd (log: {DOCKERD_LOG})")
+    return "; ".join(actions)
+
+
+def require_debian_root(what: str) -> None:
+    if not Path("/etc/debian_version").exists():
+        raise EngineUnavailableError(f"{what} and this is not Debian: install it yourself")
+    if os.geteuid() != 0:
+        raise EngineUnavailableError(f"{what}: run this task as root to install it")
+
+
+def apt_install(packages: list[str]) -> None:
+    log.info("installing %s from Debian", " ".join(packages))
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"],
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+            raise HubImagesError(f"{' '.join(cmd)} failed: {' '.join(last)}")
+
+
+def ensure_debian_tools(commands: dict[str, str]) -> None:
+    """Install the Debian packages that provide missing commands ({command: package})."""
+    missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
+    if missing:
+        require_debian_root(f"{', '.join(missing)} missing")
+        apt_install(missing)
+
+
+def _start_dockerd() -> None:
+    # containerd is started by dockerd itself when no system containerd runs.
+    DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with DOCKERD_LOG.open("ab") as out:
+        subprocess.Popen(
+            ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if try_connect() is not None:
+            return
+        time.sleep(0.5)
+    tail = DOCKERD_LOG.read_text(errors="replace").strip().splitlines()[-1:]
+    raise EngineUnavailableError(
+        f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)}")

@@ -1,0 +1,58 @@
+"""Ask an image what it holds: its Python, Python packages and Debian packages.
+
+One container, no network, removed afterwards; the answer is kept per image id, which never
+changes content, so tags at build time and inventories at release time share one probe.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import docker.errors
+from docker import DockerClient
+
+from hubimages.core.files import write_json
+from hubimages.errors import HubImagesError
+
+PROBE_SCRIPT = r"""
+import json, platform, shutil, subprocess, importlib.metadata as m
+deb = ""
+if shutil.which("dpkg-query"):
+    deb = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\t${Version}\n"],
+                         capture_output=True, text=True).stdout
+print(json.dumps({
+    "python": platform.python_version(),
+    "python_packages": {d.metadata["Name"].lower(): d.version for d in m.distributions()},
+    "debian_packages": dict(line.split("\t", 1) for line in deb.splitlines() if "\t" in line),
+}))
+"""
+PROBE_LABEL = "hubimages.probe"
+
+
+@dataclass(frozen=True)
+class ImageContents:
+    python: str
+    python_packages: dict[str, str] = field(default_factory=dict)
+    debian_packages: dict[str, str] = field(default_factory=dict)
+
+
+def probe(client: DockerClient, image_id: str, folder: Path) -> ImageContents:
+    """What the image holds, from the cache of probes or from a container of it."""
+    cached = folder / f"{image_id.removeprefix('sha256:')}.json"
+    if cached.is_file():
+        return ImageContents(**json.loads(cached.read_text()))
+    try:
+        output = client.containers.run(
+            image_id, ["python", "-c", PROBE_SCRIPT], entrypoint=[], network_mode="none",
+            remove=True, user="1000", labels={PROBE_LABEL: "1"})
+    except docker.errors.DockerException as exc:
+        raise HubImagesError(f"asking image {image_id[7:19]} what it holds failed: {exc}"
+                             ) from None
+    data = json.loads(bytes(output).decode().strip().splitlines()[-1])
+    contents = ImageContents(python=data["python"],
+                             python_packages=dict(sorted(data["python_packages"].items())),
+                             debian_packages=dict(sorted(data["debian_packages"].items())))
+    write_json(cached, asdict(contents))
+    return contents
