@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from invoke import task
+from invoke import Task, task
 
-from hubimages.cli import building, environments, publishing
+from hubimages.cli import building, environments, publishing, sessions
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
@@ -171,5 +171,22 @@ def repo2docker(c, repo, on="", name="", ref="", subdir="", no_build=False, forc
     environments.repo2docker(repo, on, name, ref, subdir, no_build, force, matrix)
 
 
-expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,
-                          profiles, history, diff, affected, registry])
+@task(help={"registry": RECORDED_HELP + "; its profiles are offered",
+            "port": "the hub's port on 127.0.0.1", "stop": "stop the hub and its servers"})
+@one_line_errors
+def hub(c, registry="", port=8000, stop=False):
+    """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
+    setup_logging()
+    sessions.hub(registry, int(port), stop)
+
+
+@task(help={"profile": "the image the scientist chooses on the hub's form"})
+@one_line_errors
+def e2e(c, profile="sdc1"):
+    """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
+    setup_logging()
+    sessions.e2e(profile)
+
+
+# Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.
+expand_positional_images([t for t in list(globals().values()) if isinstance(t, Task)])

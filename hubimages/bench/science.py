@@ -12,15 +12,13 @@ from docker import DockerClient
 
 from hubimages.bench import BENCH_LABEL
 from hubimages.core.cache import CacheLayout
+from hubimages.core.data import CUTOUT, sdc1_data
 from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.lockfile import load_lock
 from hubimages.deps.wheelhouse import fetch
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
-
-DATA_ENV = "SDC1_DATA"
-CUTOUT = "B1_1000h_0.05tr.fits"
 
 # Times PyBDSF alone on the cutout with the SDC1 settings; same script on host and in image.
 PYBDSF_SCRIPT = """
@@ -46,12 +44,12 @@ PYBDSF_RUNS = 3
 
 
 def sdc1_data_dir(matrix: Matrix) -> Path:
-    """The shared SDC1 sample data: $SDC1_DATA, or shared/data/sdc1 beside the checkout."""
-    env = os.environ.get(DATA_ENV)
-    path = Path(env) if env else matrix.root.parent / "shared" / "data" / "sdc1"
-    if not (path / CUTOUT).is_file():
-        raise HubImagesError(f"SDC1 sample data not found in {path}: set {DATA_ENV}")
-    return path.resolve()
+    """The shared SDC1 sample data, or one line saying where it was looked for."""
+    path = sdc1_data(matrix.root)
+    if path is None:
+        raise HubImagesError(f"SDC1 sample data not found (no {CUTOUT} in $SDC1_DATA or "
+                             "shared/data/sdc1 beside the checkout): set SDC1_DATA")
+    return path
 
 
 def pybdsf_timings(client: DockerClient, matrix: Matrix,

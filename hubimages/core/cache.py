@@ -84,6 +84,17 @@ class CacheLayout:
         """Storage, config and log of the local registry on that port."""
         return self.root / "registry" / str(port)
 
+    # -- services and end-to-end tests --------------------------------------------------------
+    @property
+    def hub(self) -> Path:
+        """The local JupyterHub: config, database, log, password, its proxy's node_modules."""
+        return self.root / "hub"
+
+    @property
+    def e2e(self) -> Path:
+        """Screenshots and logs of `invoke e2e`, and the registry it releases to."""
+        return self.root / "e2e"
+
     # -- benchmarks --------------------------------------------------------------------------
     @property
     def bench(self) -> Path:

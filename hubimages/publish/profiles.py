@@ -8,6 +8,7 @@ what was tested, while the tag keeps the reference readable.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -52,41 +53,77 @@ def header(release: Release, usage: str) -> str:
     return "".join(f"# {line}\n" for line in lines)
 
 
+def description_of(matrix: Matrix, image: PublishedImage) -> str:
+    versions = versions_text(image)
+    description = matrix.images[image.name].description.rstrip()
+    return f"{description} {versions}." if versions else description
+
+
 def render_z2jh(matrix: Matrix, release: Release) -> str:
     images = offered(matrix, release)
     profiles = []
     for image in images:
-        spec = matrix.images[image.name]
-        versions = versions_text(image)
-        description = spec.description.rstrip()
-        if versions:
-            description = f"{description} {versions}."
-        profile: dict[str, object] = {"display_name": spec.display_name,
-                                      "description": description, "slug": image.name}
+        profile: dict[str, object] = {"display_name": matrix.images[image.name].display_name,
+                                      "description": description_of(matrix, image),
+                                      "slug": image.name}
         if image is images[0]:
             profile["default"] = True
         profile["kubespawner_override"] = {"image": image.pinned}
         profiles.append(profile)
+    default = images[0]
+    values = {"singleuser": {
+        # The chart pulls singleuser.image on every node whatever the profiles say: the default
+        # profile's image, so nothing else is pulled. A digest never changes: IfNotPresent. The
+        # chart joins name and tag with ":", so the tag carries the digest.
+        "image": {"name": default.repository, "tag": f"{default.tag}@{default.digest}",
+                  "pullPolicy": "IfNotPresent"},
+        "profileList": profiles},
+        # Every profile's image on every node, before users ask (and on new nodes).
+        "prePuller": {"pullProfileListImages": True, "hook": {"enabled": True},
+                      "continuous": {"enabled": True}}}
     usage = "Merge into your Zero to JupyterHub values: helm upgrade ... --values <this file>"
-    body = yaml.safe_dump({"singleuser": {"profileList": profiles}}, sort_keys=False,
-                          allow_unicode=True, width=1000)
+    body = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000)
     return header(release, usage) + body
 
 
-def render_dockerspawner(matrix: Matrix, release: Release) -> str:
-    images = offered(matrix, release)
+def choices_of(matrix: Matrix, images: list[PublishedImage]) -> dict[str, str]:
+    """DockerSpawner's allowed_images: a label per image (what the form posts) -> image."""
     choices = {}
     for image in images:
         versions = versions_text(image)
         label = matrix.images[image.name].display_name
         choices[f"{label} · {versions}" if versions else label] = image.pinned
+    return choices
+
+
+def options_form(matrix: Matrix, images: list[PublishedImage]) -> str:
+    """The profile form: each image's name and description, the default one checked."""
+    rows = []
+    for index, (label, image) in enumerate(zip(choices_of(matrix, images), images, strict=True)):
+        spec = matrix.images[image.name]
+        checked = " checked" if index == 0 else ""
+        rows.append(
+            f'<div class="form-check mb-2"><input class="form-check-input" type="radio" '
+            f'name="image" id="image-{image.name}" value="{html.escape(label)}"{checked}>'
+            f'<label class="form-check-label" for="image-{image.name}"><strong>'
+            f'{html.escape(spec.display_name)}</strong><br><small>'
+            f'{html.escape(description_of(matrix, image))}</small></label></div>')
+    return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
+
+
+def render_dockerspawner(matrix: Matrix, release: Release) -> str:
+    images = offered(matrix, release)
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
     # json.dumps of str keys and values is valid Python and escapes anything odd in names.
-    allowed = json.dumps(choices, indent=4, ensure_ascii=False)
+    allowed = json.dumps(choices_of(matrix, images), indent=4, ensure_ascii=False)
     return (header(release, usage)
             + f"c.DockerSpawner.image = {json.dumps(images[0].pinned)}\n"
             + "# The first choice is the default one.\n"
-            + f"c.DockerSpawner.allowed_images = {allowed}\n")
+            + f"c.DockerSpawner.allowed_images = {allowed}\n"
+            + "# Images are pinned by digest: pulled once, never again.\n"
+            + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
+            + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
+            + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n")
 
 
 def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:

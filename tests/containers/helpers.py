@@ -354,3 +354,6 @@ def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-
             with tarfile.open(fileobj=layer, mode="r|") as entries:
                 for entry in entries:
                     yield member.name, entry.name
+
+# Labels for containers a test starts by hand: swept by interrupted runs of this process only.
+TEST_LABELS = {LABEL: "1", OWNER_LABEL: OWNER}

@@ -27,6 +27,7 @@ from hubimages.build.scheduler import build_images
 from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.cache import CacheLayout
 from hubimages.model.load import load_matrix
+from tests.containers.helpers import TEST_LABELS
 
 REPO = Path(__file__).resolve().parents[2]
 # The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
@@ -162,7 +163,7 @@ def test_build_network_reaches_nothing_beyond_itself(project: Path, client) -> N
     assert client.networks.get(BUILD_NETWORK).attrs["Internal"] is True
     image = f"{NAMESPACE}/tiny:latest"
     server = client.containers.run(image, ["python", "-m", "http.server", "8000"],
-                                   entrypoint=[], detach=True, labels={"hubimages.test": "1"})
+                                   entrypoint=[], detach=True, labels=TEST_LABELS)
     try:
         server.reload()
         address = server.attrs["NetworkSettings"]["IPAddress"]
@@ -170,7 +171,7 @@ def test_build_network_reaches_nothing_beyond_itself(project: Path, client) -> N
         for network in ("bridge", BUILD_NETWORK):
             out = client.containers.run(image, ["python", "-c", PROBE, address], entrypoint=[],
                                         network=network, remove=True,
-                                        labels={"hubimages.test": "1"})
+                                        labels=TEST_LABELS)
             results[network] = out.decode().strip()
         assert results == {"bridge": "reached", BUILD_NETWORK: "blocked"}
     finally:
@@ -236,13 +237,14 @@ def test_noop_cli_says_up_to_date(project: Path, client) -> None:
 
 
 def ours(networks: list) -> set[str]:
-    """The build tool's networks (other work on the engine may add its own meanwhile)."""
-    return {n.name for n in networks if n.name.startswith("hubimages")}
+    """The networks builds use (other work on the engine may add its own meanwhile)."""
+    return {n.name for n in networks if (n.attrs.get("Labels") or {}).get("hubimages") == "build"}
 
 
-def _step_containers(client, marker: str) -> list:
-    return [c for c in client.containers.list(all=True)
-            if marker in " ".join(c.attrs["Config"].get("Cmd") or [])]
+def _step_containers(client, marker: str, since: float = 0) -> list[str]:
+    """Ids of build-step containers running a command with `marker`, created since then."""
+    return [c["Id"] for c in client.api.containers(all=True)
+            if marker in c.get("Command", "") and c.get("Created", 0) >= since]
 
 
 def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
@@ -254,6 +256,7 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     before = client.images.get(f"{NAMESPACE}/slow:latest").id
     networks = ours(client.networks.list())
     (slow / "delay.txt").write_text("600\n")
+    since = int(time.time()) - 1
     proc = subprocess.Popen(
         [sys.executable, "-m", "invoke", "build", "slow",
          f"--matrix={project / 'build-matrix.yaml'}"],
@@ -261,24 +264,31 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
-    deadline = time.monotonic() + 240
-    while not _step_containers(client, "/opt/delay.txt") and time.monotonic() < deadline:
-        assert proc.poll() is None, "".join(lines)[-2000:]
-        time.sleep(0.2)
-    assert _step_containers(client, "/opt/delay.txt"), "the slow step never started"
-    interrupted = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    stdout = proc.stdout.read()
-    proc.wait(timeout=60)
-    reader.join(timeout=10)
+    try:
+        deadline = time.monotonic() + 240
+        while not _step_containers(client, "/opt/delay.txt", since) \
+                and time.monotonic() < deadline:
+            assert proc.poll() is None, "".join(lines)[-2000:]
+            time.sleep(0.2)
+        assert _step_containers(client, "/opt/delay.txt", since), "the slow step never started"
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout = proc.stdout.read()
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        if proc.poll() is None:  # never leave the build (and its step) running
+            proc.kill()
+            for step in _step_containers(client, "/opt/delay.txt", since):
+                client.api.remove_container(step, force=True)
     stopped = time.monotonic() - interrupted
-    assert proc.returncode == 130, "".join(lines)[-2000:]
-    assert stopped < 20, f"took {stopped:.0f}s to stop"
+    assert proc.returncode == 130, stdout + "".join(lines)[-2000:]
+    assert stopped < 20, f"took {stopped:.0f}s to stop: " + "".join(lines)[-3000:]
     assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
     assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
     assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
     time.sleep(2)  # the engine removes the killed step's container (forcerm)
-    assert _step_containers(client, "/opt/delay.txt") == []
+    assert _step_containers(client, "/opt/delay.txt", since) == []
     assert ours(client.networks.list()) == networks
     gateway = client.networks.get(BUILD_NETWORK).attrs["IPAM"]["Config"][0]["Gateway"]
     with socket.socket() as sock:  # no server listens on the wheel server's port any more

@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from hubimages.cli.common import matrix as checkout_matrix
-from tests.containers.helpers import layer_paths
+from tests.containers.helpers import TEST_LABELS, layer_paths
 
 REPO = Path(__file__).resolve().parents[2]
 MATRIX = checkout_matrix()
@@ -72,7 +72,7 @@ def client():
 
 def run(client, image: str, command: str) -> str:
     return client.containers.run(image, ["bash", "-c", command], entrypoint=[], remove=True,
-                                 network_mode="none", labels={"hubimages.test": "1"}).decode()
+                                 network_mode="none", labels=TEST_LABELS).decode()
 
 
 def test_requirements_repository(tmp_path: Path, client) -> None:
@@ -119,9 +119,9 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     assert run(client, ref, "jq --version; cat ~/postbuild.txt").split() == [
         "jq-1.6", "1000", "blocked"]
     container = client.containers.run(ref, ["bash", "-c", "echo $FROM_START; sleep 60"],
-                                      detach=True, labels={"hubimages.test": "1"})
+                                      detach=True, labels=TEST_LABELS)
     server = client.containers.run(ref, detach=True, environment={"JUPYTER_TOKEN": TOKEN},
-                                   labels={"hubimages.test": "1"})
+                                   labels=TEST_LABELS)
     try:
         time.sleep(3)
         assert container.logs().decode().split()[-1] == "yes"

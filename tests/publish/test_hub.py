@@ -1,18 +1,15 @@
-"""The released profiles pasted into a real JupyterHub: DockerSpawner starts the pinned image.
+"""The released profiles in a real JupyterHub with its real proxy: `invoke hub`'s LocalHub.
 
-A hub admin's path: `invoke release`, then `load_subconfig` of the written DockerSpawner file in
-jupyterhub_config.py. The hub (the version the images carry, see pyproject.toml) runs on the
-host on the docker bridge's gateway, spawns through the real engine, and waits for the
-single-user server to answer, as it would for a user. Only the HTTP proxy is left out: nothing
-in this test is reached through it, so the hub is given a proxy that just keeps its routes.
+A hub admin's path: `invoke release`, then the DockerSpawner file `invoke profiles` wrote,
+loaded by a JupyterHub (the version the images carry) with configurable-http-proxy from npm.
+A user server is spawned from the pinned digest on the hub's internal network and answers
+through the proxy on 127.0.0.1; stopping the hub leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -21,86 +18,40 @@ from pathlib import Path
 import pytest
 from traitlets.config import PyFileConfigLoader
 
-from hubimages.services.localregistry import free_port
+from hubimages.cli.sessions import PROXY_SOURCE
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub, free_port
 from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
 NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
 TOKEN = "hub-test-token-0123456789"  # noqa: S105 - a throwaway token for a local hub
-
-HUB_CONFIG = """
-from jupyterhub.proxy import Proxy
-
-
-class RoutesOnlyProxy(Proxy):
-    \"\"\"Keeps the routes the hub sets; serves nothing (no user is proxied in this test).\"\"\"
-
-    should_start = False
-    routes = {{}}
-
-    async def add_route(self, routespec, target, data):
-        self.routes[routespec] = {{"routespec": routespec, "target": target, "data": data}}
-
-    async def delete_route(self, routespec):
-        self.routes.pop(routespec, None)
-
-    async def get_all_routes(self):
-        return dict(self.routes)
-
-
-c.JupyterHub.proxy_class = RoutesOnlyProxy
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {public_port}
-c.JupyterHub.hub_ip = "{gateway}"
-c.JupyterHub.hub_port = {hub_port}
-c.JupyterHub.authenticator_class = "dummy"
-c.JupyterHub.services = [{{"name": "admin-client", "api_token": "{token}"}}]
+ADMIN_SERVICE = f"""
+c.JupyterHub.services = [{{"name": "admin-client", "api_token": "{TOKEN}"}}]
 c.JupyterHub.load_roles = [{{"name": "spawner-admin", "services": ["admin-client"],
-                             "scopes": ["admin:users", "admin:servers", "read:servers"]}}]
-c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
-c.DockerSpawner.network_name = "{network}"
-c.DockerSpawner.use_internal_ip = True
-c.DockerSpawner.remove = True
-c.DockerSpawner.pull_policy = "never"
-c.DockerSpawner.extra_create_kwargs = {{"labels": {{"hubimages.test": "hub"}}}}
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 120
-
-# What the admin adds: the file `invoke profiles` wrote.
-load_subconfig("{profiles}")
+                             "scopes": ["admin:users", "admin:servers", "access:servers"]}}]
 """
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def api(hub: str, method: str, path: str, body: dict | None = None) -> dict:
-    """The hub's REST API, on the test network's gateway, as the admin service."""
-    request = urllib.request.Request(
-        f"http://{hub}/hub/api{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
+def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 - the hub's http URL on 127.0.0.1
+        url, method=method, data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        text = response.read()
-    return json.loads(text) if text else {}
+    try:
+        with OPENER.open(request, timeout=30) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else {}
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
 
 
-def wait_for_hub(address: str, hub: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if hub.poll() is not None:
-            pytest.fail(f"jupyterhub exited: {log.read_text()[-3000:]}")
-        try:
-            api(address, "GET", "/")
-            return
-        except urllib.error.HTTPError as exc:
-            pytest.fail(f"jupyterhub answered {exc.code}: {exc.read()[:500]!r}")
-        except (urllib.error.URLError, OSError) as exc:
-            last = exc
-            time.sleep(0.3)
-    pytest.fail(f"jupyterhub did not answer ({last!r}): {log.read_text()[-3000:]}")
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_hub_spawns_the_pinned_profile_image(project: Project, registry: Registry, client,
-                                       tmp_path: Path) -> None:
+def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
+        project: Project, registry: Registry, client, tmp_path: Path) -> None:
     released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
@@ -113,42 +64,30 @@ def test_hub_spawns_the_pinned_profile_image(project: Project, registry: Registr
     repository, digest = pinned.split("@")
     client.images.pull(repository.rsplit(":", 1)[0], tag=digest)  # as a node would
 
-    # A network of our own: the spawned server reaches the hub on its gateway, nothing else.
-    network = client.networks.create(NETWORK, driver="bridge", internal=True)
-    network.reload()
-    gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-    hub_port = free_port()
-    config = tmp_path / "jupyterhub_config.py"
-    config.write_text(HUB_CONFIG.format(public_port=free_port(), gateway=gateway,
-                                        hub_port=hub_port, token=TOKEN, profiles=profiles,
-                                        network=NETWORK))
-    log = tmp_path / "hub.log"
-    with log.open("wb") as out:
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=tmp_path,
-            stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    hub = LocalHub(tmp_path / "hub", PROXY_SOURCE, profiles, port=free_port(), network=NETWORK,
+                   extra_config=ADMIN_SERVICE)
+    hub.start()
     try:
-        hub_api = f"{gateway}:{hub_port}"
-        wait_for_hub(hub_api, hub, log)
-        api(hub_api, "POST", "/users/alice")
-        api(hub_api, "POST", "/users/alice/server", {"image": label})
+        api = f"{hub.url}/hub/api"
+        assert call(f"{api}/users/alice", "POST")[0] == 201
+        assert call(f"{api}/users/alice/server", "POST", {"image": label})[0] in (201, 202)
         deadline = time.monotonic() + 150
         server: dict = {}
-        while time.monotonic() < deadline:
-            server = api(hub_api, "GET", "/users/alice")["servers"].get("", {})
-            if server.get("ready"):
-                break
+        while time.monotonic() < deadline and not server.get("ready"):
             time.sleep(1)
-        assert server.get("ready"), log.read_text()[-4000:]
-        [container] = client.containers.list(filters={"label": "hubimages.test=hub"})
+            server = call(f"{api}/users/alice")[1]["servers"].get("", {})
+        assert server.get("ready"), hub.log_path.read_text()[-4000:]
+        [container] = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={NETWORK}"})
         assert container.attrs["Config"]["Image"] == pinned
         assert container.image.id == image_id
-        api(hub_api, "DELETE", "/users/alice/server")
+        # Through the real proxy on 127.0.0.1 to the server on the internal network.
+        status, contents = call(f"{hub.url}/user/alice/api/contents")
+        assert (status, contents.get("type")) == (200, "directory")
+        proxy_ports = [hub.port]
     finally:
-        hub.terminate()
-        hub.wait(timeout=30)
-        for leftover in client.containers.list(all=True,
-                                               filters={"label": "hubimages.test=hub"}):
-            leftover.remove(force=True)
-        network.remove()
+        hub.stop()
+    assert client.containers.list(all=True,
+                                  filters={"label": f"{CONTAINER_LABEL}={NETWORK}"}) == []
+    assert client.networks.list(names=[NETWORK]) == []
+    assert not any(listening(port) for port in proxy_ports)
+    assert not hub.running()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -147,3 +148,45 @@ def test_release_without_matrix_images_is_an_error(matrix, tmp_path) -> None:
     with pytest.raises(HubImagesError, match=f"release {TAG} has no image of build-matrix"):
         write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+class FormValues(HTMLParser):
+    """The values a browser would post from the form's radio buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        found = dict(attrs)
+        if tag == "input" and found.get("name") == "image":
+            self.values.append(found["value"])
+
+
+def test_the_profile_form_shows_names_and_descriptions(matrix_data, tmp_path, release) -> None:
+    odd = 'Base <b>& "friends"</b>'
+    matrix_data["images"]["base"]["display_name"] = odd
+    matrix_data["images"]["a"]["description"] = "Astronomy & <friends>."
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    path = tmp_path / "dockerspawner_config.py"
+    path.write_text(render_dockerspawner(matrix, release))
+    spawner = load_dockerspawner(path)
+    form = spawner.options_form
+    assert "<b>&" not in form and "Base &lt;b&gt;&amp; &quot;friends&quot;" in form
+    assert "Astronomy &amp; &lt;friends&gt;. JupyterHub 5.4.0, JupyterLab 4.6.6." in form
+    parser = FormValues()
+    parser.feed(form)
+    assert len(parser.values) == 3
+    for value, name in zip(parser.values, ("base", "a", "c"), strict=True):
+        options = spawner.options_from_form({"image": [value]})
+        assert asyncio.run(spawner.check_allowed(options["image"])) == release.image(name).pinned
+    assert spawner.pull_policy == "ifnotpresent"
+
+
+def test_z2jh_pulls_the_profiles_images_once(matrix, release) -> None:
+    values = yaml.safe_load(render_z2jh(matrix, release))
+    image = values["singleuser"]["image"]
+    assert f"{image['name']}:{image['tag']}" == release.image("base").pinned  # chart's join
+    assert image["pullPolicy"] == "IfNotPresent"
+    assert values["prePuller"] == {"pullProfileListImages": True, "hook": {"enabled": True},
+                                   "continuous": {"enabled": True}}

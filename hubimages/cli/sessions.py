@@ -1,0 +1,68 @@
+"""Commands for what a scientist sees: `invoke hub` to try a release, `invoke e2e` to test it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from invoke.exceptions import Exit
+
+from hubimages.cli import report
+from hubimages.cli.building import start_run
+from hubimages.cli.common import ROOT, cache_of, matrix, registry_target
+from hubimages.core.data import sdc1_data
+from hubimages.e2e.run import run_e2e
+from hubimages.e2e.session import StepError
+from hubimages.model.spec import Matrix
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE
+from hubimages.publish.store import ReleaseStore
+from hubimages.services.hub import LocalHub
+
+log = logging.getLogger(__name__)
+
+PROXY_SOURCE = ROOT / "services" / "hub"
+
+
+def hub(registry: str, port: int, stop: bool) -> None:
+    loaded = matrix()
+    cache = cache_of(loaded)
+    local = LocalHub(cache.hub, PROXY_SOURCE, _profiles(loaded, registry, stop), port=port,
+                     data=sdc1_data(loaded.root))
+    if stop:
+        local.stop()
+        print("stopped the hub, its proxy and its user servers")
+        return
+    if local.running():
+        print(f"a hub already runs: {local.url} (stop it: invoke hub --stop)")
+        return
+    local.start()
+    print(f"JupyterHub on {local.url}: log in with any user name and the password "
+          f"{local.password}; user servers run on the docker network {local.network}. "
+          "Stop: invoke hub --stop")
+
+
+def _profiles(loaded: Matrix, registry: str, stop: bool) -> Path:
+    """The DockerSpawner profiles `invoke profiles` wrote for the registry released to."""
+    if stop:
+        return Path()  # stopping needs none
+    target = registry_target(loaded, registry, recorded=True)
+    return ReleaseStore(cache_of(loaded).publish(target.slug)).profiles / DOCKERSPAWNER_FILE
+
+
+def e2e(profile: str) -> None:
+    run = start_run(matrix())
+    try:
+        result = run_e2e(run, PROXY_SOURCE, profile)
+    except StepError as failure:
+        for line in ["browser console:", *failure.console, "server log:", *failure.server_log]:
+            print(f"  {line}", file=sys.stderr)
+        raise Exit(f"error: {failure}", code=1) from None
+    print(f"release {result.release} (a registry of its own), profile {profile}:")
+    print(report.table([("step", "seconds", "screenshot"),
+                        *((s.name, f"{s.seconds:.1f}", str(s.screenshot.relative_to(ROOT))
+                           if s.screenshot.is_relative_to(ROOT) else str(s.screenshot))
+                          for s in result.steps)]))
+    score = next((line for text in result.outputs for line in text.splitlines()
+                  if "SDC1 score" in line), "")
+    print(f"total {sum(s.seconds for s in result.steps):.1f}s; notebook: {score.strip()}")

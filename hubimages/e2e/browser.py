@@ -1,0 +1,70 @@
+"""Debian's Chromium, driven by Playwright (Playwright's own browser download cannot work here).
+
+Headless, a fresh profile each time, and none of Chromium's background traffic (updates, sync,
+metrics) that a closed network refuses. Console errors, page errors and failed requests are
+kept for the report.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import ConsoleMessage, Page, Request, sync_playwright
+
+from hubimages.build.host import ensure_debian_tools
+
+# The binary itself, not Debian's /usr/bin/chromium wrapper script (it adds flags of its own).
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+# Playwright passes --headless, --no-sandbox and the background-networking flags itself; do not
+# pass --disable-features: Chromium keeps only the last one, which would drop Playwright's.
+FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+         "--disable-domain-reliability", "--no-default-browser-check"]
+
+
+@dataclass
+class Console:
+    """What the page said that a user would not see: errors and failed requests."""
+
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def on_message(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def on_page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+    def on_failed(self, request: Request) -> None:
+        reason = request.failure or ""
+        if "ERR_ABORTED" not in reason:  # a navigation cancelled it: not a failure
+            self.failed.append(f"{request.method} {request.url}: {reason}")
+
+    def tail(self, lines: int = 15) -> list[str]:
+        return [*self.errors, *self.failed][-lines:]
+
+
+@contextmanager
+def open_browser(console: Console) -> Iterator[Page]:
+    ensure_debian_tools({"chromium": "chromium"})
+    profile = tempfile.mkdtemp(prefix="hubimages-e2e-chromium-")
+    try:
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+                viewport={"width": 1400, "height": 900})
+            try:
+                page = context.pages[0] if context.pages else context.new_page()
+                page.on("console", console.on_message)
+                page.on("pageerror", console.on_page_error)
+                page.on("requestfailed", console.on_failed)
+                yield page
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)

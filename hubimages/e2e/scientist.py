@@ -1,0 +1,89 @@
+"""A scientist's session on the hub, step by step, as they live it in the browser.
+
+Selectors are JupyterHub 5's and JupyterLab 4's own (ids and data-command attributes of their
+pages), not positions on the screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from hubimages.e2e.session import Session
+
+SPAWN_TIMEOUT_MS = 180_000
+RUN_TIMEOUT_MS = 300_000
+
+
+def log_in(session: Session, hub: str, user: str, password: str) -> None:
+    page = session.page
+    with session.step("login"):
+        page.goto(f"{hub}/hub/login")
+        page.fill("#username_input", user)
+        page.fill("#password_input", password)
+        page.click("#login_submit")
+        page.wait_for_url(re.compile(r"/hub/(spawn|home)|/user/"))
+
+
+def choose_profile(session: Session, hub: str, offered: dict[str, str], choice: str) -> None:
+    """The form lists every image of the release by name and description; pick one."""
+    page = session.page
+    with session.step("profile-form"):
+        if "/hub/spawn" not in page.url:
+            page.goto(f"{hub}/hub/spawn")
+        form = page.locator("#spawn_form")
+        expect(form).to_be_visible()
+        text = " ".join(form.inner_text().split())
+        for name, description in offered.items():
+            assert name in text, f"the form does not offer {name!r}: {text[:300]}"
+            assert " ".join(description.split()) in text, f"no description of {name!r}"
+        page.locator("label", has_text=choice).click()
+    with session.step("spawn"):
+        page.click("#spawn_form [type=submit]")
+        page.wait_for_url(re.compile(r"/user/[^/]+/lab"), timeout=SPAWN_TIMEOUT_MS)
+
+
+def lab_ready(session: Session) -> None:
+    with session.step("lab"):
+        wait_for_lab(session.page)
+
+
+def wait_for_lab(page: Page) -> None:
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=120_000)
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible()
+
+
+def run_notebook(session: Session, user_base: str, path: str) -> list[str]:
+    """Open a notebook of the home, run all its cells; its text outputs."""
+    page = session.page
+    with session.step("open-notebook"):
+        page.goto(f"{user_base}/lab/tree/{path}")
+        wait_for_lab(page)
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
+        kernel = notebook.locator(".jp-Toolbar-kernelName")
+        expect(kernel).not_to_have_text(re.compile("No Kernel"), timeout=120_000)
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
+    with session.step("run-all"):
+        page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Run").click()
+        page.locator(".lm-Menu li[data-command='runmenu:run-all']").click()
+        indicator = notebook.locator(".jp-Notebook-ExecutionIndicator")
+        page.wait_for_timeout(500)
+        expect(indicator).to_have_attribute("data-status", "idle", timeout=RUN_TIMEOUT_MS)
+        prompts = notebook.locator(".jp-CodeCell .jp-InputArea-prompt").all_text_contents()
+        assert not any("*" in prompt for prompt in prompts), f"still running: {prompts}"
+        errors = notebook.locator(
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
+            has_text="Traceback")
+        assert errors.count() == 0, errors.first.text_content()
+    return notebook.locator(".jp-OutputArea-output").all_text_contents()
+
+
+def stop_server(session: Session, hub: str) -> None:
+    page = session.page
+    with session.step("stop-server"):
+        page.goto(f"{hub}/hub/home")
+        page.click("#stop")
+        expect(page.locator("#stop")).to_be_hidden(timeout=120_000)
+        expect(page.locator("#start")).to_have_text(re.compile("Start My Server"))

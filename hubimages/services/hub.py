@@ -1,0 +1,239 @@
+"""A real JupyterHub on this machine, for admins to try a release and for `invoke e2e`.
+
+JupyterHub (the version the images carry) with its configurable-http-proxy (npm, pinned in
+services/hub/), a password for every user (SharedPasswordAuthenticator), and DockerSpawner
+loading the profiles `invoke profiles` wrote. The proxy listens on 127.0.0.1 only; user servers
+run on an internal docker network of the hub's own and reach the hub's API on its gateway, the
+only address they reach. Everything it starts is stopped by `stop`, also after a crash of an
+earlier run (its pid file, its container label, its network).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from hubimages.errors import HubImagesError
+
+log = logging.getLogger(__name__)
+
+NETWORK = "hubimages-hub"
+CONTAINER_LABEL = "hubimages.hub"
+DATA_MOUNT = "/data/sdc1"  # where the sdc1 image expects the SDC1 sample data (SDC1_DATA)
+CONFIG = """\
+# Written by the build tool for a local JupyterHub (hubimages/services/hub.py).
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.JupyterHub.hub_ip = "{gateway}"
+c.JupyterHub.hub_port = {hub_port}
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.db_url = "sqlite:///{root}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{root}/cookie_secret"
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = open("{root}/password").read().strip()
+c.Authenticator.allow_all = True
+c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+c.DockerSpawner.network_name = "{network}"
+c.DockerSpawner.use_internal_ip = True
+c.DockerSpawner.remove = True
+c.DockerSpawner.pull_policy = "ifnotpresent"
+c.DockerSpawner.prefix = "{network}"
+c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{network}"}}}}
+c.DockerSpawner.volumes = {volumes!r}
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 180
+{extra}
+# The profiles `invoke profiles` wrote: the images offered, pinned by digest, and the form.
+load_subconfig({profiles!r})
+"""
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LocalHub:
+    root: Path  # config, database, log, password, pid, the proxy's node_modules
+    proxy_source: Path  # services/hub: package.json and package-lock.json of the proxy
+    profiles: Path  # dockerspawner_config.py of `invoke profiles`
+    port: int = 8000
+    data: Path | None = None  # mounted read-only at /data/sdc1 in every user server
+    network: str = NETWORK
+    extra_config: str = ""  # more jupyterhub_config.py lines (e.g. an API service for tests)
+    process: subprocess.Popen[bytes] | None = None  # when this process started the hub
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def password(self) -> str:
+        return (self.root / "password").read_text().strip()
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "hub.log"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.root / "hub.pid"
+
+    def start(self, timeout: float = 120) -> None:
+        if not self.profiles.is_file():
+            raise HubImagesError(f"{self.profiles} does not exist: run `invoke release` "
+                                 "and `invoke profiles` first")
+        if not port_free("127.0.0.1", self.port):
+            raise HubImagesError(f"port {self.port} on 127.0.0.1 is taken: choose --port, or "
+                                 "stop what listens there (`invoke hub --stop`)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        password = self.root / "password"
+        if not password.is_file():
+            password.write_text(secrets.token_urlsafe(12) + "\n")
+            password.chmod(0o600)
+        gateway = self._network()
+        try:
+            self._launch(gateway)
+            self._wait(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _network(self) -> str:
+        client = docker.from_env()
+        try:
+            network = client.networks.get(self.network)
+        except docker.errors.NotFound:
+            network = client.networks.create(self.network, driver="bridge", internal=True,
+                                              labels={CONTAINER_LABEL: self.network})
+        network.reload()
+        gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
+        return gateway
+
+    def _launch(self, gateway: str) -> None:
+        proxy = self._proxy()
+        volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
+        config = self.root / "jupyterhub_config.py"
+        config.write_text(CONFIG.format(
+            port=self.port, api_port=free_port(), proxy=str(proxy), gateway=gateway,
+            hub_port=free_port(gateway), root=self.root, network=self.network,
+            label=CONTAINER_LABEL, volumes=volumes, profiles=str(self.profiles),
+            extra=self.extra_config))
+        env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        with self.log_path.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=self.root,
+                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.pid_path.write_text(str(self.process.pid))
+
+    def _proxy(self) -> Path:
+        """configurable-http-proxy from npm, exactly as services/hub/package-lock.json says."""
+        folder = self.root / "proxy"
+        binary = folder / "node_modules" / ".bin" / "configurable-http-proxy"
+        lock = self.proxy_source / "package-lock.json"
+        stamp = folder / "package-lock.json"
+        if binary.exists() and stamp.is_file() and stamp.read_bytes() == lock.read_bytes():
+            return binary
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            (folder / name).write_bytes((self.proxy_source / name).read_bytes())
+        result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                                cwd=folder, capture_output=True, text=True, check=False)
+        if result.returncode != 0 or not binary.exists():
+            detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
+            raise HubImagesError(f"installing configurable-http-proxy with npm failed: "
+                                 f"{detail or 'npm not found'}")
+        return binary
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
+                raise HubImagesError(f"JupyterHub exited at start: {' | '.join(tail)}")
+            if self.answers():
+                return
+            time.sleep(0.3)
+        raise HubImagesError(f"JupyterHub did not answer on {self.url} within {timeout:.0f} s")
+
+    def answers(self) -> bool:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(f"{self.url}/hub/api/", timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def running(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        pid = self._pid()
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def _pid(self) -> int | None:
+        try:
+            return int(self.pid_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        """The hub (it stops its proxy and its servers), then whatever an earlier crash left."""
+        pid = self._pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGTERM)  # the hub stops its proxy and servers itself
+                deadline = time.monotonic() + 30
+                while self.running() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                os.killpg(pid, signal.SIGKILL)  # whatever of its group is left
+            except ProcessLookupError:
+                pass
+            if self.process is not None:
+                self.process.wait(timeout=10)
+        self.pid_path.unlink(missing_ok=True)
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        client = docker.from_env()
+        for container in client.containers.list(
+                all=True, filters={"label": f"{CONTAINER_LABEL}={self.network}"}):
+            container.remove(force=True)
+        try:
+            client.networks.get(self.network).remove()
+        except docker.errors.NotFound:
+            pass
