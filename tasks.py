@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import task
 
 from hubimages.cli import building, publishing
+from hubimages.cli import rucio as local_rucio
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
@@ -152,6 +153,15 @@ def affected(c, since="", all=False, github_output=False, matrix=None):
 def registry(c, port=5000, stop=False):
     """Start (or --stop) a local registry on 127.0.0.1 to try releases: Debian's docker-registry."""
     publishing.registry(int(port), stop)
+
+
+@task(help={"stop": "stop it (and remove its network and files)",
+            "transfers": "run the test transfer agent once: copy what rules wait for"})
+@one_line_errors
+def rucio(c, stop=False, transfers=False):
+    """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
+    setup_logging()
+    local_rucio.rucio(stop, transfers)
 
 
 expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,

@@ -75,6 +75,17 @@ class CacheLayout:
         """Storage, config and log of the local registry on that port."""
         return self.root / "registry" / str(port)
 
+    # -- local services ------------------------------------------------------------------------
+    @property
+    def rucio_venv(self) -> Path:
+        """The Rucio server's venv (services/rucio/requirements.lock)."""
+        return self.root / "rucio" / "venv"
+
+    @property
+    def rucio_runs(self) -> Path:
+        """One record per running local Rucio deployment, to stop it or sweep it."""
+        return self.root / "rucio" / "runs"
+
     # -- benchmarks --------------------------------------------------------------------------
     @property
     def bench(self) -> Path:
