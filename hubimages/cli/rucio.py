@@ -21,6 +21,7 @@ from hubimages.services.rucio.site import RucioSite
 
 SERVICE_FILES = service_files(ROOT)
 STACK = "rucio"
+LAB_PORT = 8888
 
 
 def local_rucio(loaded: Matrix) -> LocalRucio:
@@ -38,8 +39,8 @@ def rucio(stop: bool, transfers: bool) -> None:
         print(f"stopped the local Rucio {local.name}" if was else
               f"no local Rucio {local.name} was answering; its leftovers (if any) are removed")
         if kept:
-            print(f"its network {NETWORK_PREFIX}{local.name} stays for the sessions on it "
-                  f"({', '.join(kept)}); the next `invoke rucio` reuses it")
+            print(f"its network {NETWORK_PREFIX}{local.name} and client files stay for the "
+                  f"sessions on it ({', '.join(kept)}); the next `invoke rucio` reuses them")
         return
     site = local.running_site()
     if transfers:
@@ -61,19 +62,19 @@ def rucio(stop: bool, transfers: bool) -> None:
 def hint(loaded: Matrix, site: RucioSite) -> str:
     images = [loaded.local_ref(n) for n in [STACK, *descendants(loaded, STACK)]]
     rses = ", ".join(f"{r.name} {r.url}" for r in site.rses)
-    run = site.docker_run_args(images[-1])
-    run[3:3] = ["-p", "127.0.0.1:8888:8888"]
+    session = f"rucio-session-{site.name}"
     return "\n".join([
         f"  server  {site.url} (REST and auth; certificate {site.ca_cert})",
         f"  storage {rses} (WebDAV over HTTPS)",
         f"  network {site.network}; scientist account {site.account}, scope {site.scope}",
         "a session pointed at it, configured only by RUCIO_* variables as a spawner profile "
         f"would ({' or '.join(images)}):",
-        "  " + shlex.join(run),
-        f"  then the lab at http://127.0.0.1:8888 (token in its log); the Rucio panel logs in "
-        f"with userpass {site.account} / {site.password}",
+        "  " + shlex.join(site.docker_run_args(images[-1], session, LAB_PORT)),
+        f"  its lab: http://127.0.0.1:{LAB_PORT}/lab?token=... (printed at its start); the Rucio "
+        f"panel logs in with userpass {site.account} / {site.password}",
+        "  the CLI in a terminal of the lab, or: " + shlex.join(site.docker_exec_args(session)),
         f"admin (root) on the host: RUCIO_CONFIG={site.root_config} {site.venv}/bin/rucio ...",
         f"rules to {site.rses[1].name} stay REPLICATING until: invoke rucio --transfers "
         "(the test transfer agent: a WebDAV copy, not FTS)",
-        "stop: invoke rucio --stop",
+        "stop: invoke rucio --stop (sessions on its network keep running)",
     ])

@@ -81,6 +81,11 @@ class CacheLayout:
         """The Rucio server's venv (services/rucio/requirements.lock)."""
         return self.root / "rucio" / "venv"
 
+    def rucio_client_files(self, name: str) -> Path:
+        """What sessions of the local Rucio `name` mount: its CA, a throwaway X.509 file. Kept
+        (and rewritten in place) while sessions use it, across restarts."""
+        return self.root / "rucio" / "clients" / name
+
     @property
     def rucio_runs(self) -> Path:
         """One record per running local Rucio deployment, to stop it or sweep it."""

@@ -47,7 +47,7 @@ def test_server_is_the_release_of_the_images_clients() -> None:
 
 def test_site_description_survives_its_record(tmp_path: Path) -> None:
     described = site(tmp_path)
-    record = RunRecord("t", 0, tmp_path, described.network, described)
+    record = RunRecord("t", 0, tmp_path, described.network, tmp_path / "client", described)
     record.save(tmp_path / "runs")
     loaded = RunRecord.load(tmp_path / "runs" / "t.json")
     assert loaded == record
@@ -58,8 +58,8 @@ def test_site_description_survives_its_record(tmp_path: Path) -> None:
 def test_a_record_whose_owner_is_gone_is_abandoned(tmp_path: Path) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    assert RunRecord("t", int(gone.stdout), tmp_path, "n").abandoned
-    assert not RunRecord("t", os.getpid(), tmp_path, "n").abandoned
+    assert RunRecord("t", int(gone.stdout), tmp_path, "n", tmp_path).abandoned
+    assert not RunRecord("t", os.getpid(), tmp_path, "n", tmp_path).abandoned
 
 
 def test_a_session_is_configured_by_rucio_variables_only(tmp_path: Path) -> None:
@@ -72,8 +72,10 @@ def test_a_session_is_configured_by_rucio_variables_only(tmp_path: Path) -> None
     assert described.session_env(PASSWORD * 2)["RUCIO_PASSWORD"] == PASSWORD * 2
     assert described.session_volumes() == {
         str(tmp_path / "client"): {"bind": CONTAINER_SECRETS, "mode": "ro"}}
-    args = described.docker_run_args("img")
-    assert args[-1] == "img" and "-e" in args and f"RUCIO_PASSWORD={PASSWORD}" in args
+    args = described.docker_run_args("img", "lab", 8890)
+    assert args[-1] == "img" and f"RUCIO_PASSWORD={PASSWORD}" in args
+    assert args[args.index("--network") + 1] == described.network
+    assert "127.0.0.1:8890:8888" in args
 
 
 def test_apache_config_reads_exactly_what_the_storage_sets(tmp_path: Path) -> None:

@@ -78,6 +78,11 @@ class LocalRucio:
     site: RucioSite | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Its parts run in folders of their own (gunicorn, Apache): relative paths would break.
+        self.config_dir = self.config_dir.resolve()
+        self.cache = CacheLayout(self.cache.root.resolve())
+
     def __enter__(self) -> RucioSite:
         return self.start()
 
@@ -98,7 +103,8 @@ class LocalRucio:
         # it whatever the permissions of the checkout's parents.
         state.chmod(0o755)
         self.record = RunRecord(self.name, 0 if self.detached else os.getpid(), state,
-                                NETWORK_PREFIX + self.name)
+                                NETWORK_PREFIX + self.name,
+                                self.cache.rucio_client_files(self.name))
         self.record.save(self.cache.rucio_runs)
         try:
             self.site = self._start_parts(venv, state, started)
@@ -119,12 +125,12 @@ class LocalRucio:
         assert self.record is not None
         gateway = self._network(self.record.network)
         folders = StateFolders(state)
-        tls, client_files = folders.tls, folders.client
+        tls, client_files = folders.tls, self.record.client_files
         tls.mkdir()
-        client_files.mkdir()
+        client_files.mkdir(parents=True, exist_ok=True)
         cert, key = tls / "server.crt", tls / "server.key"
         make_certificate(cert, key, "hubimages-rucio", ip=gateway)
-        shutil.copyfile(cert, client_files / CA_FILE)
+        shutil.copyfile(cert, client_files / CA_FILE)  # in place: mounted sessions see it
         make_certificate(client_files / PROXY_FILE, client_files / PROXY_FILE,
                          "hubimages-rucio throwaway client")
         (client_files / PROXY_FILE).chmod(0o644)  # read by the session's user; protects nothing
@@ -225,6 +231,9 @@ class LocalRucio:
             self.server.stop()  # our child: reaped here, not left a zombie
         record = self.record or find_record(self.cache.rucio_runs, self.name)
         self.server = self.storage = self.site = self.record = None
-        if record is None:  # at most a network kept for sessions: gone once they are
-            return remove_network(self.client, NETWORK_PREFIX + self.name, disconnect=False)
+        if record is None:  # at most what an earlier stop kept for sessions: gone once they are
+            kept = remove_network(self.client, NETWORK_PREFIX + self.name, disconnect=False)
+            if not kept:
+                shutil.rmtree(self.cache.rucio_client_files(self.name), ignore_errors=True)
+            return kept
         return teardown(record, self.cache.rucio_runs, self.client)

@@ -49,10 +49,6 @@ class StateFolders:
     def tls(self) -> Path:
         return self.root / "tls"
 
-    @property
-    def client(self) -> Path:
-        return self.root / "client"
-
     def rse(self, number: int) -> Path:
         return self.root / "rse" / str(number)
 
@@ -63,12 +59,13 @@ class RunRecord:
     owner: int  # pid of the process that stops it (a test run); 0: until `invoke rucio --stop`
     state: Path
     network: str
+    client_files: Path  # outside `state`: sessions keep them mounted (see teardown)
     site: RucioSite | None = None  # once it is up
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         data = {"name": self.name, "owner": self.owner, "state": str(self.state),
-                "network": self.network,
+                "network": self.network, "client_files": str(self.client_files),
                 "site": json.loads(self.site.to_json()) if self.site else None}
         tmp = folder / f".{self.name}.json.tmp"
         tmp.write_text(json.dumps(data, indent=1))
@@ -78,7 +75,8 @@ class RunRecord:
     def load(cls, path: Path) -> RunRecord:
         data = json.loads(path.read_text())
         site = RucioSite.from_json(json.dumps(data["site"])) if data.get("site") else None
-        return cls(data["name"], int(data["owner"]), Path(data["state"]), data["network"], site)
+        return cls(data["name"], int(data["owner"]), Path(data["state"]), data["network"],
+                   Path(data["client_files"]), site)
 
     @property
     def abandoned(self) -> bool:
@@ -117,8 +115,10 @@ def teardown(record: RunRecord, folder: Path, client: docker.DockerClient) -> li
     """Stop every part (server, storage, database), remove the network, the files and the
     record. Each step runs even when an earlier one failed; the failures are raised together.
 
-    The network of a detached deployment stays while sessions use it (a session cut off its
-    only network would lose its lab too): their names are returned. A later start reuses it.
+    The network of a detached deployment, and the client files its sessions mount, stay while
+    sessions use it (a session cut off its only network would lose its lab too; without the
+    files it would report a missing CA, not an unreachable server): their names are returned.
+    A later start reuses both.
     """
     folders = StateFolders(record.state)
     kept: list[str] = []
@@ -132,6 +132,8 @@ def teardown(record: RunRecord, folder: Path, client: docker.DockerClient) -> li
         ("PostgreSQL", PostgresCluster(folders.db).stop),
         (f"docker network {record.network}", network),
         (f"folder {record.state}", lambda: shutil.rmtree(record.state, ignore_errors=True)),
+        (f"folder {record.client_files}", lambda: None if kept else shutil.rmtree(
+            record.client_files, ignore_errors=True)),
     ]
     failures = []
     for what, step in steps:

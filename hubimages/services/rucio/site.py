@@ -12,6 +12,10 @@ from pathlib import Path
 CONTAINER_SECRETS = "/run/secrets/rucio"
 CA_FILE = "ca.pem"
 PROXY_FILE = "x509up"
+# What the session's hook exports (images/rucio/50-rucio.sh, for the default user): a shell
+# that `docker exec` opens does not go through it, a terminal in the lab does.
+SESSION_EXPORTS = {"RUCIO_CONFIG": "/home/jovyan/.config/rucio/rucio.cfg",
+                   "X509_USER_PROXY": f"{CONTAINER_SECRETS}/{PROXY_FILE}"}
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,20 @@ class RucioSite:
         """docker SDK `volumes=`: the client files, read-only."""
         return {str(self.client_files): {"bind": CONTAINER_SECRETS, "mode": "ro"}}
 
-    def docker_run_args(self, image: str) -> list[str]:
-        """`docker run` arguments that start `image` as a session pointed at this site."""
-        args = ["docker", "run", "--rm", "-it", "--network", self.network,
-                "-v", f"{self.client_files}:{CONTAINER_SECRETS}:ro"]
+    def docker_run_args(self, image: str, name: str, port: int) -> list[str]:
+        """`docker run` arguments that start `image` as a session pointed at this site, its
+        lab published on 127.0.0.1:`port`."""
+        args = ["docker", "run", "--rm", "-it", "--name", name, "-p", f"127.0.0.1:{port}:8888",
+                "--network", self.network, "-v", f"{self.client_files}:{CONTAINER_SECRETS}:ro"]
         for key, value in self.session_env().items():
             args += ["-e", f"{key}={value}"]
         return [*args, image]
+
+    @staticmethod
+    def docker_exec_args(name: str) -> list[str]:
+        """A shell in that session with the CLI configured, as in a terminal of its lab."""
+        exports = [f"{key}={value}" for key, value in SESSION_EXPORTS.items()]
+        return ["docker", "exec", "-it", *(x for e in exports for x in ("-e", e)), name, "bash"]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), default=str, indent=1)
