@@ -55,6 +55,7 @@ def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):  # type: ig
 def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:  # type: ignore[no-untyped-def]
     """One lab session shared by a module's tests, the scientist logged in to the extension."""
     session = start_lab(module_containers, rucio_site, sdc1_data, {})
-    session.log_in(rucio_site.password)
+    response = session.log_in(rucio_site.password)
+    assert response.json() == {"success": True}, response.body
     return session
 
