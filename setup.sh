@@ -12,6 +12,11 @@ command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # A real registry on 127.0.0.1 for the publish tests (they start it with their own config).
 command -v docker-registry >/dev/null || need+=(docker-registry)
+# A real Rucio deployment for the rucio stack's tests and `invoke rucio` (services/rucio):
+# PostgreSQL's server, Apache (mod_dav, mod_ssl, mod_lua) and openssl for its certificates.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[[ -x /usr/sbin/apache2 ]] || need+=(apache2)
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "setup.sh: missing ${need[*]}; run as root or install them" >&2
@@ -19,12 +24,15 @@ if ((${#need[@]})); then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-    # On a systemd machine the package starts its own registry on :5000 with htpasswd auth;
-    # that port belongs to the admin (and `invoke registry`), so the packaged service stays off.
-    if [[ " ${need[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
-        && systemctl is-enabled docker-registry >/dev/null 2>&1; then
-        systemctl disable --now docker-registry >/dev/null 2>&1 || true
-    fi
+    # On a systemd machine these packages start services of their own (a registry on :5000
+    # with htpasswd auth, a database cluster on :5432, a web server on :80). The project runs
+    # its own instances with its own configs, so the packaged services we installed stay off.
+    for service in docker-registry postgresql apache2; do
+        if [[ " ${need[*]} " == *" ${service} "* ]] && command -v systemctl >/dev/null \
+            && systemctl is-enabled "${service}" >/dev/null 2>&1; then
+            systemctl disable --now "${service}" >/dev/null 2>&1 || true
+        fi
+    done
 fi
 
 if [[ ! -x .venv/bin/python ]]; then

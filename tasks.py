@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import Task, task
 
 from hubimages.cli import building, environments, publishing, sessions
+from hubimages.cli import rucio as local_rucio
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
@@ -186,6 +187,15 @@ def e2e(c, profile="sdc1"):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
     sessions.e2e(profile)
+
+
+@task(help={"stop": "stop it (and remove its network and files)",
+            "transfers": "run the test transfer agent once: copy what rules wait for"})
+@one_line_errors
+def rucio(c, stop=False, transfers=False):
+    """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
+    setup_logging()
+    local_rucio.rucio(stop, transfers)
 
 
 # Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.

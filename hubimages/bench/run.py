@@ -7,6 +7,7 @@ import statistics
 
 from hubimages.bench.builds import cold_base_build, noop_rebuild_seconds
 from hubimages.bench.pushes import push_timings
+from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
 from hubimages.build.run import BuildRun
@@ -44,5 +45,7 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
+    if "rucio" in matrix.images:
+        numbers.update(rucio_timings(client, matrix, run.cache))
     write_json(run.cache.bench, numbers)
     return numbers

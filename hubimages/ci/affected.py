@@ -1,7 +1,8 @@
 """Which images a change touches: what CI builds and tests on a pull request.
 
 A file reaches an image by the same paths the build and the test selection use: its recipe
-folders (its stacks and itself), the container-test folders of what it includes, the matrix.
+folders (its stacks and itself), the container-test and service folders of what it includes,
+the matrix.
 Every image whose parent chain or stacks go through a touched image is touched too.
 """
 
@@ -14,6 +15,7 @@ from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants, included, recipe
 from hubimages.model.parse import parse_matrix
 from hubimages.model.spec import Matrix
+from hubimages.verify.selection import SERVICES
 
 MATRIX_FILE = "build-matrix.yaml"
 # Code of the build tool itself: any image may come out differently.
@@ -41,6 +43,8 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
     if len(parts) >= 3 and parts[0] == "images":
         return {name for name in matrix.images
                 if parts[1] in (s.name for s in recipe(matrix, name))}
+    if len(parts) >= 3 and Path(parts[0]) == SERVICES and parts[1] in matrix.images:
+        return {name for name in matrix.images if parts[1] in included(matrix, name)}
     if path.startswith(CONTAINER_TESTS):
         if len(parts) >= 4 and parts[2] in matrix.images:
             return {name for name in matrix.images if parts[2] in included(matrix, name)}

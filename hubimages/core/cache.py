@@ -84,7 +84,22 @@ class CacheLayout:
         """Storage, config and log of the local registry on that port."""
         return self.root / "registry" / str(port)
 
-    # -- services and end-to-end tests --------------------------------------------------------
+    # -- local services ------------------------------------------------------------------------
+    @property
+    def rucio_venv(self) -> Path:
+        """The Rucio server's venv (services/rucio/requirements.lock)."""
+        return self.root / "rucio" / "venv"
+
+    def rucio_client_files(self, name: str) -> Path:
+        """What sessions of the local Rucio `name` mount: its CA, a throwaway X.509 file. Kept
+        (and rewritten in place) while sessions use it, across restarts."""
+        return self.root / "rucio" / "clients" / name
+
+    @property
+    def rucio_runs(self) -> Path:
+        """One record per running local Rucio deployment, to stop it or sweep it."""
+        return self.root / "rucio" / "runs"
+
     @property
     def hub(self) -> Path:
         """The local JupyterHub: config, database, log, password, its proxy's node_modules."""

@@ -1,4 +1,5 @@
-"""Which tests an image runs: its ancestors', its stacks', its own and the shared checks."""
+"""Which tests an image runs: its ancestors', its stacks', its own and the shared checks; and
+the real services some of them run against (services/<folder>/, e.g. the Rucio server)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hubimages.model.spec import Matrix
 
 CONTAINER_TESTS = Path("tests/containers")
 SHARED = "shared"
+SERVICES = Path("services")
 UNIT_TESTS = Path("tests/unit")
 # The build tool against the real engine, then releases to a real registry on 127.0.0.1.
 ENGINE_TESTS = (Path("tests/engine"), Path("tests/publish"))
@@ -29,11 +31,17 @@ def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
     return [d for d in [*dirs, root / SHARED] if d.is_dir()]
 
 
+def service_dirs(matrix: Matrix, name: str) -> list[Path]:
+    """services/<member>/ for each folder the image includes that has one."""
+    return [d for d in (matrix.root / SERVICES / m for m in included(matrix, name)) if d.is_dir()]
+
+
 def suite_sha256(matrix: Matrix, name: str) -> str:
-    """sha256 of the container tests the image selects and the fixtures they share."""
+    """sha256 of the container tests the image selects, the fixtures they share and the
+    services they run against."""
     root = matrix.root / CONTAINER_TESTS
     files = sorted(p for p in root.glob("*.py") if p.is_file())
-    for folder in container_test_dirs(matrix, name):
+    for folder in [*container_test_dirs(matrix, name), *service_dirs(matrix, name)]:
         files += folder_files(folder)
     digest = hashlib.sha256()
     for path in files:

@@ -12,6 +12,7 @@ rucio_configure_hook() {
     while IFS= read -r line; do
         case "${line}" in
             RUCIO_CONFIG=*) export RUCIO_CONFIG="${line#*=}" ;;
+            X509_USER_PROXY=*) export X509_USER_PROXY="${line#*=}" ;;
             JUPYTER_CONFIG_PATH+=*)
                 export JUPYTER_CONFIG_PATH="${line#*=}${JUPYTER_CONFIG_PATH:+:${JUPYTER_CONFIG_PATH}}"
                 ;;

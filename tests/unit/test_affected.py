@@ -36,6 +36,8 @@ def matrix(matrix_file: Path):
     (["tests/containers/a/test_a.py"], ["a", "c"]),
     (["tests/containers/shared/test_shared.py"], ["base", "a", "b", "c"]),
     (["tests/containers/conftest.py"], ["base", "a", "b", "c"]),
+    (["services/b/requirements.lock"], ["b", "c"]),  # a server b's tests run against
+    (["services/README.md", "services/nobody/x.conf"], []),
     (["hubimages/build/image.py"], ["base", "a", "b", "c"]),
     (["pyproject.toml"], ["base", "a", "b", "c"]),
     (["README.md", "images/README.md", "tests/unit/test_x.py", "tests/engine/t.py",

@@ -9,7 +9,7 @@ import pytest
 from hubimages.errors import MatrixError
 from hubimages.model.lineage import ancestors, build_order, descendants, included, recipe
 from hubimages.model.load import load_matrix
-from hubimages.verify.selection import container_test_dirs
+from hubimages.verify.selection import container_test_dirs, service_dirs, suite_sha256
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,3 +65,19 @@ def test_container_test_dirs_from_lineage(matrix, tmp_path: Path) -> None:
         (tmp_path / "tests" / "containers" / name).mkdir(parents=True)
     dirs = [d.name for d in container_test_dirs(matrix, "c")]
     assert dirs == ["base", "b", "c", "shared"]  # a has no tests folder: nothing to run
+
+
+def test_the_services_an_image_tests_against_count_in_its_suite(matrix, tmp_path: Path) -> None:
+    """A changed server (services/<folder>/) invalidates the test records of the images whose
+    tests run against it, and only theirs."""
+    (tmp_path / "tests" / "containers" / "b").mkdir(parents=True)
+    (tmp_path / "tests" / "containers" / "b" / "test_b.py").write_text("def test(): pass\n")
+    (tmp_path / "services" / "b").mkdir(parents=True)
+    server = tmp_path / "services" / "b" / "requirements.lock"
+    server.write_text("server==1\n")
+    assert [d.name for d in service_dirs(matrix, "c")] == ["b"]
+    assert service_dirs(matrix, "a") == []
+    before = {name: suite_sha256(matrix, name) for name in ("a", "b", "c")}
+    server.write_text("server==2\n")
+    after = {name: suite_sha256(matrix, name) for name in ("a", "b", "c")}
+    assert [name for name in before if before[name] != after[name]] == ["b", "c"]

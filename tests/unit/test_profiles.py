@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
-import kubernetes_asyncio.config.kube_config
 import pytest
 import yaml
 from dockerspawner import DockerSpawner
@@ -46,19 +45,7 @@ def release() -> Release:
     return release_of(published("c", "c"), published("base", "b"), published("a", "a", "5.4.0"))
 
 
-@pytest.fixture(autouse=True)
-def kubeconfig(tmp_path_factory, monkeypatch) -> None:
-    """KubeSpawner reads a kube config when created; this one names a cluster never contacted."""
-    path = tmp_path_factory.mktemp("kube") / "config"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "offline",
-        "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "u"}}],
-        "users": [{"name": "u", "user": {"token": "unused"}}],
-    }))
-    # KUBECONFIG is read when kubernetes_asyncio is imported, before a fixture can set it.
-    monkeypatch.setattr(kubernetes_asyncio.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
-                        str(path))
+pytestmark = pytest.mark.usefixtures("offline_kubeconfig")
 
 
 def profile_list(text: str) -> list[dict]:

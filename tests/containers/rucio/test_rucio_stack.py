@@ -1,6 +1,8 @@
 """The rucio stack: the rucio CLI, the client and extension configs that
 before-notebook.d/50-rucio.sh generates from RUCIO_* variables, and the Rucio JupyterLab
-extension. No Rucio server is needed: the tests check what the client and the server read.
+extension. No Rucio server is needed here: these tests check what the client and the extension
+read. The round trips against a real one are in test_rucio_round_trips.py,
+test_rucio_extension.py and test_rucio_faults.py.
 """
 
 import json
@@ -141,6 +143,18 @@ def test_extension_config_from_environment(containers):
     ]
     assert out["client"]["auth_host"] == "https://auth.example.org/"
     assert out["jupyter_path"][0] == f"{CONFDIR}/jupyter"
+
+
+def test_client_proxy_reaches_the_storage_clients(containers):
+    """Rucio's storage clients (WebDAV, gfal) present X509_USER_PROXY whenever the session holds
+    no OIDC token, so RUCIO_CLIENT_PROXY is exported as that with every auth type."""
+    env = {**COMMON, "RUCIO_AUTH_TYPE": "userpass", "RUCIO_USERNAME": "a", "RUCIO_PASSWORD": "b",
+           "RUCIO_CLIENT_PROXY": "/run/secrets/rucio/x509up"}
+    result = containers.run(["sh", "-c", 'echo "$X509_USER_PROXY"'], environment=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["/run/secrets/rucio/x509up"]
+    (line,) = hook_lines(result.stderr)
+    assert "INFO" in line and "X509_USER_PROXY=/run/secrets/rucio/x509up" in line
 
 
 def test_started_as_root_files_belong_to_the_user(containers):
