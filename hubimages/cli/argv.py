@@ -5,14 +5,21 @@ invoke has no optional, variadic positional arguments (pyinvoke/invoke#159, #378
 then parses the task arguments it set aside in `program.core.unparsed`: tasks.py rewrites
 those, before that last parse, from what the tasks declare (`Task.get_arguments`). The pin of
 invoke in pyproject.toml and tests/unit/test_cli.py (which runs invoke's real parser) guard it.
+After such a task, an image of the matrix is an image even where a task has its name:
+`invoke lock rucio` locks the rucio image, it does not also start `invoke rucio`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
+from pathlib import Path
 
 from invoke.main import program
 from invoke.tasks import Task
+
+from hubimages.cli.common import MATRIX
+from hubimages.errors import HubImagesError
+from hubimages.model.load import load_matrix
 
 IMAGE_ARGUMENT = "image"
 
@@ -27,8 +34,10 @@ def value_flags(task: Task[Callable[..., object]]) -> set[str]:
     return flags
 
 
-def expand_images(argv: list[str], tasks: Iterable[Task[Callable[..., object]]]) -> list[str]:
-    """Words after a task that takes images, not flags or flag values, become --image NAME."""
+def expand_images(argv: list[str], tasks: Iterable[Task[Callable[..., object]]],
+                  images: Set[str] = frozenset()) -> list[str]:
+    """Words after a task that takes images, not flags or flag values, become --image NAME;
+    a word that is both one of `images` and a task name is an image there."""
     tasks = list(tasks)
     with_images = {t.name: value_flags(t) for t in tasks if IMAGE_ARGUMENT in t.iterable}
     known = {t.name for t in tasks}
@@ -39,7 +48,7 @@ def expand_images(argv: list[str], tasks: Iterable[Task[Callable[..., object]]])
         if expecting_value:
             out.append(token)
             expecting_value = False
-        elif token in known:
+        elif token in known and not (current is not None and token in images):
             current = token if token in with_images else None
             out.append(token)
         elif token.startswith("-"):
@@ -58,4 +67,15 @@ def expand_positional_images(tasks: Iterable[Task[Callable[..., object]]]) -> No
         argv = program.core.unparsed  # set once invoke has parsed its own options
     except AttributeError:
         return
-    argv[:] = expand_images(argv, tasks)
+    argv[:] = expand_images(argv, tasks, matrix_images(argv))
+
+
+def matrix_images(argv: list[str]) -> set[str]:
+    """The image names of the matrix the command names (--matrix/-m) or of this checkout; none
+    when it does not load (the task then reports why, in one line)."""
+    path = next((argv[i + 1] for i, token in enumerate(argv[:-1])
+                 if token in ("--matrix", "-m")), None)
+    try:
+        return set(load_matrix(Path(path) if path else MATRIX).images)
+    except (HubImagesError, OSError):
+        return set()

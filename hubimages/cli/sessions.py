@@ -63,6 +63,4 @@ def e2e(profile: str) -> None:
                         *((s.name, f"{s.seconds:.1f}", str(s.screenshot.relative_to(ROOT))
                            if s.screenshot.is_relative_to(ROOT) else str(s.screenshot))
                           for s in result.steps)]))
-    score = next((line for text in result.outputs for line in text.splitlines()
-                  if "SDC1 score" in line), "")
-    print(f"total {sum(s.seconds for s in result.steps):.1f}s; notebook: {score.strip()}")
+    print(f"total {sum(s.seconds for s in result.steps):.1f}s; notebook: {result.score}")

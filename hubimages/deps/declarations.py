@@ -9,6 +9,10 @@ or metadata that pins something stale), its image folder declares it:
       label: skahub1                   # the wheel is 41.0.0+skahub1: never the upstream one
       drop_requires: ["notebook<7"]    # Requires-Dist entries removed (each must be there)
       add_requires: []                 # Requires-Dist entries added (optional)
+      replace_text:                    # text edits of the wheel's files (optional)
+        - files: "*/static/*.js"       # glob over paths inside the wheel
+          old: "@import url(https://...);"   # each edit must change at least one file
+          new: ""
       reason: one line saying why
 
 and pins `<project>==<version>+<label>` in its requirements.in (see deps.wheelbuild).
@@ -30,10 +34,21 @@ from hubimages.errors import HubImagesError, display_path
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
 DECLARATIONS = "local-wheels.yaml"
-KEYS = {"version", "sdist_sha256", "label", "drop_requires", "add_requires", "reason"}
+KEYS = {"version", "sdist_sha256", "label", "drop_requires", "add_requires", "replace_text",
+        "reason"}
 REQUIRED = ("version", "sdist_sha256", "label", "reason")
+TEXT_EDIT_KEYS = ("files", "old", "new")
 LABEL = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """`old` replaced by `new` in every file of the wheel whose path matches the glob `files`."""
+
+    files: str
+    old: str
+    new: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class LocalWheel:
     reason: str
     drop_requires: tuple[str, ...] = ()
     add_requires: tuple[str, ...] = ()
+    replace_text: tuple[TextEdit, ...] = ()
     source: Path = Path(DECLARATIONS)
 
     @property
@@ -98,10 +114,12 @@ def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
     _check_fields(spec, fail)
     edits = {key: _requirements(spec.get(key, []), key, fail)
              for key in ("drop_requires", "add_requires")}
+    text_edits = _text_edits(spec.get("replace_text", []), fail)
     # No edits is fine: an sdist-only release built as it is (still labelled as ours).
     return LocalWheel(project=project, version=spec["version"],
                       sdist_sha256=spec["sdist_sha256"], label=spec["label"],
-                      reason=spec["reason"].strip(), source=path, **edits)
+                      reason=spec["reason"].strip(), replace_text=text_edits, source=path,
+                      **edits)
 
 
 def _check_fields(spec: dict[str, Any], fail: Any) -> None:
@@ -128,3 +146,18 @@ def _requirements(value: Any, key: str, fail: Any) -> tuple[str, ...]:
         except InvalidRequirement:
             raise fail(key, f"{item!r} is not a requirement") from None
     return tuple(value)
+
+
+def _text_edits(value: Any, fail: Any) -> tuple[TextEdit, ...]:
+    shape = f"must be a list of mappings with the keys {', '.join(TEXT_EDIT_KEYS)}"
+    if not isinstance(value, list):
+        raise fail("replace_text", shape)
+    edits = []
+    for item in value:
+        if (not isinstance(item, dict) or set(item) != set(TEXT_EDIT_KEYS)
+                or not all(isinstance(item[key], str) for key in TEXT_EDIT_KEYS)):
+            raise fail("replace_text", f"{shape} (strings; new may be empty)")
+        if not item["files"].strip() or not item["old"]:
+            raise fail("replace_text", "files and old must not be empty")
+        edits.append(TextEdit(files=item["files"], old=item["old"], new=item["new"]))
+    return tuple(edits)

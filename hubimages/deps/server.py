@@ -24,11 +24,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 
 from hubimages.core.files import folder_files
+from hubimages.core.httpd import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -48,30 +49,27 @@ class WheelServer:
         self._locks: dict[str, bytes] = {}
         self._folders: dict[str, Path] = {}
         self._guard = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: BackgroundServer | None = None
 
     @property
     def port_bound(self) -> int:
         if self._server is None:
             raise RuntimeError("the wheel server is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port_bound}"
 
     def __enter__(self) -> WheelServer:
-        self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True,
-                         name="wheel-server").start()
+        self._server = BackgroundServer(self.host, self.port, self._handler(), "wheel-server")
+        self._server.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def add(self, image: str, lock_text: bytes, wheels: Iterable[Path],

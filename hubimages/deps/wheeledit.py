@@ -1,4 +1,5 @@
-"""Rewrite a built wheel as ours: local version, edited Requires-Dist, reproducible bytes.
+"""Rewrite a built wheel as ours: local version, edited Requires-Dist and files, reproducible
+bytes.
 
 Sorted entries, fixed time stamps and no compression, so the same declaration gives the same
 bytes on any host: the lock pins that hash, and a fresh machine rebuilds the same file.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import fnmatch
 import hashlib
 import io
 import logging
@@ -18,7 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from hubimages.core.files import file_sha256, write_atomically
-from hubimages.deps.declarations import LocalWheel
+from hubimages.deps.declarations import LocalWheel, TextEdit
 from hubimages.errors import HubImagesError, display_path
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ Entries = dict[str, tuple[bytes, bool]]  # path -> (data, executable)
 
 
 def rewrite(built: Path, wheel: LocalWheel, out_dir: Path) -> Path:
-    """Give the wheel its local version and edited Requires-Dist; write it reproducibly."""
+    """Give the wheel its local version, edited Requires-Dist and declared text edits; write
+    it reproducibly."""
     name, version, _, _ = parse_wheel_filename(built.name)
     if name != wheel.normalized or str(version) != wheel.version:
         raise HubImagesError(f"{wheel.pin}: the sdist built {built.name}, not {wheel.project} "
@@ -45,11 +48,29 @@ def rewrite(built: Path, wheel: LocalWheel, out_dir: Path) -> Path:
         entries.pop(f"{dist_info}/{signature}", None)
     metadata = f"{dist_info}/METADATA"
     entries[metadata] = (edit_metadata(entries[metadata][0], wheel), False)
+    for edit in wheel.replace_text:
+        _replace_text(entries, edit, wheel)
     order = _with_record(entries, dist_info)
     target = out_dir / f"{dist_name}-{wheel.local_version}-{built.name.split('-', 2)[2]}"
     _write_zip(target, entries, order)
     log.info("built %s (%s)", target.name, file_sha256(target)[:12])
     return target
+
+
+def _replace_text(entries: Entries, edit: TextEdit, wheel: LocalWheel) -> None:
+    """Apply one edit; an edit that changes nothing means the declaration is stale."""
+    changed = 0
+    for path in sorted(fnmatch.filter(entries, edit.files)):
+        data, executable = entries[path]
+        old = edit.old.encode("utf-8")
+        if old in data:
+            entries[path] = (data.replace(old, edit.new.encode("utf-8")), executable)
+            changed += 1
+            log.info("%s: replaced %r in %s", wheel.pin, edit.old, path)
+    if not changed:
+        raise HubImagesError(
+            f"{display_path(wheel.source)}: {wheel.project}: replace_text: no file matching "
+            f"{edit.files!r} contains {edit.old!r}; update or remove the edit")
 
 
 def _dist_info_stem(built: Path, files: Entries) -> str:

@@ -26,15 +26,24 @@ FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
          "--disable-domain-reliability", "--no-default-browser-check"]
 
 
+# Chromium aborts the requests in flight when an interface of the host changes, as when Docker
+# plugs a new container into a bridge (a user server starting): the host's doing, not the page's.
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
+
+
 @dataclass
 class Console:
-    """What the page said that a user would not see: errors and failed requests."""
+    """What the page said that a user would not see: errors and failed requests (apart from
+    those a change of the host's interfaces caused, only counted)."""
 
     errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    network_changes: int = 0
 
     def on_message(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and NETWORK_CHANGED in message.text:
+            self.network_changes += 1
+        elif message.type == "error":
             self.errors.append(message.text)
 
     def on_page_error(self, error: Exception) -> None:
@@ -42,7 +51,8 @@ class Console:
 
     def on_failed(self, request: Request) -> None:
         reason = request.failure or ""
-        if "ERR_ABORTED" not in reason:  # a navigation cancelled it: not a failure
+        # ERR_ABORTED: a navigation cancelled it, not a failure
+        if "ERR_ABORTED" not in reason and NETWORK_CHANGED not in reason:
             self.failed.append(f"{request.method} {request.url}: {reason}")
 
     def tail(self, lines: int = 15) -> list[str]:

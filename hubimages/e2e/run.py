@@ -1,13 +1,18 @@
-"""The whole end-to-end run: release to a registry of its own, a real hub, a browser session.
+"""The whole end-to-end run: the release in a registry of its own, a real Rucio with the
+scientist's data in it, a site package index, a real hub, and a browser session.
 
-Everything it starts (registry, hub, proxy, user servers, browser) is stopped when it ends,
-also when a step fails or on Ctrl-C.
+The images are pushed as built (the container tests are not rerun: this run is a test itself,
+and its registry serves nobody else). Everything it starts (registry, Rucio, index, hub, proxy,
+user servers, browser) is stopped when it ends, also when a step fails or on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,22 +20,43 @@ import docker
 import docker.errors
 
 from hubimages.build.run import BuildRun
-from hubimages.core.data import sdc1_data
+from hubimages.build.scheduler import build_images, failed
+from hubimages.core.data import DATA_ENV, sdc1_data
+from hubimages.e2e import rucio_panel
 from hubimages.e2e.browser import Console, open_browser
-from hubimages.e2e.scientist import choose_profile, lab_ready, log_in, run_notebook, stop_server
+from hubimages.e2e.scientist import (
+    choose_profile,
+    lab_ready,
+    log_in,
+    new_notebook,
+    run_cell,
+    run_notebook,
+    stop_server,
+)
 from hubimages.e2e.session import Session, StepError, StepResult
+from hubimages.errors import HubImagesError
+from hubimages.model.lineage import build_order
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
 from hubimages.publish.records import Release
-from hubimages.publish.release import Publisher, release_images
+from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, free_port
 from hubimages.services.localregistry import LocalRegistry
+from hubimages.services.rucio.deployment import LocalRucio, service_files
+from hubimages.services.rucio.site import RucioSite
+from hubimages.services.simpleindex import PurePythonWheel, serving, write_index
 
 log = logging.getLogger(__name__)
 
 USER = "scientist"
-NETWORK = "hubimages-e2e"
+HOME = "/home/jovyan"  # the user server's home (DockerSpawner keeps the image's user)
 EXAMPLE = "sdc1-example.ipynb"  # copied into the home by images/sdc1's start hook
+SCORE = re.compile(r"^ours: score=-?\d+\.\d+ ")
+DATA_FILE = "PrimaryBeam_B1.fits"  # of the SDC1 data: what the scientist has in Rucio
+# The scientist's group's own package, on the site's index.
+SITE_PACKAGE = PurePythonWheel(
+    "skahub-site-tools", "1.0",
+    '"""A site\'s own package."""\n\ndef greeting():\n    return "hello from the site index"\n')
 
 
 @dataclass
@@ -38,61 +64,164 @@ class E2EReport:
     release: str = ""
     steps: list[StepResult] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    score: str = ""  # the score line the example notebook printed
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the session talks to: the hub, the Rucio site and the package index."""
+
+    hub: LocalHub
+    site: RucioSite
+    did: str  # the scientist's file in Rucio
+    data_size: int  # its bytes
+    index_url: str
 
 
 def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2EReport:
     report = E2EReport()
     folder = run.cache.e2e
-    registry = LocalRegistry(folder / "registry", port=free_port())
-    registry.start()
-    try:
-        target = RegistryTarget(registry.host, "e2e")
-        publisher = Publisher(run.matrix, run.cache, target, allow_dirty=True)
-        release = release_images(run, publisher, [])
+    for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
+        old.unlink()
+    with ExitStack() as stack:
+        release, profiles = stack.enter_context(_release(run, folder))
         report.release = release.tag
-        hub = LocalHub(folder / "hub", proxy_source,
-                       publisher.store.profiles / DOCKERSPAWNER_FILE, port=free_port(),
-                       data=sdc1_data(run.matrix.root), network=NETWORK)
-        hub.start()
+        services = stack.enter_context(_services(run, folder, proxy_source, profiles))
         try:
-            _session(run, hub, release, profile, folder / "screenshots", report)
+            _session(run, services, release, profile, folder, report)
         except StepError as failure:
-            failure.server_log = _server_log(USER)
+            failure.server_log = _server_log(services.hub.network, USER)
             raise
-        finally:
-            hub.stop()
-    finally:
-        registry.stop()
     return report
 
 
-def _session(run: BuildRun, hub: LocalHub, release: Release, profile: str, shots: Path,
-             report: E2EReport) -> None:
+@contextmanager
+def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
+    """Every image of the matrix, built, pushed to a registry of the run's own; the release
+    and its DockerSpawner profiles. The registry starts empty (a release tag is immutable, and
+    a rebuild from the same commit has it) and nothing of it stays."""
+    order = build_order(run.matrix)
+    if failed(build_images(run, order)):
+        raise HubImagesError("the build failed: nothing was pushed")
+    storage = folder / "registry"
+    shutil.rmtree(storage, ignore_errors=True)
+    registry = LocalRegistry(storage, port=free_port())
+    registry.start()
+    publisher = Publisher(run.matrix, run.cache, RegistryTarget(registry.host, "e2e"),
+                          allow_dirty=True, require_tests=False)
+    try:
+        release = publish_release(publisher, order)
+        yield release, publisher.store.profiles / DOCKERSPAWNER_FILE
+    finally:
+        registry.stop()
+        shutil.rmtree(storage, ignore_errors=True)
+        shutil.rmtree(publisher.store.folder, ignore_errors=True)
+
+
+@contextmanager
+def _services(run: BuildRun, folder: Path, proxy_source: Path,
+              profiles: Path) -> Iterator[Services]:
+    """Rucio on an internal network, which the hub's user servers and the index share."""
+    name = f"e2e-{run.matrix.settings.namespace.replace('/', '-')}"
+    rucio = LocalRucio(service_files(run.matrix.root), run.cache, name,
+                       run.matrix.settings.index_url, docker.from_env(), internal=True)
+    data = sdc1_data(run.matrix.root)
+    if data is None:
+        raise HubImagesError(f"no SDC1 sample data: set {DATA_ENV} to its folder (see "
+                             "shared/data/sdc1/README), or place shared/ beside the checkout")
+    with rucio as site, _site_index(folder, site.gateway) as index_url:
+        did = rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}")
+        hub = LocalHub(folder / "hub", proxy_source, profiles, port=free_port(), data=data,
+                       network=site.network,
+                       environment=site.session_env(), mounts=site.session_volumes())
+        hub.start()
+        try:
+            yield Services(hub, site, did, (data / DATA_FILE).stat().st_size, index_url)
+        finally:
+            hub.stop()
+
+
+@contextmanager
+def _site_index(folder: Path, host: str) -> Iterator[str]:
+    root = folder / "site-index"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "files").mkdir(parents=True)
+    write_index(root, [SITE_PACKAGE.write(root / "files")])
+    with serving(root, host) as url:
+        yield url
+
+
+def _session(run: BuildRun, services: Services, release: Release, profile: str,
+             shots: Path, report: E2EReport) -> None:
     offered = {run.matrix.images[i.name].display_name: description_of(run.matrix, i)
                for i in release.images}
+    hub = services.hub
     console = Console()
     with open_browser(console) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
-        started = time.monotonic()
         log_in(session, hub.url, USER, hub.password)
         choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
         lab_ready(session)
-        log.info("login to lab ready: %.1fs", time.monotonic() - started)
         if console.errors:
             raise StepError("lab", f"the browser console has errors: {console.errors[:3]}",
                             console.tail(), session.steps[-1].screenshot)
         report.outputs = run_notebook(session, f"{hub.url}/user/{USER}", EXAMPLE)
-        if not any("SDC1 score" in text for text in report.outputs):
-            raise StepError("run-all", "the notebook printed no SDC1 score", console.tail(),
-                            session.steps[-1].screenshot)
+        report.score = _score_line(report.outputs)
+        if not report.score:
+            raise StepError("run-all", "the notebook printed no SDC1 score ('ours: score=...')",
+                            console.tail(), session.steps[-1].screenshot)
+        _pip_install(session, services.index_url)
+        _rucio_panel(session, services, f"{hub.url}/user/{USER}")
+        if console.errors:
+            raise StepError("console", f"the browser console has errors: {console.errors[:3]}",
+                            console.tail(), session.steps[-1].screenshot)
         stop_server(session, hub.url)
 
 
-def _server_log(user: str, lines: int = 20) -> list[str]:
+def _score_line(outputs: list[str]) -> str:
+    """The example's `ours: score=<value> ...` line (sdc1_pipeline's Score.summary)."""
+    return next((line.strip() for text in outputs for line in text.splitlines()
+                 if SCORE.match(line.strip())), "")
+
+
+def _pip_install(session: Session, index_url: str) -> None:
+    """`%pip install` of the site's package from its index, then import it."""
+    host = index_url.split("/")[2]
+    with session.step("pip-install"):
+        notebook = new_notebook(session.page)
+        out = run_cell(session.page, notebook,
+                       f"%pip install --index-url {index_url} --trusted-host {host} "
+                       f"{SITE_PACKAGE.project}=={SITE_PACKAGE.version}")
+        assert f"Successfully installed {SITE_PACKAGE.project}" in out, out[-600:]
+        out = run_cell(session.page, notebook,
+                       f"import {SITE_PACKAGE.module}; print({SITE_PACKAGE.module}.greeting())")
+        assert "hello from the site index" in out, out[-600:]
+
+
+def _rucio_panel(session: Session, services: Services, user_base: str) -> None:
+    """The scientist's file in the lake: listed in the Rucio panel, made available, then in
+    the home (read through the server's contents API, as the file browser does)."""
+    site, page = services.site, session.page
+    with session.step("rucio-panel"):
+        rucio_panel.open_panel(page)
+        rucio_panel.log_in(page, site.account, site.password)  # stored at start: no form
+        listed = rucio_panel.list_files(page, f"{site.scope}:*")
+        assert services.did in listed, f"the panel lists {listed}, not {services.did}"
+        rucio_panel.make_available(page, services.did)
+        path = rucio_panel.download_path(HOME, site.name, services.did)
+        relative = path.removeprefix(f"{HOME}/")
+        response = page.request.get(f"{user_base}/api/contents/{relative}?content=0")
+        assert response.status == 200, f"{path} is not in the home: {response.status}"
+        size = response.json().get("size")
+        assert size == services.data_size, f"{path} has {size} bytes, not {services.data_size}"
+
+
+def _server_log(network: str, user: str, lines: int = 20) -> list[str]:
     """The user server's last lines (its container is removed when the hub stops)."""
     client = docker.from_env()
-    for container in client.containers.list(all=True, filters={"label": CONTAINER_LABEL}):
+    for container in client.containers.list(all=True,
+                                            filters={"label": f"{CONTAINER_LABEL}={network}"}):
         if user in (container.name or ""):
             try:
                 text = container.logs(tail=lines).decode(errors="replace")

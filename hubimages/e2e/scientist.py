@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, expect
 
 from hubimages.e2e.session import Session
 
@@ -77,7 +78,38 @@ def run_notebook(session: Session, user_base: str, path: str) -> list[str]:
             ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
             has_text="Traceback")
         assert errors.count() == 0, errors.first.text_content()
+        plots = notebook.locator(".jp-RenderedImage img")
+        expect(plots.first).to_be_visible()  # the example's figures, shown
     return notebook.locator(".jp-OutputArea-output").all_text_contents()
+
+
+def new_notebook(page: Page) -> Locator:
+    """File > New > Notebook with the default kernel, as from the menu; the notebook panel."""
+    page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="File").click()
+    page.locator(".lm-Menu li[data-type='submenu']", has_text="New").hover()
+    page.locator(".lm-Menu li[data-command='notebook:create-new']").click()
+    kernel_dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    try:  # JupyterLab asks for a kernel only when it has no preferred one
+        kernel_dialog.click(timeout=3_000)
+    except PlaywrightError:
+        pass
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
+    return notebook
+
+
+def run_cell(page: Page, notebook: Locator, code: str, timeout_ms: int = 120_000) -> str:
+    """Type code into the last cell, run it (Shift+Enter), wait for its prompt number; its
+    output text."""
+    cells = notebook.locator(".jp-CodeCell")
+    cell = cells.nth(cells.count() - 1)  # fixed now: running it appends a new last cell
+    cell.locator(".cm-content").click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"),
+                                                             timeout=timeout_ms)
+    return cell.locator(".jp-OutputArea").inner_text()
 
 
 def stop_server(session: Session, hub: str) -> None:

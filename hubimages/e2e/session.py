@@ -42,7 +42,7 @@ class Session:
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        shot = self.shots / f"{len(self.steps) + 1:02d}-{name}.png"
+        shot = self.shots / f"{name}.png"
         started = time.monotonic()
         try:
             yield

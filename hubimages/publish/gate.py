@@ -37,14 +37,21 @@ class TestedImage:
         return dict(self.image.labels or {})
 
 
-def tested_image(client: DockerClient, matrix: Matrix, cache: CacheLayout,
-                 name: str) -> TestedImage:
-    """The local image, which must have passed its tests at exactly this image id."""
+def built_image(client: DockerClient, matrix: Matrix, name: str) -> TestedImage:
+    """The local image, tested or not (for a throwaway registry, e.g. `invoke e2e`'s)."""
     ref = matrix.local_ref(name)
     image = image_or_none(client, ref)
     if image is None:
         raise NotTestedError(f"{ref} does not exist: run `invoke release {name}` (or `invoke "
                              f"build {name}` and `invoke test {name}`) first")
+    return TestedImage(name, image)
+
+
+def tested_image(client: DockerClient, matrix: Matrix, cache: CacheLayout,
+                 name: str) -> TestedImage:
+    """The local image, which must have passed its tests at exactly this image id."""
+    ref = matrix.local_ref(name)
+    image = built_image(client, matrix, name).image
     refusal = gate_refusal(cache.test_results, name, str(image.id), suite_sha256(matrix, name))
     if refusal is not None:
         raise NotTestedError(f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test "

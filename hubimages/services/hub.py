@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
@@ -55,6 +55,7 @@ c.DockerSpawner.pull_policy = "ifnotpresent"
 c.DockerSpawner.prefix = "{network}"
 c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{network}"}}}}
 c.DockerSpawner.volumes = {volumes!r}
+c.DockerSpawner.environment = {environment!r}
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
@@ -87,7 +88,9 @@ class LocalHub:
     profiles: Path  # dockerspawner_config.py of `invoke profiles`
     port: int = 8000
     data: Path | None = None  # mounted read-only at /data/sdc1 in every user server
-    network: str = NETWORK
+    network: str = NETWORK  # made (internal) if missing; one of another service is kept
+    environment: dict[str, str] = field(default_factory=dict)  # of every user server
+    mounts: dict[str, dict[str, str]] = field(default_factory=dict)  # docker SDK `volumes=`
     extra_config: str = ""  # more jupyterhub_config.py lines (e.g. an API service for tests)
     process: subprocess.Popen[bytes] | None = None  # when this process started the hub
 
@@ -141,11 +144,13 @@ class LocalHub:
     def _launch(self, gateway: str) -> None:
         proxy = self._proxy()
         volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
+        volumes.update(self.mounts)
         config = self.root / "jupyterhub_config.py"
         config.write_text(CONFIG.format(
             port=self.port, api_port=free_port(), proxy=str(proxy), gateway=gateway,
             hub_port=free_port(gateway), root=self.root, network=self.network,
-            label=CONTAINER_LABEL, volumes=volumes, profiles=str(self.profiles),
+            label=CONTAINER_LABEL, volumes=volumes, environment=self.environment,
+            profiles=str(self.profiles),
             extra=self.extra_config))
         env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -234,6 +239,8 @@ class LocalHub:
                 all=True, filters={"label": f"{CONTAINER_LABEL}={self.network}"}):
             container.remove(force=True)
         try:
-            client.networks.get(self.network).remove()
+            network = client.networks.get(self.network)
         except docker.errors.NotFound:
-            pass
+            return
+        if CONTAINER_LABEL in (network.attrs.get("Labels") or {}):  # made by the hub
+            network.remove()

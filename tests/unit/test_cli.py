@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from invoke import Collection, Program, task
 
-from hubimages.cli.argv import expand_images
+from hubimages.cli.argv import expand_images, matrix_images
 from hubimages.cli.common import split_names
 
 SEEN: dict[str, object] = {}
@@ -33,6 +33,28 @@ def engine(c):
 ])
 def test_expand_positional_images(argv, expected) -> None:
     assert expand_images(argv, [build, engine]) == expected
+
+
+@task
+def rucio(c):
+    """A task with an image's name."""
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["build", "rucio"], ["build", "--image", "rucio"]),
+    (["build", "base", "rucio", "engine"], ["build", "--image", "base", "--image", "rucio",
+                                            "engine"]),
+    (["rucio", "build", "sdc1"], ["rucio", "build", "--image", "sdc1"]),
+    (["engine", "rucio"], ["engine", "rucio"]),
+])
+def test_an_image_named_like_a_task_is_an_image_after_a_task_taking_images(argv, expected
+                                                                           ) -> None:
+    assert expand_images(argv, [build, engine, rucio], {"base", "rucio", "sdc1"}) == expected
+
+
+def test_matrix_images_reads_the_checkouts_matrix_or_the_one_named(tmp_path) -> None:
+    assert {"base", "rucio", "sdc1"} <= matrix_images(["build"])
+    assert matrix_images(["build", "--matrix", str(tmp_path / "missing.yaml")]) == set()
 
 
 @pytest.mark.parametrize(("argv", "images", "jobs"), [

@@ -6,6 +6,7 @@ writes a deliberately unreproducible wheel (current time stamps, deflated, unsor
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import io
@@ -189,6 +190,33 @@ def test_an_edit_that_does_not_apply_fails_and_leaves_nothing(tmp_path: Path) ->
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+def test_replace_text_edits_the_matching_files(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "s")
+    path = write_yaml(tmp_path / "x", declaration(sdist, replace_text=[
+        {"files": "*/share/tiny/*.json", "old": "{}", "new": '{"offline": true}'}]))
+    out = wheelbuild.build(declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(),
+                           exclude_newer="")
+    with zipfile.ZipFile(out) as archive:
+        edited = archive.read("tinyext-1.0+test1.data/data/share/tiny/ext.json")
+        record = archive.read("tinyext-1.0+test1.dist-info/RECORD").decode()
+        untouched = archive.read("tinyext/__init__.py")
+    assert edited == b'{"offline": true}\n'
+    assert untouched == b"VALUE = 1\n"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(edited).digest()).rstrip(b"=").decode()
+    assert f"share/tiny/ext.json,sha256={digest},{len(edited)}" in record
+
+
+def test_a_text_edit_that_changes_nothing_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path / "s")
+    path = write_yaml(tmp_path / "x", declaration(sdist, replace_text=[
+        {"files": "*.json", "old": "https://cdn.invalid/x.css", "new": ""}]))
+    with pytest.raises(HubImagesError, match=r"tinyext: replace_text: no file matching '\*.json' "
+                                             r"contains 'https://cdn.invalid/x.css'"):
+        wheelbuild.build(declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(),
+                         exclude_newer="")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
 def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch) -> None:
     wheel, sdist = tiny
 
@@ -219,6 +247,10 @@ def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
     ({"label": "Sk-1"}, r"key 'label': must be a local version label"),
     ({"reason": None}, r"key 'reason' is missing"),
     ({"drop_requires": "notebook<7"}, r"key 'drop_requires': must be a list"),
+    ({"replace_text": {"files": "*", "old": "a", "new": ""}}, r"key 'replace_text': must be a "
+                                                              r"list of mappings"),
+    ({"replace_text": [{"files": "*", "old": "a"}]}, r"key 'replace_text': must be a list"),
+    ({"replace_text": [{"files": "*", "old": "", "new": "b"}]}, r"old must not be empty"),
 ])
 def test_bad_declarations(tmp_path: Path, change: dict, expected: str) -> None:
     entry = {"version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",

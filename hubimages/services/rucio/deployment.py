@@ -72,6 +72,9 @@ class LocalRucio:
     index_url: str  # where the server venv's packages come from
     client: docker.DockerClient
     detached: bool = False  # outlives this process (`invoke rucio`); else stopped by it
+    # An --internal network (sessions reach its gateway only; no published ports), e.g. for
+    # `invoke e2e`'s hub, whose user servers share it.
+    internal: bool = False
     record: RunRecord | None = None
     server: RucioServer | None = None
     storage: WebDavStorage | None = None
@@ -174,7 +177,8 @@ class LocalRucio:
         # Ours and still there: kept by `--stop` for the sessions on it, which then see the
         # new deployment at the same address.
         network = found or self.client.networks.create(
-            name, driver="bridge", labels={NETWORK_LABEL: self.name}, check_duplicate=True)
+            name, driver="bridge", internal=self.internal, labels={NETWORK_LABEL: self.name},
+            check_duplicate=True)
         network.reload()
         configs = network.attrs.get("IPAM", {}).get("Config") or [{}]
         gateway = configs[0].get("Gateway")
@@ -194,6 +198,18 @@ class LocalRucio:
         self.server.python([str(self.config_dir / "bootstrap.py"), "populate", str(path)],
                            "Rucio accounts, scope and RSEs", self.server.root_config,
                            {"X509_USER_PROXY": str(site.proxy)})
+
+    def upload(self, path: Path, name: str) -> str:
+        """Put a file in the scientist's scope on the first RSE, as root from the host (data
+        already in the lake when a session starts); its DID."""
+        site = self._running_part(self.site)
+        out = venv_python(site.venv, self.config_dir,
+                          [str(site.venv / "bin" / "rucio"), "upload", "--rse", site.rses[0].name,
+                           "--scope", site.scope, "--lfn", name, str(path)],
+                          f"rucio upload of {path.name}", site.root_config,
+                          {"X509_USER_PROXY": str(site.proxy)})
+        log.debug("rucio upload: %s", out)
+        return f"{site.scope}:{name}"
 
     def transfer(self) -> list[dict[str, object]]:
         return run_transfers(self._running_part(self.site), self.config_dir)

@@ -1,13 +1,11 @@
 """Image layout and the defaults of a plain start (one shared server container, read-only)."""
 
-import os
 import re
 import time
 
 from tests.containers.helpers import exec_text, http_get, logs, problem_lines, processes
 
 # start → /api 200 budget; override on slow machines.
-MAX_START_SECONDS = float(os.environ.get("HUBIMAGES_MAX_START_SECONDS", "2.0"))
 SETTLE_SECONDS = 1.5
 
 
@@ -131,16 +129,3 @@ def test_clean_start_has_no_warnings_or_errors(containers):
     container = containers.server()
     time.sleep(SETTLE_SECONDS)  # lines logged just after the server is up (extension scans)
     assert problem_lines(logs(container)) == []
-
-
-def test_start_to_api_is_fast(server, containers):
-    # Best of up to three starts: one start can be slowed by whatever else the host runs.
-    seconds = [server.startup_seconds]
-    while min(seconds) > MAX_START_SECONDS and len(seconds) < 3:
-        container = containers.server()
-        seconds.append(container.startup_seconds)
-        container.remove(force=True)
-    assert min(seconds) <= MAX_START_SECONDS, (
-        f"start → /api took {', '.join(f'{s:.2f}' for s in seconds)} s"
-        f" (budget {MAX_START_SECONDS} s)"
-    )

@@ -263,3 +263,73 @@ def test_instances_endpoint_lists_the_configured_instance(containers):
     assert names == ["ska.example.org"]
     assert body["instances"][0]["display_name"] == "SKA Rucio"
     assert problem_lines(logs(server)) == []
+
+
+def test_the_icon_font_comes_from_the_image_not_from_google(containers):
+    """The extension's Material Icons: its CSS import of Google Fonts is dropped from the wheel
+    and the lab serves Debian's font through custom.css, so an offline hub draws the icons and
+    the browser logs no error."""
+    found = containers.run(["grep", "-rlF", "fonts.googleapis.com",
+                            "/opt/venv/share/jupyter/labextensions/rucio-jupyterlab"])
+    assert found.exit_code == 1, found.output  # grep: 1 = no match, 2 = no such folder
+    server = containers.server()  # no Rucio settings: the lab alone
+    token = token_from_logs(server)
+    page = http_get(f"http://{server.ip}:8888/lab", token=token)
+    assert page.status == 200
+    assert b"/custom/custom.css" in page.body
+    css = http_get(f"http://{server.ip}:8888/custom/custom.css", token=token)
+    assert css.status == 200, css.body
+    assert re.search(rb'font-family: "Material Icons";\s*font-style', css.body)
+    url = re.search(rb'url\("([^"]+)"\)', css.body)
+    assert url is not None, css.body
+    font = http_get(f"http://{server.ip}:8888/custom/{url.group(1).decode()}", token=token)
+    assert font.status == 200
+    assert font.body[:4] == b"wOF2", font.body[:16]
+    assert problem_lines(logs(server)) == []
+
+
+@pytest.mark.parametrize("auth_type", ["userpass", "x509", "x509_proxy"])
+def test_the_extension_starts_logged_in_with_the_given_credentials(containers, auth_type):
+    """Credentials the profile gives are stored as the panel's login form would store them, so
+    the panel opens logged in (the front end's first GET of /auth finds them)."""
+    env = {**COMMON, "RUCIO_AUTH_TYPE": auth_type, **AUTH_CASES[auth_type][0],
+           "RUCIO_NAME": "ska"}
+    server = containers.server(environment=env)
+    token = token_from_logs(server)
+    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska"
+                        f"&type={auth_type}", token=token)
+    assert response.status == 200, response.body
+    stored = response.json()
+    assert stored["account"] == "alice"
+    expected = {"userpass": {"username": "alice", "password": "s3cr%t;#x"},
+                "x509": {"certificate": "/certs/usercert.pem", "key": "/certs/userkey.pem"},
+                "x509_proxy": {"proxy": "/tmp/x509up_u1000"}}[auth_type]
+    assert {key: stored[key] for key in expected} == expected
+    assert f"extension logged in ({auth_type})" in logs(server)
+    assert problem_lines(logs(server)) == []
+
+
+def test_oidc_and_no_credentials_store_no_login(containers):
+    env = {**COMMON, "RUCIO_AUTH_TYPE": "oidc", "RUCIO_NAME": "ska",
+           **AUTH_CASES["oidc"][0]}
+    server = containers.server(environment=env)
+    token = token_from_logs(server)
+    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska"
+                        "&type=userpass", token=token)
+    assert response.status == 404, response.body
+    assert "extension logged in" not in logs(server)
+
+
+def test_the_settings_file_picker_lists_the_home_without_an_instance(containers):
+    """The extension's file pickers (certificate, key, proxy paths) ask /file-browser with no
+    instance: answered with the home's files, not refused (an edit of the local wheel)."""
+    server = containers.server(environment={**COMMON, "RUCIO_AUTH_TYPE": "userpass",
+                                            **AUTH_CASES["userpass"][0]})
+    token = token_from_logs(server)
+    made = server.exec_run(["touch", "/home/jovyan/usercert.pem"], user="jovyan")
+    assert made.exit_code == 0, made.output
+    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/file-browser?path=",
+                        token=token)
+    assert response.status == 200, response.body
+    assert {"type": "file", "name": "usercert.pem",
+            "path": "/home/jovyan/usercert.pem"} in response.json()
