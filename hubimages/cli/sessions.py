@@ -11,6 +11,8 @@ from invoke.exceptions import Exit
 from hubimages.cli import report
 from hubimages.cli.building import start_run
 from hubimages.cli.common import ROOT, cache_of, matrix, registry_target
+from hubimages.cli.rucio import local_rucio
+from hubimages.core.cache import slug
 from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
 from hubimages.e2e.session import StepError
@@ -27,8 +29,13 @@ PROXY_SOURCE = ROOT / "services" / "hub"
 def hub(registry: str, port: int, stop: bool) -> None:
     loaded = matrix()
     cache = cache_of(loaded)
+    site = None if stop else local_rucio(loaded).running_site()
     local = LocalHub(cache.hub, PROXY_SOURCE, _profiles(loaded, registry, stop), port=port,
-                     data=sdc1_data(loaded.root))
+                     data=sdc1_data(loaded.root),
+                     name=f"hubimages-hub-{slug(loaded.settings.namespace)}")
+    if site is not None:  # `invoke rucio` runs: sessions on its network, pointed at it
+        local.network, local.environment = site.network, site.session_env()
+        local.mounts = site.session_volumes()
     if stop:
         local.stop()
         print("stopped the hub, its proxy and its user servers")
@@ -38,8 +45,10 @@ def hub(registry: str, port: int, stop: bool) -> None:
         return
     local.start()
     print(f"JupyterHub on {local.url}: log in with any user name and the password "
-          f"{local.password}; user servers run on the docker network {local.network}. "
-          "Stop: invoke hub --stop")
+          f"{local.password}; user servers run on the docker network {local.user_network}"
+          + (f", pointed at the local Rucio {site.name} (its panel logs in as {site.account})"
+             if site else "; with `invoke rucio` running first, they use it")
+          + ". Stop: invoke hub --stop")
 
 
 def _profiles(loaded: Matrix, registry: str, stop: bool) -> Path:

@@ -90,7 +90,7 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
         try:
             _session(run, services, release, profile, folder, report)
         except StepError as failure:
-            failure.server_log = _server_log(services.hub.network, USER)
+            failure.server_log = _server_log(services.hub.name, USER)
             raise
     return report
 
@@ -132,7 +132,7 @@ def _services(run: BuildRun, folder: Path, proxy_source: Path,
     with rucio as site, _site_index(folder, site.gateway) as index_url:
         did = rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}")
         hub = LocalHub(folder / "hub", proxy_source, profiles, port=free_port(), data=data,
-                       network=site.network,
+                       name=f"hubimages-{name}", network=site.network,
                        environment=site.session_env(), mounts=site.session_volumes())
         hub.start()
         try:
@@ -171,8 +171,8 @@ def _session(run: BuildRun, services: Services, release: Release, profile: str,
         if not report.score:
             raise StepError("run-all", "the notebook printed no SDC1 score ('ours: score=...')",
                             console.tail(), session.steps[-1].screenshot)
-        _pip_install(session, services.index_url)
         _rucio_panel(session, services, f"{hub.url}/user/{USER}")
+        _pip_install(session, services.index_url)
         if console.errors:
             raise StepError("console", f"the browser console has errors: {console.errors[:3]}",
                             console.tail(), session.steps[-1].screenshot)
@@ -217,11 +217,11 @@ def _rucio_panel(session: Session, services: Services, user_base: str) -> None:
         assert size == services.data_size, f"{path} has {size} bytes, not {services.data_size}"
 
 
-def _server_log(network: str, user: str, lines: int = 20) -> list[str]:
+def _server_log(hub: str, user: str, lines: int = 20) -> list[str]:
     """The user server's last lines (its container is removed when the hub stops)."""
     client = docker.from_env()
     for container in client.containers.list(all=True,
-                                            filters={"label": f"{CONTAINER_LABEL}={network}"}):
+                                            filters={"label": f"{CONTAINER_LABEL}={hub}"}):
         if user in (container.name or ""):
             try:
                 text = container.logs(tail=lines).decode(errors="replace")

@@ -3,8 +3,8 @@
 JupyterHub (the version the images carry) with its configurable-http-proxy (npm, pinned in
 services/hub/), a password for every user (SharedPasswordAuthenticator), and DockerSpawner
 loading the profiles `invoke profiles` wrote. The proxy listens on 127.0.0.1 only; user servers
-run on an internal docker network of the hub's own and reach the hub's API on its gateway, the
-only address they reach. Everything it starts is stopped by `stop`, also after a crash of an
+run on an internal docker network of the hub's own (or on the network of a service they use,
+e.g. the local Rucio) and reach the hub's API on its gateway. Everything it starts is stopped by `stop`, also after a crash of an
 earlier run (its pid file, its container label, its network).
 """
 
@@ -52,8 +52,8 @@ c.DockerSpawner.network_name = "{network}"
 c.DockerSpawner.use_internal_ip = True
 c.DockerSpawner.remove = True
 c.DockerSpawner.pull_policy = "ifnotpresent"
-c.DockerSpawner.prefix = "{network}"
-c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{network}"}}}}
+c.DockerSpawner.prefix = "{name}"
+c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{name}"}}}}
 c.DockerSpawner.volumes = {volumes!r}
 c.DockerSpawner.environment = {environment!r}
 c.Spawner.default_url = "/lab"
@@ -88,11 +88,16 @@ class LocalHub:
     profiles: Path  # dockerspawner_config.py of `invoke profiles`
     port: int = 8000
     data: Path | None = None  # mounted read-only at /data/sdc1 in every user server
-    network: str = NETWORK  # made (internal) if missing; one of another service is kept
+    name: str = NETWORK  # of its user servers' containers (prefix, label) and its own network
+    network: str = ""  # another service's network to run user servers on (default: its own)
     environment: dict[str, str] = field(default_factory=dict)  # of every user server
     mounts: dict[str, dict[str, str]] = field(default_factory=dict)  # docker SDK `volumes=`
     extra_config: str = ""  # more jupyterhub_config.py lines (e.g. an API service for tests)
     process: subprocess.Popen[bytes] | None = None  # when this process started the hub
+
+    @property
+    def user_network(self) -> str:
+        return self.network or self.name
 
     @property
     def url(self) -> str:
@@ -133,10 +138,10 @@ class LocalHub:
     def _network(self) -> str:
         client = docker.from_env()
         try:
-            network = client.networks.get(self.network)
+            network = client.networks.get(self.user_network)
         except docker.errors.NotFound:
-            network = client.networks.create(self.network, driver="bridge", internal=True,
-                                              labels={CONTAINER_LABEL: self.network})
+            network = client.networks.create(self.user_network, driver="bridge", internal=True,
+                                              labels={CONTAINER_LABEL: self.name})
         network.reload()
         gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
         return gateway
@@ -148,7 +153,8 @@ class LocalHub:
         config = self.root / "jupyterhub_config.py"
         config.write_text(CONFIG.format(
             port=self.port, api_port=free_port(), proxy=str(proxy), gateway=gateway,
-            hub_port=free_port(gateway), root=self.root, network=self.network,
+            hub_port=free_port(gateway), root=self.root, network=self.user_network,
+            name=self.name,
             label=CONTAINER_LABEL, volumes=volumes, environment=self.environment,
             profiles=str(self.profiles),
             extra=self.extra_config))
@@ -236,11 +242,11 @@ class LocalHub:
     def _remove_leftovers(self) -> None:
         client = docker.from_env()
         for container in client.containers.list(
-                all=True, filters={"label": f"{CONTAINER_LABEL}={self.network}"}):
+                all=True, filters={"label": f"{CONTAINER_LABEL}={self.name}"}):
             container.remove(force=True)
         try:
-            network = client.networks.get(self.network)
+            network = client.networks.get(self.name)
         except docker.errors.NotFound:
             return
-        if CONTAINER_LABEL in (network.attrs.get("Labels") or {}):  # made by the hub
+        if (network.attrs.get("Labels") or {}).get(CONTAINER_LABEL) == self.name:  # its own
             network.remove()

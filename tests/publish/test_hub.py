@@ -64,7 +64,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     repository, digest = pinned.split("@")
     client.images.pull(repository.rsplit(":", 1)[0], tag=digest)  # as a node would
 
-    hub = LocalHub(tmp_path / "hub", PROXY_SOURCE, profiles, port=free_port(), network=NETWORK,
+    hub = LocalHub(tmp_path / "hub", PROXY_SOURCE, profiles, port=free_port(), name=NETWORK,
                    extra_config=ADMIN_SERVICE)
     hub.start()
     try:
