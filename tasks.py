@@ -74,6 +74,18 @@ def bench(c, skip_cold=False):
     building.bench(skip_cold)
 
 
+@task(help={
+    "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
+             "docker-stacks)",
+    "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
+})
+@one_line_errors
+def conformance(c, suite="", image_ref=""):
+    """Run docker-stacks' own tests against our base; print passes per file (needs PyPI)."""
+    setup_logging()
+    building.conformance(suite, image_ref)
+
+
 @task
 @one_line_errors
 def lint(c):
@@ -154,5 +166,5 @@ def registry(c, port=5000, stop=False):
     publishing.registry(int(port), stop)
 
 
-expand_positional_images([engine, build, lock, test, check, bench, lint, release, push,
-                          profiles, history, diff, affected, registry])
+expand_positional_images([engine, build, lock, test, check, bench, lint, conformance, release,
+                          push, profiles, history, diff, affected, registry])
