@@ -93,9 +93,10 @@ def test_restartable(containers):
     assert server_pid(container) != first
     container.reload()
     assert container.status == "running"
-    # docker stop still stops it: the loop ends with the server.
-    container.stop(timeout=10)
-    assert wait_for_exit(container) == 0
+    # docker stop still stops it, without SIGKILL (137): the loop ends with the server, whose
+    # code is 0 or, when the signal ends it, 143.
+    container.stop(timeout=20)
+    assert wait_for_exit(container) in {0, 143}, logs(container)
 
 
 def test_not_restartable_by_default(containers):

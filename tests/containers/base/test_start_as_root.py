@@ -62,8 +62,10 @@ def test_nb_user_with_a_mounted_home_links_to_it(containers, tmp_path):
         volumes={str(tmp_path): {"bind": "/home/jovyan", "mode": "rw"}},
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.split() == ["/home/jovyan", "notebook.ipynb"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "notebook.ipynb"]
+    link, *listing = result.stdout.split()
+    assert link == "/home/jovyan"
+    assert "notebook.ipynb" in listing  # (images' hooks may add their own files)
+    assert {"new", "notebook.ipynb"} <= {p.name for p in tmp_path.iterdir()}
 
 
 def test_a_restarted_container_keeps_the_renamed_user(containers):
