@@ -6,9 +6,9 @@ import pytest
 
 from tests.containers.helpers import logs, wait_for_health
 
-# Users a runtime may start the image as: the default, OpenShift's arbitrary uid in group root,
-# an arbitrary uid in group users.
-USERS = ["1000", "1000:0", "1234:0", "1234:100"]
+# Users a runtime may start the image as: the image's uid in group root (the reported case),
+# OpenShift's arbitrary uid in group root, an arbitrary uid in group users.
+USERS = ["1000:0", "1234:0", "1234:100"]
 # What root reads or runs at a root start, and what sudo trusts.
 ROOT_OWNED = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/sudoers", "/etc/sudoers.d",
               "/etc/pam.d", "/etc/jupyter", "/usr/local/bin", "/usr/local/sbin"]
