@@ -75,6 +75,18 @@ def bench(c, skip_cold=False):
     building.bench(skip_cold)
 
 
+@task(help={
+    "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
+             "docker-stacks)",
+    "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
+})
+@one_line_errors
+def conformance(c, suite="", image_ref=""):
+    """Run docker-stacks' own tests against our base; print passes per file (needs PyPI)."""
+    setup_logging()
+    building.conformance(suite, image_ref)
+
+
 @task
 @one_line_errors
 def lint(c):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,9 +15,10 @@ from docker import DockerClient
 from hubimages.bench import BENCH_NAMESPACE
 from hubimages.build.run import BuildStatus, new_run
 from hubimages.build.scheduler import build_images
+from hubimages.ci.affected import MATRIX_FILE
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
-from hubimages.model.spec import Matrix
+from hubimages.model.spec import NAMESPACE_ENV, Matrix
 
 
 def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
@@ -44,8 +46,14 @@ def remove_namespace(client: DockerClient, namespace: str) -> None:
 
 
 def noop_rebuild_seconds(matrix: Matrix) -> float:
-    """Wall time of a whole `invoke build` when nothing changed, process start included."""
+    """Wall time of a whole `invoke build` when nothing changed, process start included.
+
+    The checkout's matrix is given by its namespace, not by --matrix: a --matrix file is built
+    into its own namespace, and the benchmark must find the images it just built."""
+    command = [sys.executable, "-m", "invoke", "build"]
+    if matrix.path.resolve() != (matrix.root / MATRIX_FILE).resolve():
+        command.append(f"--matrix={matrix.path}")
+    env = {**os.environ, NAMESPACE_ENV: matrix.settings.namespace}
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "invoke", "build", f"--matrix={matrix.path}"],
-                   cwd=matrix.root, check=True, capture_output=True)
+    subprocess.run(command, cwd=matrix.root, check=True, capture_output=True, env=env)
     return time.monotonic() - started

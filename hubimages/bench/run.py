@@ -6,6 +6,7 @@ import logging
 import statistics
 
 from hubimages.bench.builds import cold_base_build, noop_rebuild_seconds
+from hubimages.bench.idle import WINDOW_S, idle_cpu_seconds
 from hubimages.bench.pushes import push_timings
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
@@ -17,6 +18,9 @@ from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
 
 log = logging.getLogger(__name__)
+
+# The images whose servers are timed and watched idle: the smallest and the largest.
+SERVER_IMAGES = ("base", "sdc1")
 
 
 def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
@@ -37,9 +41,9 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
         numbers[f"{result.name}_size_mb"] = round(result.size / 1e6)
         if result.name in built:
             numbers[f"{result.name}_last_build_s"] = built[result.name]["seconds"]
-    times = startup_seconds(client, matrix.local_ref("base"))
-    numbers["base_start_to_api_s_median"] = round(statistics.median(times), 2)
-    numbers["base_start_to_api_s_max"] = round(max(times), 2)
+    for name in SERVER_IMAGES:
+        if name in matrix.images:
+            numbers.update(server_numbers(run, name))
     if "pybdsf" in matrix.images:
         numbers.update(pybdsf_timings(client, matrix, run.cache))
     if "sdc1" in matrix.images:
@@ -49,3 +53,15 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
         numbers.update(rucio_timings(client, matrix, run.cache))
     write_json(run.cache.bench, numbers)
     return numbers
+
+
+def server_numbers(run: BuildRun, name: str) -> dict[str, object]:
+    """Start to /api (median and max of several starts) and idle CPU of one image's server."""
+    ref = run.matrix.local_ref(name)
+    log.info("%s: server start-up times and idle CPU (%ds)", name, WINDOW_S)
+    times = startup_seconds(run.client, ref)
+    idle = idle_cpu_seconds(run.client, ref)
+    return {f"{name}_start_to_api_s_median": round(statistics.median(times), 2),
+            f"{name}_start_to_api_s_max": round(max(times), 2),
+            f"{name}_idle_cpu_s_per_{WINDOW_S}s": round(idle, 3),
+            f"{name}_idle_cpu_percent_of_a_core": round(100 * idle / WINDOW_S, 2)}

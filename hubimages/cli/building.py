@@ -1,14 +1,16 @@
-"""Commands that make and check images: engine, build, lock, test, check, bench, lint."""
+"""Commands that make and check images: engine, build, lock, test, check, bench, lint,
+conformance."""
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from invoke.exceptions import Exit
 
 from hubimages.bench.run import run_benchmark
-from hubimages.build.engine import connect
+from hubimages.build.engine import connect, image_or_none
 from hubimages.build.host import ensure_engine
 from hubimages.build.run import BuildResult, BuildRun, new_run
 from hubimages.build.scheduler import build_images, failed
@@ -17,8 +19,10 @@ from hubimages.cli import report
 from hubimages.cli.common import INTERRUPTED, ROOT, cache_of, matrix
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.resolve import lock_images
+from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
 from hubimages.model.spec import Matrix
+from hubimages.verify.conformance import check_suite, run_conformance
 from hubimages.verify.session import test_images
 
 log = logging.getLogger(__name__)
@@ -99,4 +103,27 @@ def lint() -> None:
     results = run_linters(ROOT)
     print(report.lint_report(results))
     if not all(r.ok for r in results):
+        raise Exit(code=1)
+
+
+def conformance(suite_path: str, image_ref: str) -> None:
+    """docker-stacks' suite against our base (built when needed) or against image_ref."""
+    if not suite_path:
+        raise HubImagesError("--suite is missing: give a checkout of jupyter/docker-stacks")
+    suite = check_suite(Path(suite_path))
+    run = start_run(matrix(None))
+    if image_ref:
+        image = image_or_none(run.client, image_ref)
+        if image is None:
+            raise HubImagesError(f"--image-ref {image_ref}: no such image here")
+        image_id = str(image.id)
+    else:
+        results = build_images(run, ["base"])
+        if failed(results):
+            raise HubImagesError(f"base could not be built: {results[0].reason}")
+        image_id = results[0].image_id or ""
+    result = run_conformance(run.client, image_id, suite, run.cache,
+                             run.matrix.settings.index_url)
+    print(report.conformance_table(result))
+    if not result.meets_goal:
         raise Exit(code=1)

@@ -16,12 +16,11 @@ from invoke.exceptions import Exit
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix
-from hubimages.model.spec import NAMESPACE, Matrix
+from hubimages.model.spec import NAMESPACE, NAMESPACE_ENV, Matrix
 from hubimages.publish.store import stores_with_history
 from hubimages.publish.target import RegistryTarget
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMESPACE_ENV = "HUBIMAGES_NAMESPACE"
 MATRIX = ROOT / "build-matrix.yaml"
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 P = ParamSpec("P")

@@ -8,6 +8,7 @@ from hubimages.build.run import BuildResult
 from hubimages.ci.lint import LintResult
 from hubimages.publish.diff import PackageChange
 from hubimages.publish.records import Release
+from hubimages.verify.conformance_report import GOAL, ConformanceReport
 
 MAX_TAGS_SHOWN = 4
 
@@ -72,3 +73,19 @@ def lint_report(results: Sequence[LintResult]) -> str:
 def numbers(values: dict[str, object]) -> str:
     width = max(map(len, values), default=0)
     return "\n".join(f"{key.ljust(width)}  {value}" for key, value in values.items())
+
+
+def conformance_table(result: ConformanceReport) -> str:
+    rows: list[tuple[str, ...]] = [("file", "folder", "total", "passed", "failed", "skipped")]
+    for f in result.files:
+        rows.append((f.name, f.folder, str(f.total), str(f.passed), str(len(f.failed)),
+                     str(f.skipped)))
+    rows.append(("TOTAL", "", str(result.total), str(result.passed),
+                 str(len(result.failures)), str(sum(f.skipped for f in result.files))))
+    lines = [f"docker-stacks suite against {result.image_id[:19]}", table(rows),
+             f"passed {result.passed}/{result.total} ({result.pass_rate:.1%}; goal "
+             f"{GOAL:.0%})"]
+    for test in result.failures:
+        reason = result.reason(test) or "UNEXPECTED: not a known divergence"
+        lines.append(f"  failed {test}: {reason}")
+    return "\n".join(lines)

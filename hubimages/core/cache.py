@@ -71,6 +71,11 @@ class CacheLayout:
     def test_results(self) -> Path:
         return self.root / "test-results"
 
+    @property
+    def conformance(self) -> Path:
+        """docker-stacks' suite run: its venv (per requirements) and the last reports."""
+        return self.root / "conformance"
+
     # -- publishing --------------------------------------------------------------------------
     @property
     def publish_root(self) -> Path:

@@ -10,6 +10,8 @@ from hubimages.errors import MatrixError
 
 IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # A repository path under a registry host: image names joined by slashes.
+# Overrides settings.namespace of the checkout's matrix (a second checkout keeps its images).
+NAMESPACE_ENV = "HUBIMAGES_NAMESPACE"
 NAMESPACE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 # An image reference: [registry[:port]/]path[:tag][@sha256:digest]
 IMAGE_REFERENCE = re.compile(

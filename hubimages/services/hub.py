@@ -4,8 +4,9 @@ JupyterHub (the version the images carry) with its configurable-http-proxy (npm,
 services/hub/), a password for every user (SharedPasswordAuthenticator), and DockerSpawner
 loading the profiles `invoke profiles` wrote. The proxy listens on 127.0.0.1 only; user servers
 run on an internal docker network of the hub's own (or on the network of a service they use,
-e.g. the local Rucio) and reach the hub's API on its gateway. Everything it starts is stopped by `stop`, also after a crash of an
-earlier run (its pid file, its container label, its network).
+e.g. the local Rucio) and reach the hub's API on its gateway. Everything it starts is stopped
+by `stop`, also after a crash of an earlier run (its pid file, its container label, its
+network).
 """
 
 from __future__ import annotations

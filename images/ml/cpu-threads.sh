@@ -53,9 +53,10 @@ cpu_threads_apply() {
         export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false"
         set+=(XLA_FLAGS)
     fi
-    if [[ "${JUPYTER_DOCKER_STACKS_QUIET:-}" != 1 ]]; then
-        printf 'cpu-threads: CPU limit %s: set %s\n' "${limit}" "${set[*]:-nothing (all set by user)}" >&2
-    fi
+    # start.sh's log (format, JUPYTER_DOCKER_STACKS_QUIET), also when sourced on its own.
+    # shellcheck source=images/base/_docker_stacks_log.sh
+    declare -F _log_info >/dev/null || source /usr/local/bin/_docker_stacks_log.sh
+    _log_info "cpu-threads: CPU limit ${limit}: set ${set[*]:-nothing (all set by user)}"
 }
 
 cpu_threads_apply

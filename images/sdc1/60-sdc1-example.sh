@@ -13,8 +13,11 @@ sdc1_example_hook() {
         copy=(setpriv --reuid="${NB_UID}" --regid="${NB_GID}" --init-groups -- "${copy[@]}")
         mark=(setpriv --reuid="${NB_UID}" --regid="${NB_GID}" --init-groups -- "${mark[@]}")
     fi
-    "${copy[@]}" 2>/dev/null && "${mark[@]}" 2>/dev/null ||
-        echo "sdc1: could not copy the example notebook to ${target}" >&2
+    if ! "${copy[@]}" 2>/dev/null || ! "${mark[@]}" 2>/dev/null; then
+        # shellcheck source=images/base/_docker_stacks_log.sh
+        declare -F _log_warn >/dev/null || source /usr/local/bin/_docker_stacks_log.sh
+        _log_warn "sdc1: could not copy the example notebook to ${target}"
+    fi
 }
 
 sdc1_example_hook

@@ -7,6 +7,8 @@ proxy: proxy variables of the test host must not change what is measured.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -16,6 +18,7 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 
 import docker
@@ -29,11 +32,15 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 DEFAULT_PORT = 8888
 
 # Log lines that make a start unclean: Jupyter's [W ...]/[E ...] prefixes, start.sh's
-# "WARNING:"/"ERROR:", Python warnings and tracebacks.
+# "WARNING[...]"/"ERROR[...]", Python warnings and tracebacks.
 PROBLEM_LINE = re.compile(
     r"^\[[WE] |\bWARNING\b|\bERROR\b|Warning:|^Traceback \(most recent call last\)",
     re.MULTILINE,
 )
+# The one warning every plain start logs, as on docker-stacks: the server listens on every
+# IPv4 and IPv6 address (ServerApp.ip = "") over plain HTTP; TLS is the hub proxy's job, or
+# GEN_CERT's.
+EXPECTED_WARNING = "The Jupyter server is listening on all IP addresses and not using encryption"
 TOKEN_IN_LOGS = re.compile(r"[?&]token=([0-9A-Za-z_-]+)")
 
 
@@ -95,7 +102,8 @@ def logs(container: Container, stdout: bool = True, stderr: bool = True) -> str:
 
 
 def problem_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if PROBLEM_LINE.search(line)]
+    return [line for line in text.splitlines()
+            if PROBLEM_LINE.search(line) and EXPECTED_WARNING not in line]
 
 
 def container_ip(container: Container) -> str:
@@ -161,20 +169,21 @@ def token_from_logs(container: Container, timeout: float = 30) -> str:
     return wait_for_log(container, TOKEN_IN_LOGS.pattern, timeout).group(1)
 
 
-def wait_for_health(container: Container, timeout: float = 60) -> str:
-    """Wait for the HEALTHCHECK to report healthy; fail on unhealthy or exit."""
+def wait_for_health(container: Container, timeout: float = 60, expected: str = "healthy") -> str:
+    """Wait for the HEALTHCHECK to report `expected`; fail on exit (and, waiting for healthy,
+    on unhealthy)."""
     deadline = time.monotonic() + timeout
     status = "unknown"
     while time.monotonic() < deadline:
         container.reload()
         status = container.attrs["State"].get("Health", {}).get("Status", "none")
-        if status == "healthy":
+        if status == expected:
             return status
-        if status == "unhealthy" or container.status != "running":
+        if (status == "unhealthy" and expected == "healthy") or container.status != "running":
             break
         time.sleep(0.5)
     health = json.dumps(container.attrs["State"].get("Health"), indent=1)
-    raise _fail(container, f"health is {status}, not healthy:\n{health}")
+    raise _fail(container, f"health is {status}, not {expected}:\n{health}")
 
 
 def wait_for_exit(container: Container, timeout: float = 60) -> int:
@@ -197,7 +206,7 @@ def exec_text(container: Container, command: str, user: str = "") -> tuple[int, 
     return result.exit_code, result.output.decode("utf-8", "replace")
 
 
-FileSpec = tuple[str | None, int, int, int]
+FileSpec = tuple[str | bytes | None, int, int, int]
 
 
 def put_files(container: Container, files: dict[str, FileSpec]) -> None:
@@ -215,10 +224,32 @@ def put_files(container: Container, files: dict[str, FileSpec]) -> None:
                 info.type = tarfile.DIRTYPE
                 archive.addfile(info)
             else:
-                data = content.encode()
+                data = content.encode() if isinstance(content, str) else content
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))
     assert container.put_archive("/", buffer.getvalue())
+
+
+def make_wheel(name: str, version: str) -> tuple[str, bytes]:
+    """(file name, bytes) of a minimal pure-Python wheel: module `name` with VERSION = version."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hubimages-tests\n"
+                              "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        for path, text in files.items():
+            data = text.encode()
+            wheel.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(f"{path},sha256={digest.decode()},{len(data)}")
+        record.append(f"{dist_info}/RECORD,,")
+        wheel.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return f"{name}-{version}-py3-none-any.whl", buffer.getvalue()
 
 
 def _owner_alive(owner: str) -> bool:

@@ -57,6 +57,13 @@ def test_dockerfile_follows_the_contract(name: str) -> None:
     for keyword, words in dockerfile:
         if keyword == "RUN" and "pip install" in words:
             assert "--no-index" in words, f"images/{name}: pip install from an index: {words}"
+            # The venv stays writable by group users: fixed in the layer that adds the files.
+            assert "fix-permissions" in words.split("pip install", 1)[1], (
+                f"images/{name}: pip install without fix-permissions after it: {words}")
+        if keyword == "RUN":
+            assert not re.search(r"\bch(mod|grp|own) -R\b[^&;]*/opt/(venv|conda)", words), (
+                f"images/{name}: a recursive change of the venv copies it into a new layer; "
+                f"use fix-permissions in the install step: {words}")
 
 
 def test_the_check_catches_a_broken_dockerfile() -> None:

@@ -13,12 +13,19 @@ def test_image_config(image):
     config = image.attrs["Config"]
     assert config["User"] == "1000"
     assert config["WorkingDir"] == "/home/jovyan"
-    assert config["Entrypoint"] == ["tini", "-g", "--", "start.sh"]
+    # By path: PATH starts with the user-writable venv (test_security.py).
+    assert config["Entrypoint"] == ["/usr/bin/tini", "-g", "--", "/usr/local/bin/start.sh"]
     assert config["Cmd"] == ["start-notebook.py"]
     assert "8888/tcp" in config["ExposedPorts"]
-    assert config["Healthcheck"]["Test"][0] in {"CMD", "CMD-SHELL"}
+    # docker-stacks' timings: every 3 s, 1 s timeout, 3 s start period, 3 retries.
+    health = config["Healthcheck"]
+    assert health["Test"] == ["CMD", "/usr/local/bin/docker-healthcheck"]
+    seconds = 1_000_000_000
+    assert (health["Interval"], health["Timeout"], health["StartPeriod"], health["Retries"]) == (
+        3 * seconds, 1 * seconds, 3 * seconds, 3)
     env = dict(item.split("=", 1) for item in config["Env"])
-    assert env["PATH"].split(":")[0] == "/opt/venv/bin"
+    # docker-stacks' paths: /opt/conda/bin first (the venv under its docker-stacks name).
+    assert env["PATH"].split(":")[0] == "/opt/conda/bin"
     expected = {
         "NB_USER": "jovyan",
         "NB_UID": "1000",
@@ -28,6 +35,8 @@ def test_image_config(image):
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "JUPYTER_PORT": "8888",
+        "CONDA_DIR": "/opt/venv",
+        "VIRTUAL_ENV": "/opt/venv",
     }
     assert {key: env.get(key) for key in expected} == expected
 
@@ -48,10 +57,12 @@ def test_tini_is_pid_1(server_host):
 
 def test_python_is_debian_python_in_venv(server_host):
     out = server_host.check_output(
-        "python -c 'import sys; print(sys.prefix, sys.base_prefix, sys.version_info[:2])'"
+        "python -c 'import os, sys; print(os.path.realpath(sys.prefix), sys.base_prefix,"
+        " sys.version_info[:2])'"
     )
     assert out == "/opt/venv /usr (3, 11)"
-    assert server_host.check_output("command -v jupyter") == "/opt/venv/bin/jupyter"
+    assert server_host.check_output("readlink -f /opt/conda") == "/opt/venv"
+    assert server_host.check_output("command -v jupyter") == "/opt/conda/bin/jupyter"
 
 
 def test_no_sudo_by_default(server_host):
@@ -59,12 +70,17 @@ def test_no_sudo_by_default(server_host):
     assert server_host.run("ls /etc/sudoers.d/start-sh-grant").rc != 0
 
 
+def listening(container, table: str) -> set[str]:
+    """Local addresses of the LISTEN (0A) sockets in /proc/net/<table>."""
+    code, out = exec_text(container, f"cat /proc/net/{table}")
+    assert code == 0, out
+    return {line.split()[1] for line in out.splitlines()[1:] if line.split()[3] == "0A"}
+
+
 def test_server_listens_on_all_interfaces(server):
-    # LISTEN (0A) sockets from /proc/net/tcp: 0.0.0.0:8888 is 00000000:22B8.
-    code, out = exec_text(server, "cat /proc/net/tcp")
-    assert code == 0
-    listening = {line.split()[1] for line in out.splitlines()[1:] if line.split()[3] == "0A"}
-    assert "00000000:22B8" in listening
+    # IPv4 0.0.0.0:8888 and IPv6 [::]:8888 (docker-stacks' ServerApp.ip = "").
+    assert "00000000:22B8" in listening(server, "tcp")
+    assert "0" * 32 + ":22B8" in listening(server, "tcp6")
     # ...and reachable from outside the container, on its bridge IP.
     assert http_get(f"http://{server.ip}:8888/api").status == 200
 
@@ -120,8 +136,9 @@ def test_python_kernel_executes_code(server):
 
 
 def test_logs_go_to_stderr(server):
+    # stdout: only start-notebook.py's `Executing: ...` line, as docker-stacks prints it.
     assert logs(server, stdout=False, stderr=True).strip()
-    assert logs(server, stdout=True, stderr=False) == ""
+    assert logs(server, stdout=True, stderr=False) == "Executing: jupyter lab\n"
 
 
 def test_clean_start_has_no_warnings_or_errors(containers):

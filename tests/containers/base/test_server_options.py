@@ -1,17 +1,23 @@
 """Server start options: JUPYTER_PORT, DOCKER_STACKS_JUPYTER_CMD, NOTEBOOK_ARGS, RESTARTABLE,
-JUPYTERHUB_API_TOKEN (jupyterhub-singleuser)."""
+GEN_CERT, JUPYTERHUB_API_TOKEN (jupyterhub-singleuser). start-notebook.py prints the command
+it runs to stdout as `Executing: ...`, as docker-stacks' does."""
 
+import ssl
 import time
+import urllib.request
 import uuid
 
 import pytest
 
 from tests.containers.helpers import (
+    container_ip,
     exec_text,
     http_get,
     logs,
+    problem_lines,
     processes,
     wait_for_api,
+    wait_for_exit,
     wait_for_log,
 )
 
@@ -28,19 +34,31 @@ def test_jupyter_port(containers, user):
 
 @pytest.mark.parametrize(
     ("command", "process", "page"),
-    [("server", "jupyter-server", None), ("notebook", "jupyter-notebook", "tree")],
+    [(None, "jupyter-lab", "lab"), ("lab", "jupyter-lab", "lab"),
+     ("server", "jupyter-server", None), ("notebook", "jupyter-notebook", "tree")],
 )
 def test_docker_stacks_jupyter_cmd(containers, command, process, page):
-    container = containers.server(
-        environment={
-            "DOCKER_STACKS_JUPYTER_CMD": command,
-            "NOTEBOOK_ARGS": f"--IdentityProvider.token={TOKEN}",
-        }
-    )
-    assert any(process in line for line in processes(container)), processes(container)
-    assert not any("jupyter-lab" in line for line in processes(container))
+    environment = {"NOTEBOOK_ARGS": f"--IdentityProvider.token={TOKEN}"}
+    if command:
+        environment["DOCKER_STACKS_JUPYTER_CMD"] = command
+    container = containers.server(environment=environment)
+    lines = processes(container)
+    assert any(process in line for line in lines), lines
+    others = {"jupyter-lab", "jupyter-server", "jupyter-notebook"} - {process}
+    assert not any(other in line for line in lines for other in others), lines
+    stdout = logs(container, stderr=False)
+    assert f"Executing: jupyter {command or 'lab'} --IdentityProvider.token=" in stdout
     if page:
         assert http_get(f"http://{container.ip}:8888/{page}", token=TOKEN).status == 200
+
+
+def test_an_unknown_jupyter_cmd_is_one_clear_error(containers):
+    # NbClassic is not installed (README.md): one line, a non-zero exit, no server.
+    result = containers.run(None, environment={"DOCKER_STACKS_JUPYTER_CMD": "nbclassic"})
+    assert result.exit_code == 1
+    errors = problem_lines(result.output)
+    assert len(errors) == 1, result.output
+    assert "DOCKER_STACKS_JUPYTER_CMD=nbclassic: no jupyter-nbclassic in this image" in errors[0]
 
 
 def test_notebook_args(containers):
@@ -56,28 +74,53 @@ def test_notebook_args(containers):
 
 
 def server_pid(container) -> int:
+    # The server's Python process, not run-one-constantly (whose arguments name jupyter-lab).
     code, out = exec_text(container, "ps -eo pid=,args=")
     assert code == 0, out
-    pids = [int(line.split()[0]) for line in out.splitlines() if "jupyter-lab" in line]
+    pids = [int(line.split()[0]) for line in out.splitlines()
+            if line.split()[1].endswith("python") and "jupyter-lab" in line]
     assert pids, out
     return pids[0]
 
 
 def test_restartable(containers):
     container = containers.server(environment={"RESTARTABLE": "yes"})
+    assert "Executing: run-one-constantly jupyter lab" in logs(container, stderr=False)
     first = server_pid(container)
     exec_text(container, f"kill {first}")
-    wait_for_log(container, r"server exited with code .*; restarting it")
+    wait_for_log(container, r"run-one-constantly: \S*jupyter-lab exited with code 0; starting")
     wait_for_api(container)
     assert server_pid(container) != first
     container.reload()
     assert container.status == "running"
+    # docker stop still stops it, without SIGKILL (137): the loop ends with the server, whose
+    # code is 0 or, when the signal ends it, 143.
+    container.stop(timeout=20)
+    assert wait_for_exit(container) in {0, 143}, logs(container)
 
 
 def test_not_restartable_by_default(containers):
     container = containers.server()
     exec_text(container, f"kill {server_pid(container)}")
     assert container.wait(timeout=30)["StatusCode"] == 0
+
+
+def test_gen_cert_serves_https_with_a_private_self_signed_key(containers):
+    container = containers.start(environment={"GEN_CERT": "yes"})
+    context = ssl._create_unverified_context()  # noqa: S323 - self-signed by design
+    url = f"https://{container_ip(container)}:8888/api"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=2) as response:
+                assert response.status == 200
+                break
+        except OSError:
+            assert time.monotonic() < deadline, logs(container)
+            time.sleep(0.2)
+    _, out = exec_text(container, "stat -c '%a %U' ~/.local/share/jupyter/notebook.pem")
+    assert out.split() == ["600", "jovyan"], out
+    assert problem_lines(logs(container)) == []
 
 
 def test_jupyterhub_api_token_starts_singleuser(containers):
@@ -101,3 +144,6 @@ def test_jupyterhub_api_token_starts_singleuser(containers):
     else:
         pytest.fail(f"jupyterhub-singleuser was not launched:\n{logs(container)}")
     assert not any("jupyter-lab" in line for line in lines)
+    stdout = logs(container, stderr=False).splitlines()
+    assert stdout[0].startswith("WARNING: using start-singleuser.py instead of start-notebook.py")
+    assert stdout[1] == "Executing: jupyterhub-singleuser --debug"

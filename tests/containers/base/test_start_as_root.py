@@ -1,8 +1,10 @@
 """start.sh started as root: each NB_*/CHOWN_*/GRANT_SUDO/... variable, one test each."""
 
+import re
+
 import pytest
 
-from tests.containers.helpers import exec_text, logs, wait_for_exit
+from tests.containers.helpers import exec_text, logs, problem_lines, wait_for_exit
 
 ROOT = "root"
 
@@ -14,29 +16,79 @@ def run_as_root(containers, script: str, **environment: str):
 
 
 def test_defaults_as_root_drop_to_jovyan(containers):
-    result = run_as_root(containers, 'id -u; id -g; echo "$HOME"; pwd')
-    assert result.stdout.split() == ["1000", "100", "/home/jovyan", "/home/jovyan"]
-    assert "WARNING" not in result.stderr
+    result = run_as_root(containers, 'id; echo "$HOME"; pwd')
+    assert result.stdout.split("\n")[:3] == [
+        "uid=1000(jovyan) gid=100(users) groups=100(users)", "/home/jovyan", "/home/jovyan"]
+    assert problem_lines(result.stderr) == []
+    assert re.search(r"\] Running as jovyan: bash -c id;", result.stderr), result.stderr
 
 
-def test_nb_user_renames_jovyan_and_moves_home(containers):
-    script = 'id -un; echo "$HOME"; pwd; stat -c %U "$HOME"; readlink /home/jovyan; touch "$HOME/x"'
-    result = run_as_root(containers, script + " && echo writable", NB_USER="alice")
+def test_nb_user_gets_a_copy_of_the_home_and_jovyan_stays(containers):
+    script = ('id; echo "$HOME"; pwd; stat -c "%U:%G" "$HOME" "$HOME/work" "$HOME/.jupyter";'
+              ' ls -d /home/jovyan/work; getent passwd alice | cut -d: -f6; touch "$HOME/x"')
+    result = run_as_root(containers, script, NB_USER="alice")
     assert result.stdout.split() == [
-        "alice",
-        "/home/alice",
-        "/home/alice",
-        "alice",
-        "/home/alice",  # the old path still leads there: docker exec starts in it
-        "writable",
+        "uid=1000(alice)", "gid=100(users)", "groups=100(users)", "/home/alice", "/home/alice",
+        "alice:users", "alice:users", "alice:users", "/home/jovyan/work", "/home/alice",
     ]
+    assert problem_lines(result.stderr) == []
+    for line in ("Updated the jovyan user:", "- username: jovyan       -> alice",
+                 "- home dir: /home/jovyan -> /home/alice", "Running as alice: bash -c"):
+        assert line in result.stderr
+
+
+def test_nb_user_keeps_the_files_of_a_folder_bind_mounted_in_the_home(containers, tmp_path):
+    """The data-loss case: renaming the user never moves nor deletes /home/jovyan."""
+    (tmp_path / "foo.txt").write_text("some-content")
+    tmp_path.chmod(0o777)  # the user, uid 1000, writes there
+    result = containers.run(
+        ["bash", "-c", 'cat "$HOME/data/foo.txt"; echo new > "$HOME/data/bar.txt"'],
+        user=ROOT, working_dir="/home/",
+        environment={"NB_USER": "user", "CHOWN_HOME": "yes", "CHOWN_HOME_OPTS": "-R"},
+        volumes={str(tmp_path): {"bind": "/home/jovyan/data", "mode": "rw"}},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "some-content"
+    assert (tmp_path / "foo.txt").read_text() == "some-content"
+    assert (tmp_path / "bar.txt").read_text() == "new\n"  # written where the data lives
+
+
+def test_nb_user_with_a_mounted_home_links_to_it(containers, tmp_path):
+    (tmp_path / "notebook.ipynb").write_text("{}")
+    tmp_path.chmod(0o777)
+    result = containers.run(
+        ["bash", "-c", 'readlink /home/alice; ls "$HOME"; touch "$HOME/new"'],
+        user=ROOT, environment={"NB_USER": "alice"},
+        volumes={str(tmp_path): {"bind": "/home/jovyan", "mode": "rw"}},
+    )
+    assert result.exit_code == 0, result.output
+    link, *listing = result.stdout.split()
+    assert link == "/home/jovyan"
+    assert "notebook.ipynb" in listing  # (images' hooks may add their own files)
+    assert {"new", "notebook.ipynb"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_restarted_container_keeps_the_renamed_user(containers):
+    container = containers.start(["bash", "-c", "id -un; ls -d /home/*"], user=ROOT,
+                                 environment={"NB_USER": "alice"})
+    assert wait_for_exit(container) == 0, logs(container)
+    container.start()
+    assert wait_for_exit(container) == 0, logs(container)
+    assert logs(container, stderr=False).split() == ["alice", "/home/alice", "/home/jovyan"] * 2
 
 
 def test_nb_uid(containers):
+    # docker-stacks semantics: the home keeps its owner unless CHOWN_HOME; group users can
+    # write it.
     result = run_as_root(
-        containers, 'id -u; id -un; stat -c %u "$HOME"; touch "$HOME/x" && echo ok', NB_UID="1234"
-    )
-    assert result.stdout.split() == ["1234", "jovyan", "1234", "ok"]
+        containers, 'id; stat -c %u "$HOME"; touch "$HOME/x" && echo ok', NB_UID="1234")
+    assert result.stdout.split() == [
+        "uid=1234(jovyan)", "gid=100(users)", "groups=100(users)", "1000", "ok"]
+
+
+def test_nb_gid_makes_a_group_named_after_the_user(containers):
+    result = run_as_root(containers, "id", NB_GID="110")
+    assert result.stdout.strip() == "uid=1000(jovyan) gid=110(jovyan) groups=110(jovyan),100(users)"
 
 
 def test_nb_gid_and_nb_group(containers):
@@ -104,6 +156,14 @@ def test_grant_sudo(containers, value, granted):
         assert "password is required" in result.stderr or "not allowed" in result.stderr
 
 
+def test_sudo_keeps_the_venv_first_on_path(containers):
+    result = run_as_root(
+        containers, "sudo -n which python jupyter pip; sudo -n python -c 'import jupyterlab'",
+        GRANT_SUDO="yes")
+    assert result.stdout.split() == [
+        "/opt/conda/bin/python", "/opt/conda/bin/jupyter", "/opt/conda/bin/pip"]
+
+
 @pytest.mark.parametrize("user", [ROOT, "1000"])
 def test_nb_umask(containers, user):
     result = containers.run(
@@ -130,20 +190,49 @@ def test_jupyter_env_vars_to_unset(containers, user):
     assert result.exit_code == 0, result.output
     names = {line.split("=", 1)[0] for line in result.stdout.splitlines()}
     assert "KEEP_ME" in names
-    assert not names & {"SECRET_A", "SECRET_B"}
+    assert not names & {"SECRET_A", "SECRET_B", "JUPYTER_ENV_VARS_TO_UNSET"}
 
 
-@pytest.mark.parametrize("quiet", ["1", None])
-def test_jupyter_docker_stacks_quiet(containers, quiet):
-    environment = {"NB_USER": "alice", "GRANT_SUDO": "yes"}
-    if quiet:
-        environment["JUPYTER_DOCKER_STACKS_QUIET"] = quiet
-    result = containers.run(["true"], user=ROOT, environment=environment)
+def test_root_triplet_stays_root_with_home_root(containers):
+    result = run_as_root(
+        containers, 'id; echo "$HOME"; getent passwd root; stat -c %U:%G "$HOME/work"; env',
+        NB_USER="root", NB_UID="0", NB_GID="0")
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["uid=0(root) gid=0(root) groups=0(root)", "/home/root",
+                         "root:x:0:0:root:/home/root:/bin/bash", "root:root"]
+    assert not [line for line in lines if line.startswith("SUDO")]  # no sudo in between
+    assert "Running as root: bash -c" in result.stderr
+    assert problem_lines(result.stderr) == []
+
+
+def test_nb_user_root_needs_uid_and_gid_0(containers):
+    result = containers.run(["true"], user=ROOT, environment={"NB_USER": "root"})
+    assert result.exit_code == 1
+    fatal = [line for line in result.stderr.splitlines() if line.startswith("FATAL[")]
+    assert len(fatal) == 1 and "NB_USER=root needs NB_UID=0 and NB_GID=0" in fatal[0]
+
+
+def test_start_sh_in_the_command_only_runs_the_command(containers):
+    result = containers.run(["start.sh", "sudo", "-n", "id", "-u"], user=ROOT,
+                            environment={"GRANT_SUDO": "yes"})
     assert result.exit_code == 0, result.output
-    if quiet:
-        assert "start.sh" not in result.stderr
-    else:
-        assert "start.sh: INFO: renaming user jovyan to alice" in result.stderr
+    assert result.stdout.strip() == "0"
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING[")]
+    assert len(warnings) == 1, result.stderr
+    assert "start.sh is the default ENTRYPOINT, do not include it in CMD" in warnings[0]
+
+
+def test_no_command_runs_bash(containers):
+    result = containers.run(None, user=ROOT, entrypoint=["start.sh"])
+    assert result.exit_code == 0, result.output
+    assert "Running as jovyan: bash" in result.stderr
+
+
+def test_jupyter_docker_stacks_quiet_hides_info(containers):
+    result = containers.run(["true"], user=ROOT, environment={
+        "NB_USER": "alice", "GRANT_SUDO": "yes", "JUPYTER_DOCKER_STACKS_QUIET": "1"})
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
 
 
 def test_server_runs_as_nb_user_when_started_as_root(containers):

@@ -65,7 +65,9 @@ def read_config(containers, environment, **kwargs) -> tuple[dict, str]:
 
 
 def hook_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("rucio-configure:")]
+    """rucio-configure's lines, in start.sh's format: LEVEL[date time] rucio-configure: ..."""
+    return [line for line in text.splitlines()
+            if re.match(r"^(INFO|WARNING|ERROR)\[[^]]+\] rucio-configure: ", line)]
 
 
 def test_rucio_cli_runs(containers):
