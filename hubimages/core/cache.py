@@ -42,6 +42,11 @@ class CacheLayout:
     def sdists(self) -> Path:
         return self.root / "sdists"
 
+    @property
+    def npm_tarballs(self) -> Path:
+        """Pinned npm tarballs whose ES modules local wheels inline (deps.esm)."""
+        return self.root / "npm"
+
     # -- building ----------------------------------------------------------------------------
     @property
     def rootfs(self) -> Path:
