@@ -11,6 +11,8 @@ from hubimages.model.spec import Matrix
 
 CONTAINER_TESTS = Path("tests/containers")
 SHARED = "shared"
+# The real services some container tests run (test-only images): part of every suite.
+SERVICES = Path("tests/services")
 UNIT_TESTS = Path("tests/unit")
 # The build tool against the real engine, then releases to a real registry on 127.0.0.1.
 ENGINE_TESTS = (Path("tests/engine"), Path("tests/publish"))
@@ -30,11 +32,14 @@ def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
 
 
 def suite_sha256(matrix: Matrix, name: str) -> str:
-    """sha256 of the container tests the image selects and the fixtures they share."""
+    """sha256 of the container tests the image selects and the fixtures and services they
+    share."""
     root = matrix.root / CONTAINER_TESTS
     files = sorted(p for p in root.glob("*.py") if p.is_file())
     for folder in container_test_dirs(matrix, name):
         files += folder_files(folder)
+    if (matrix.root / SERVICES).is_dir():
+        files += folder_files(matrix.root / SERVICES)
     digest = hashlib.sha256()
     for path in files:
         digest.update(f"{path.relative_to(matrix.root).as_posix()}\0{file_sha256(path)}\n"

@@ -9,7 +9,7 @@ import pytest
 from hubimages.errors import MatrixError
 from hubimages.model.lineage import ancestors, build_order, descendants, included, recipe
 from hubimages.model.load import load_matrix
-from hubimages.verify.selection import container_test_dirs
+from hubimages.verify.selection import container_test_dirs, suite_sha256
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,3 +65,17 @@ def test_container_test_dirs_from_lineage(matrix, tmp_path: Path) -> None:
         (tmp_path / "tests" / "containers" / name).mkdir(parents=True)
     dirs = [d.name for d in container_test_dirs(matrix, "c")]
     assert dirs == ["base", "b", "c", "shared"]  # a has no tests folder: nothing to run
+
+
+def test_suite_hash_covers_the_test_services(matrix, tmp_path: Path) -> None:
+    """A changed service image recipe (tests/services/) is a changed suite: earlier test
+    results no longer count for a push."""
+    (tmp_path / "tests" / "containers" / "base").mkdir(parents=True)
+    (tmp_path / "tests" / "containers" / "base" / "test_x.py").write_text("pass\n")
+    before = suite_sha256(matrix, "c")
+    service = tmp_path / "tests" / "services" / "tap"
+    service.mkdir(parents=True)
+    (service / "Dockerfile").write_text("FROM x\n")
+    with_service = suite_sha256(matrix, "c")
+    (service / "Dockerfile").write_text("FROM y\n")
+    assert len({before, with_service, suite_sha256(matrix, "c")}) == 3
