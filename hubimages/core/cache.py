@@ -76,6 +76,10 @@ class CacheLayout:
     def test_results(self) -> Path:
         return self.root / "test-results"
 
+    def service_lock(self, name: str) -> Path:
+        """Held while a test run builds the test service image `name` (tests/services/)."""
+        return self.root / "test-services" / f"{name}.lock"
+
     # -- publishing --------------------------------------------------------------------------
     @property
     def publish_root(self) -> Path:

@@ -19,7 +19,6 @@ import hashlib
 import io
 import logging
 import tarfile
-import tempfile
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from docker.models.networks import Network
 from hubimages.build.engine import build_network
 from hubimages.build.labels import BASE_DIGEST, INPUTS_HASH
 from hubimages.build.stream import BuildRequest, stream_build
+from hubimages.cli.common import cache_of
 from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.files import file_sha256, folder_files
 from hubimages.deps.server import WheelServer
@@ -74,10 +74,12 @@ def service_image(client: docker.DockerClient, name: str, parent: Image,
     digest = hashlib.sha256(f"{parent.id}\n".encode())
     for path in sorted(files):
         digest.update(f"{path}\0{file_sha256(files[path])}\n".encode())
-    repository = f"{checkout_matrix().settings.namespace}/test-{name}"
+    matrix = checkout_matrix()
+    repository = f"{matrix.settings.namespace}/test-{name}"
     ref = f"{repository}:{digest.hexdigest()[:12]}"
     # Two test runs may want the same service at once: one builds, the other waits and reuses.
-    lock_path = Path(tempfile.gettempdir()) / f"{ref.replace('/', '_').replace(':', '_')}.lock"
+    lock_path = cache_of(matrix).service_lock(name)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -88,7 +90,10 @@ def service_image(client: docker.DockerClient, name: str, parent: Image,
     for old in client.images.list(name=repository):
         for tag in old.tags:
             if tag.startswith(f"{repository}:") and tag != ref:
-                client.images.remove(tag)
+                try:
+                    client.images.remove(tag)
+                except docker.errors.APIError:
+                    pass  # still used by a container of another test run: kept this time
     return image_id
 
 
