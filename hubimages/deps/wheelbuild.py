@@ -56,9 +56,19 @@ def ensure(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout,
         if not rebuild and (found := find_built(wheel, cache.local_wheels)):
             return found[0]
         sdist = fetch_sdist(wheel, index, cache.sdists)
-        tarball = (fetch_tarball(wheel.inline_esm, cache.npm_tarballs, index)
-                   if wheel.inline_esm is not None else None)
+        tarball = _inline_tarball(wheel, index, cache)
         return build(wheel, sdist, cache.local_wheels, index, tarball=tarball)
+
+
+def _inline_tarball(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout) -> Path | None:
+    """The npm tarball of the wheel's inline_esm, if it declares one."""
+    if wheel.inline_esm is None:
+        return None
+    try:
+        return fetch_tarball(wheel.inline_esm, cache.npm_tarballs, index)
+    except HubImagesError as exc:
+        raise HubImagesError(f"{display_path(wheel.source)}: {wheel.project}: inline_esm: "
+                             f"{exc}; check its tarball URL and sha256") from None
 
 
 def fetch_sdist(wheel: LocalWheel, index: PackageIndex, folder: Path) -> Path:

@@ -225,3 +225,16 @@ def test_fetch_downloads_once_and_checks_the_hash(tmp_path: Path) -> None:
     first.write_bytes(b"changed upstream")
     with pytest.raises(HubImagesError, match="sha256"):
         esm.fetch_tarball(spec, cache.npm_tarballs, TarballIndex(b"changed upstream"))
+
+
+def test_a_tarball_that_cannot_be_fetched_names_the_declaration(tmp_path: Path) -> None:
+    sdist, made = make_sdist(tmp_path / "s"), make_tarball(tmp_path / "t")
+    wheel = declare(tmp_path / "images" / "x", sdist, inline_spec(made))
+    cache = CacheLayout(tmp_path / "cache")
+    index = TarballIndex(b"another file")
+    with pytest.raises(HubImagesError) as error:
+        wheelbuild._inline_tarball(wheel, index, cache)
+    message = str(error.value)
+    assert "local-wheels.yaml: tinywidget: inline_esm: lib-1.0.tgz: " in message
+    assert message.endswith("check its tarball URL and sha256") and "\n" not in message
+    assert not cache.npm_tarballs.exists() or not list(cache.npm_tarballs.iterdir())
