@@ -15,7 +15,7 @@ from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants, included, recipe
 from hubimages.model.parse import parse_matrix
 from hubimages.model.spec import Matrix
-from hubimages.verify.selection import SERVICES
+from hubimages.verify.selection import SERVICES, TEST_SERVICES
 
 MATRIX_FILE = "build-matrix.yaml"
 # Code of the build tool itself: any image may come out differently.
@@ -45,6 +45,8 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
                 if parts[1] in (s.name for s in recipe(matrix, name))}
     if len(parts) >= 3 and Path(parts[0]) == SERVICES and parts[1] in matrix.images:
         return {name for name in matrix.images if parts[1] in included(matrix, name)}
+    if Path(path).is_relative_to(TEST_SERVICES):
+        return set(matrix.images)  # test-only services are part of every suite
     if path.startswith(CONTAINER_TESTS):
         if len(parts) >= 4 and parts[2] in matrix.images:
             return {name for name in matrix.images if parts[2] in included(matrix, name)}

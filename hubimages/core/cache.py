@@ -42,6 +42,11 @@ class CacheLayout:
     def sdists(self) -> Path:
         return self.root / "sdists"
 
+    @property
+    def npm_tarballs(self) -> Path:
+        """Pinned npm tarballs whose ES modules local wheels inline (deps.esm)."""
+        return self.root / "npm"
+
     # -- building ----------------------------------------------------------------------------
     @property
     def rootfs(self) -> Path:
@@ -75,6 +80,10 @@ class CacheLayout:
     def conformance(self) -> Path:
         """docker-stacks' suite run: its venv (per requirements) and the last reports."""
         return self.root / "conformance"
+
+    def service_lock(self, name: str) -> Path:
+        """Held while a test run builds the test service image `name` (tests/services/)."""
+        return self.root / "test-services" / f"{name}.lock"
 
     # -- publishing --------------------------------------------------------------------------
     @property

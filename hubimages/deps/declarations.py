@@ -16,6 +16,19 @@ or metadata that pins something stale), its image folder declares it:
       reason: one line saying why
 
 and pins `<project>==<version>+<label>` in its requirements.in (see deps.wheelbuild).
+
+A widget whose JavaScript imports a library from a CDN at run time (blank offline) may declare
+`inline_esm`: that import of one file of the wheel is replaced by the library's ES module, taken
+from its pinned npm tarball, and the tarball's licence files go to the wheel's dist-info
+(see deps.esm):
+
+      inline_esm:
+        file: ipyaladin/static/widget.js    # the file of the wheel that imports it
+        import: https://esm.sh/lib@1.0      # the URL of the import statement replaced
+        tarball: https://registry.npmjs.org/lib/-/lib-1.0.tgz
+        sha256: 0123...                     # of the tarball, verified after download
+        module: package/dist/lib.js         # the ES module inside the tarball
+        licenses: [package/LICENSE]         # shipped in <dist-info>/licenses/<tarball name>/
 """
 
 from __future__ import annotations
@@ -35,9 +48,10 @@ from hubimages.model.yamlfile import YamlError, parse_yaml
 
 DECLARATIONS = "local-wheels.yaml"
 KEYS = {"version", "sdist_sha256", "label", "drop_requires", "add_requires", "replace_text",
-        "reason"}
+        "reason", "inline_esm"}
 REQUIRED = ("version", "sdist_sha256", "label", "reason")
 TEXT_EDIT_KEYS = ("files", "old", "new")
+INLINE_KEYS = ("file", "import", "tarball", "sha256", "module", "licenses")
 LABEL = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -52,6 +66,22 @@ class TextEdit:
 
 
 @dataclass(frozen=True)
+class InlineModule:
+    """An npm ES module put in place of a CDN import in one file of the wheel."""
+
+    file: str  # path inside the wheel
+    url: str  # the import statement's URL
+    tarball: str  # https URL of the npm tarball
+    sha256: str
+    module: str  # path of the ES module inside the tarball
+    licenses: tuple[str, ...]
+
+    @property
+    def tarball_name(self) -> str:
+        return self.tarball.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
 class LocalWheel:
     project: str
     version: str
@@ -61,6 +91,7 @@ class LocalWheel:
     drop_requires: tuple[str, ...] = ()
     add_requires: tuple[str, ...] = ()
     replace_text: tuple[TextEdit, ...] = ()
+    inline_esm: InlineModule | None = None
     source: Path = Path(DECLARATIONS)
 
     @property
@@ -115,11 +146,12 @@ def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
     edits = {key: _requirements(spec.get(key, []), key, fail)
              for key in ("drop_requires", "add_requires")}
     text_edits = _text_edits(spec.get("replace_text", []), fail)
+    inline = _inline_module(spec["inline_esm"], fail) if "inline_esm" in spec else None
     # No edits is fine: an sdist-only release built as it is (still labelled as ours).
     return LocalWheel(project=project, version=spec["version"],
                       sdist_sha256=spec["sdist_sha256"], label=spec["label"],
-                      reason=spec["reason"].strip(), replace_text=text_edits, source=path,
-                      **edits)
+                      reason=spec["reason"].strip(), replace_text=text_edits, inline_esm=inline,
+                      source=path, **edits)
 
 
 def _check_fields(spec: dict[str, Any], fail: Any) -> None:
@@ -161,3 +193,24 @@ def _text_edits(value: Any, fail: Any) -> tuple[TextEdit, ...]:
             raise fail("replace_text", "files and old must not be empty")
         edits.append(TextEdit(files=item["files"], old=item["old"], new=item["new"]))
     return tuple(edits)
+
+
+def _inline_module(value: Any, fail: Any) -> InlineModule:
+    if not isinstance(value, dict):
+        raise fail("inline_esm", f"must be a mapping with the keys {', '.join(INLINE_KEYS)}")
+    unknown = sorted(set(value) - set(INLINE_KEYS))
+    missing = [key for key in INLINE_KEYS[:-1]
+               if not isinstance(value.get(key), str) or not value[key].strip()]
+    if unknown or missing:
+        raise fail("inline_esm", f"unknown key {unknown[0]!r}" if unknown
+                   else f"key {missing[0]!r} is missing or not a string")
+    if not value["tarball"].startswith("https://") or not value["import"].startswith("https://"):
+        raise fail("inline_esm", "import and tarball must be https URLs")
+    if not SHA256.match(value["sha256"]):
+        raise fail("inline_esm", "sha256 must be 64 lowercase hex digits")
+    licenses = value.get("licenses", [])
+    if not isinstance(licenses, list) or not all(isinstance(v, str) for v in licenses):
+        raise fail("inline_esm", "licenses must be a list of paths inside the tarball")
+    return InlineModule(file=value["file"], url=value["import"], tarball=value["tarball"],
+                        sha256=value["sha256"], module=value["module"],
+                        licenses=tuple(licenses))

@@ -20,6 +20,7 @@ from hubimages.core.cache import CacheLayout
 from hubimages.core.files import file_sha256
 from hubimages.core.tools import uv_command
 from hubimages.deps.declarations import LocalWheel
+from hubimages.deps.esm import fetch_tarball
 from hubimages.deps.index import IndexFile, PackageIndex
 from hubimages.deps.wheeledit import rewrite
 from hubimages.errors import HubImagesError, display_path
@@ -55,7 +56,19 @@ def ensure(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout,
         if not rebuild and (found := find_built(wheel, cache.local_wheels)):
             return found[0]
         sdist = fetch_sdist(wheel, index, cache.sdists)
-        return build(wheel, sdist, cache.local_wheels, index)
+        tarball = _inline_tarball(wheel, index, cache)
+        return build(wheel, sdist, cache.local_wheels, index, tarball=tarball)
+
+
+def _inline_tarball(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout) -> Path | None:
+    """The npm tarball of the wheel's inline_esm, if it declares one."""
+    if wheel.inline_esm is None:
+        return None
+    try:
+        return fetch_tarball(wheel.inline_esm, cache.npm_tarballs, index)
+    except HubImagesError as exc:
+        raise HubImagesError(f"{display_path(wheel.source)}: {wheel.project}: inline_esm: "
+                             f"{exc}; check its tarball URL and sha256") from None
 
 
 def fetch_sdist(wheel: LocalWheel, index: PackageIndex, folder: Path) -> Path:
@@ -93,13 +106,14 @@ def _sdist_of(filename: str, wheel: LocalWheel) -> bool:
 
 
 def build(wheel: LocalWheel, sdist: Path, out_dir: Path, index: PackageIndex,
-          exclude_newer: str | None = None) -> Path:
-    """Build the sdist in an isolated uv build, apply the edits, write the wheel atomically."""
+          exclude_newer: str | None = None, tarball: Path | None = None) -> Path:
+    """Build the sdist in an isolated uv build, apply the edits (and inline the ES module of
+    the npm `tarball` where declared), write the wheel atomically."""
     if exclude_newer is None:
         exclude_newer = upload_time(wheel, index)
     with tempfile.TemporaryDirectory(prefix="localwheel-") as tmp:
         built = build_wheel(sdist, Path(tmp), index, exclude_newer, wheel.pin)
-        return rewrite(built, wheel, out_dir)
+        return rewrite(built, wheel, out_dir, tarball)
 
 
 def build_wheel(source: Path, out_dir: Path, index: PackageIndex, exclude_newer: str = "",

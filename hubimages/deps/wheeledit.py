@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from hubimages.core.files import file_sha256, write_atomically
 from hubimages.deps.declarations import LocalWheel, TextEdit
+from hubimages.deps.esm import inlined_files
 from hubimages.errors import HubImagesError, display_path
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,9 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 Entries = dict[str, tuple[bytes, bool]]  # path -> (data, executable)
 
 
-def rewrite(built: Path, wheel: LocalWheel, out_dir: Path) -> Path:
-    """Give the wheel its local version, edited Requires-Dist and declared text edits; write
-    it reproducibly."""
+def rewrite(built: Path, wheel: LocalWheel, out_dir: Path, tarball: Path | None = None) -> Path:
+    """Give the wheel its local version, edited Requires-Dist and declared text edits, inline
+    the declared ES module (from `tarball`); write it reproducibly."""
     name, version, _, _ = parse_wheel_filename(built.name)
     if name != wheel.normalized or str(version) != wheel.version:
         raise HubImagesError(f"{wheel.pin}: the sdist built {built.name}, not {wheel.project} "
@@ -50,6 +51,8 @@ def rewrite(built: Path, wheel: LocalWheel, out_dir: Path) -> Path:
     entries[metadata] = (edit_metadata(entries[metadata][0], wheel), False)
     for edit in wheel.replace_text:
         _replace_text(entries, edit, wheel)
+    if wheel.inline_esm is not None:
+        _inline(entries, wheel, tarball, f"{dist_info}/licenses")
     order = _with_record(entries, dist_info)
     target = out_dir / f"{dist_name}-{wheel.local_version}-{built.name.split('-', 2)[2]}"
     _write_zip(target, entries, order)
@@ -71,6 +74,20 @@ def _replace_text(entries: Entries, edit: TextEdit, wheel: LocalWheel) -> None:
         raise HubImagesError(
             f"{display_path(wheel.source)}: {wheel.project}: replace_text: no file matching "
             f"{edit.files!r} contains {edit.old!r}; update or remove the edit")
+
+
+def _inline(entries: Entries, wheel: LocalWheel, tarball: Path | None, license_dir: str) -> None:
+    spec = wheel.inline_esm
+    where = f"{display_path(wheel.source)}: {wheel.project}: inline_esm"
+    if spec is None or tarball is None:
+        raise HubImagesError(f"{where}: the npm tarball was not fetched")
+    if spec.file not in entries:
+        raise HubImagesError(f"{where}: the built wheel has no file {spec.file}")
+    try:
+        changed = inlined_files(spec, tarball, entries[spec.file][0], license_dir)
+    except HubImagesError as exc:
+        raise HubImagesError(f"{where}: {exc}") from None
+    entries.update({path: (data, False) for path, data in changed.items()})
 
 
 def _dist_info_stem(built: Path, files: Entries) -> str:

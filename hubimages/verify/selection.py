@@ -1,5 +1,6 @@
 """Which tests an image runs: its ancestors', its stacks', its own and the shared checks; and
-the real services some of them run against (services/<folder>/, e.g. the Rucio server)."""
+the real services some of them run against: services/<folder>/ (e.g. the Rucio server, also
+started for admins) and the test-only service images of tests/services/ (part of every suite)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hubimages.model.spec import Matrix
 CONTAINER_TESTS = Path("tests/containers")
 SHARED = "shared"
 SERVICES = Path("services")
+TEST_SERVICES = Path("tests/services")
 UNIT_TESTS = Path("tests/unit")
 # The build tool against the real engine, then releases to a real registry on 127.0.0.1.
 ENGINE_TESTS = (Path("tests/engine"), Path("tests/publish"))
@@ -38,11 +40,13 @@ def service_dirs(matrix: Matrix, name: str) -> list[Path]:
 
 def suite_sha256(matrix: Matrix, name: str) -> str:
     """sha256 of the container tests the image selects, the fixtures they share and the
-    services they run against."""
+    services they run against (their own and the test-only ones)."""
     root = matrix.root / CONTAINER_TESTS
     files = sorted(p for p in root.glob("*.py") if p.is_file())
     for folder in [*container_test_dirs(matrix, name), *service_dirs(matrix, name)]:
         files += folder_files(folder)
+    if (matrix.root / TEST_SERVICES).is_dir():
+        files += folder_files(matrix.root / TEST_SERVICES)
     digest = hashlib.sha256()
     for path in files:
         digest.update(f"{path.relative_to(matrix.root).as_posix()}\0{file_sha256(path)}\n"

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -173,7 +174,8 @@ def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: igno
 
     Every container is removed afterwards, whatever happens. The SDC1 data folder is always
     mounted read-only at /data/sdc1 and ``SDC1_DATA`` points there; extra ``mounts`` are
-    read-only too. The working directory is /tmp.
+    read-only too. The working directory is /tmp. Other keywords go to the engine, e.g.
+    ``network_mode="none"`` (offline) or ``network=<name>``.
     """
 
     def run(
@@ -182,6 +184,7 @@ def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: igno
         user: str = "jovyan",
         timeout: int = 900,
         env: dict[str, str] | None = None,
+        **engine: Any,
     ) -> tuple[int, str]:
         volumes = {str(sdc1_data): {"bind": DATA_MOUNT, "mode": "ro"}}
         for host, target in (mounts or {}).items():
@@ -194,6 +197,7 @@ def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: igno
             working_dir="/tmp",
             detach=True,
             environment={"SDC1_DATA": DATA_MOUNT, "MPLBACKEND": "Agg", **(env or {})},
+            **engine,
         )
         try:
             rc = int(container.wait(timeout=timeout)["StatusCode"])

@@ -266,9 +266,9 @@ def _owner_alive(owner: str) -> bool:
 
 
 def sweep(client: docker.DockerClient) -> int:
-    """Remove labelled containers of this process and of test runs that are gone.
+    """Remove labelled containers and networks of this process and of test runs that are gone.
 
-    Containers of another live test run (e.g. a second pytest in parallel) are left alone.
+    Those of another live test run (e.g. a second pytest in parallel) are left alone.
     """
     removed = 0
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
@@ -283,6 +283,15 @@ def sweep(client: docker.DockerClient) -> int:
         except docker.errors.APIError as error:
             if "already in progress" not in str(error):
                 raise
+    for network in client.networks.list(filters={"label": f"{LABEL}=1"}):
+        owner = network.attrs.get("Labels", {}).get(OWNER_LABEL, "")
+        if owner != OWNER and _owner_alive(owner):
+            continue
+        try:
+            network.remove()
+            removed += 1
+        except docker.errors.NotFound:
+            pass
     return removed
 
 

@@ -81,3 +81,17 @@ def test_the_services_an_image_tests_against_count_in_its_suite(matrix, tmp_path
     server.write_text("server==2\n")
     after = {name: suite_sha256(matrix, name) for name in ("a", "b", "c")}
     assert [name for name in before if before[name] != after[name]] == ["b", "c"]
+
+
+def test_suite_hash_covers_the_test_services(matrix, tmp_path: Path) -> None:
+    """A changed service image recipe (tests/services/) is a changed suite: earlier test
+    results no longer count for a push."""
+    (tmp_path / "tests" / "containers" / "base").mkdir(parents=True)
+    (tmp_path / "tests" / "containers" / "base" / "test_x.py").write_text("pass\n")
+    before = suite_sha256(matrix, "c")
+    service = tmp_path / "tests" / "services" / "tap"
+    service.mkdir(parents=True)
+    (service / "Dockerfile").write_text("FROM x\n")
+    with_service = suite_sha256(matrix, "c")
+    (service / "Dockerfile").write_text("FROM y\n")
+    assert len({before, with_service, suite_sha256(matrix, "c")}) == 3
