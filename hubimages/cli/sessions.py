@@ -15,7 +15,7 @@ from hubimages.cli.rucio import local_rucio
 from hubimages.core.cache import slug
 from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
-from hubimages.e2e.session import StepError
+from hubimages.e2e.session import StepError, StepResult
 from hubimages.model.spec import Matrix
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.store import ReleaseStore
@@ -64,12 +64,18 @@ def e2e(profile: str) -> None:
     try:
         result = run_e2e(run, PROXY_SOURCE, profile)
     except StepError as failure:
+        if failure.done:
+            print(_steps_table(failure.done))
         for line in ["browser console:", *failure.console, "server log:", *failure.server_log]:
             print(f"  {line}", file=sys.stderr)
         raise Exit(f"error: {failure}", code=1) from None
     print(f"release {result.release} (a registry of its own), profile {profile}:")
-    print(report.table([("step", "seconds", "screenshot"),
-                        *((s.name, f"{s.seconds:.1f}", str(s.screenshot.relative_to(ROOT))
-                           if s.screenshot.is_relative_to(ROOT) else str(s.screenshot))
-                          for s in result.steps)]))
+    print(_steps_table(result.steps))
     print(f"total {sum(s.seconds for s in result.steps):.1f}s; notebook: {result.score}")
+
+
+def _steps_table(steps: list[StepResult]) -> str:
+    return report.table([("step", "seconds", "screenshot"),
+                         *((s.name, f"{s.seconds:.1f}", str(s.screenshot.relative_to(ROOT))
+                            if s.screenshot.is_relative_to(ROOT) else str(s.screenshot))
+                           for s in steps)])

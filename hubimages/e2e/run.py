@@ -22,6 +22,7 @@ import docker.errors
 from hubimages.build.run import BuildRun
 from hubimages.build.scheduler import build_images, failed
 from hubimages.core.data import DATA_ENV, sdc1_data
+from hubimages.deps.lockfile import load_lock
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.scientist import (
@@ -31,6 +32,7 @@ from hubimages.e2e.scientist import (
     new_notebook,
     run_cell,
     run_notebook,
+    sky_view,
     stop_server,
 )
 from hubimages.e2e.session import Session, StepError, StepResult
@@ -57,6 +59,14 @@ DATA_FILE = "PrimaryBeam_B1.fits"  # of the SDC1 data: what the scientist has in
 SITE_PACKAGE = PurePythonWheel(
     "skahub-site-tools", "1.0",
     '"""A site\'s own package."""\n\ndef greeting():\n    return "hello from the site index"\n')
+
+
+# A view on the SDC1 field with one source marked, as a scientist starts one. Aladin Lite's
+# survey tiles and survey list come from CDS servers on the internet: here they cannot load.
+SKY_VIEW = ("from astropy.table import Table; from ipyaladin import Aladin; "
+            "aladin = Aladin(target='359.664 -29.673', fov=0.05, height=400); "
+            "aladin.add_table(Table({'ra': [359.664], 'dec': [-29.673]})); aladin")
+SKY_VIEW_CENTRE = "23 58 39"  # the view's centre as Aladin Lite shows it (sexagesimal RA)
 
 
 @dataclass
@@ -91,6 +101,7 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
             _session(run, services, release, profile, folder, report)
         except StepError as failure:
             failure.server_log = _server_log(services.hub.name, USER)
+            failure.done = list(report.steps)
             raise
     return report
 
@@ -176,6 +187,8 @@ def _session(run: BuildRun, services: Services, release: Release, profile: str,
         if console.errors:
             raise StepError("console", f"the browser console has errors: {console.errors[:3]}",
                             console.tail(), session.steps[-1].screenshot)
+        if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
+            sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
 
 
@@ -183,6 +196,11 @@ def _score_line(outputs: list[str]) -> str:
     """The example's `ours: score=<value> ...` line (sdc1_pipeline's Score.summary)."""
     return next((line.strip() for text in outputs for line in text.splitlines()
                  if SCORE.match(line.strip())), "")
+
+
+def _has_module(run: BuildRun, image: str, project: str) -> bool:
+    """Whether the image's lock pins the project (the science stacks are not in every image)."""
+    return project in load_lock(run.matrix, image).versions()
 
 
 def _pip_install(session: Session, index_url: str) -> None:

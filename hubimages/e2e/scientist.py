@@ -15,6 +15,11 @@ from hubimages.e2e.session import Session
 
 SPAWN_TIMEOUT_MS = 180_000
 RUN_TIMEOUT_MS = 300_000
+# What a page that reaches for the internet meets here: names that do not resolve, fetches that
+# fail on them (Aladin Lite reports its survey's as uncaught errors), and its fallback of
+# fetching a survey id as a path of the server (redirected to log in).
+OFFLINE = re.compile(r"net::ERR_NAME_NOT_RESOLVED|net::ERR_TOO_MANY_REDIRECTS|"
+                     r"TypeError: Failed to fetch|^uncaught: Failed to fetch$")
 
 
 def log_in(session: Session, hub: str, user: str, password: str) -> None:
@@ -102,6 +107,12 @@ def new_notebook(page: Page) -> Locator:
 def run_cell(page: Page, notebook: Locator, code: str, timeout_ms: int = 120_000) -> str:
     """Type code into the last cell, run it (Shift+Enter), wait for its prompt number; its
     output text."""
+    return run_code_cell(page, notebook, code, timeout_ms).locator(".jp-OutputArea").inner_text()
+
+
+def run_code_cell(page: Page, notebook: Locator, code: str,
+                  timeout_ms: int = 120_000) -> Locator:
+    """Type code into the last cell, run it, wait for its prompt number; the cell."""
     cells = notebook.locator(".jp-CodeCell")
     cell = cells.nth(cells.count() - 1)  # fixed now: running it appends a new last cell
     cell.locator(".cm-content").click()
@@ -109,7 +120,29 @@ def run_cell(page: Page, notebook: Locator, code: str, timeout_ms: int = 120_000
     page.keyboard.press("Shift+Enter")
     expect(cell.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"),
                                                              timeout=timeout_ms)
-    return cell.locator(".jp-OutputArea").inner_text()
+    return cell
+
+
+def sky_view(session: Session, code: str, centre: str) -> None:
+    """A new notebook whose cell shows an ipyaladin widget: Aladin Lite draws its view, centred
+    where the code asked, with its catalogue layer. The only console errors it may add are
+    requests the closed network refuses (its survey list and tiles on the internet)."""
+    page, console = session.page, session.console
+    before = len(console.errors)
+    with session.step("ipyaladin"):
+        notebook = new_notebook(page)
+        output = run_code_cell(page, notebook, code).locator(".jp-OutputArea")
+        view = output.locator(".aladin-container .aladin-imageCanvas")
+        expect(view).to_be_visible(timeout=60_000)
+        box = view.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100, box
+        expect(output.locator(".aladin-container .aladin-catalogCanvas")).to_be_attached()
+        expect(output.locator(".aladin-location .aladin-input-text")).to_have_value(
+            re.compile(re.escape(centre)))
+        text = output.inner_text()
+        assert "Error" not in text and "Traceback" not in text, text[-600:]
+        others = [e for e in console.errors[before:] if not OFFLINE.search(e)]
+        assert not others, f"the browser console has errors: {others[:3]}"
 
 
 def stop_server(session: Session, hub: str) -> None:

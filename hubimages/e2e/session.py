@@ -31,6 +31,7 @@ class StepError(HubImagesError):
         self.console = console
         self.screenshot = screenshot
         self.server_log: list[str] = []  # the user server's last lines, when there was one
+        self.done: list[StepResult] = []  # the steps before it, which passed
 
 
 @dataclass

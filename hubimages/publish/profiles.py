@@ -111,6 +111,32 @@ def options_form(matrix: Matrix, images: list[PublishedImage]) -> str:
     return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
 
 
+# DockerSpawner 14 cannot pull a name:tag@digest reference (it splits it at the last ':' and
+# asks the registry for a tag named after the digest's hex), so a node that lacks the image
+# would fail every spawn: the hook pulls by digest first, and DockerSpawner finds it present.
+PULL_HOOK = """
+import docker.errors
+
+
+async def pull_pinned_image(spawner):
+    \"\"\"Pull the chosen image by its digest when the engine lacks it.\"\"\"
+    chosen = spawner.user_options.get("image")
+    allowed = spawner.allowed_images if isinstance(spawner.allowed_images, dict) else {}
+    pinned = allowed.get(chosen, spawner.image)
+    if "@" not in pinned:
+        return
+    try:
+        await spawner.docker("inspect_image", pinned)
+    except docker.errors.NotFound:
+        name_and_tag, digest = pinned.split("@", 1)
+        spawner.log.info("pulling %s", pinned)
+        await spawner.docker("pull", name_and_tag.rsplit(":", 1)[0], tag=digest)
+
+
+c.Spawner.pre_spawn_hook = pull_pinned_image
+"""
+
+
 def render_dockerspawner(matrix: Matrix, release: Release) -> str:
     images = offered(matrix, release)
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
@@ -123,7 +149,9 @@ def render_dockerspawner(matrix: Matrix, release: Release) -> str:
             + "# Images are pinned by digest: pulled once, never again.\n"
             + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
             + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
-            + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n")
+            + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
+            + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
+            + PULL_HOOK)
 
 
 def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:

@@ -72,7 +72,9 @@ def plan_pushes(matrix: Matrix, images: list[TestedImage], registry: RegistryCli
 
 def push_tag(client: DockerClient, image_id: str, repository: str, tag: str,
              auth: Credentials | None) -> str:
-    """One docker push through the engine; the manifest digest it reports."""
+    """One docker push through the engine; the manifest digest it reports. The registry's
+    name for the image is a local tag only while it is pushed: runs to other registries (or
+    ports) would otherwise pile up tags in the engine."""
     client.api.tag(image_id, repository, tag)
     digest = None
     try:
@@ -85,9 +87,18 @@ def push_tag(client: DockerClient, image_id: str, repository: str, tag: str,
         _raise_push_error(repository, tag, str(exc.explanation or exc))
     except (docker.errors.DockerException, OSError) as exc:
         raise RetryableError(f"engine connection: {exc}") from None
+    finally:
+        _untag(client, f"{repository}:{tag}")
     if not digest:
         raise RetryableError("the engine reported no digest")
     return str(digest)
+
+
+def _untag(client: DockerClient, reference: str) -> None:
+    try:
+        client.api.remove_image(reference, noprune=True)
+    except (docker.errors.DockerException, OSError):
+        log.warning("could not remove the local tag %s", reference)
 
 
 def _raise_push_error(repository: str, tag: str, message: str) -> None:

@@ -58,9 +58,9 @@ def project(tmp_path_factory, client) -> Project:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images, with every tag they got: local ones and the registries' (pushes and pulls).
+    # Our images, with every name they got: local tags and the registries' (pulls by digest).
     for image in client.images.list():
-        if any(tag.startswith(f"{NAMESPACE}/") for tag in image.tags):
-            for tag in image.tags:
-                client.images.remove(tag, force=True)
+        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+        if any(n.startswith(f"{NAMESPACE}/") or "/ska/hello" in n for n in names):
+            client.images.remove(image.id, force=True)
     shutil.rmtree(root, ignore_errors=True)

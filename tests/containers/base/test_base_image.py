@@ -1,5 +1,6 @@
 """Image layout and the defaults of a plain start (one shared server container, read-only)."""
 
+import json
 import re
 import time
 
@@ -101,6 +102,19 @@ def test_root_dir_is_home(server):
     contents = http_get(f"http://{server.ip}:8888/api/contents", token=token).json()
     assert contents["type"] == "directory"
     assert "Serving notebooks from local directory: /home/jovyan" in logs(server)
+
+
+def test_lab_asks_nobody_about_news(server):
+    """JupyterLab's news announcements are disabled (as in docker-stacks): the lab page the
+    server sends lists the plugin among the disabled ones."""
+    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    page = http_get(f"http://{server.ip}:8888/lab", token=token)
+    assert page.status == 200
+    config = re.search(rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                       page.body, re.S)
+    assert config is not None, page.body[:300]
+    disabled = json.loads(config.group(1))["disabledExtensions"]
+    assert "@jupyterlab/apputils-extension:announcements" in disabled
 
 
 def test_server_starts_a_python_kernel(server):

@@ -121,7 +121,8 @@ def test_python_api_and_rucio_protocol(transfers) -> None:  # type: ignore[no-un
 
 def test_gfal_in_the_venv_not_debian_python(containers) -> None:  # type: ignore[no-untyped-def]
     """The gfal-* scripts pick the venv's python (it imports gfal2); pip sees no gfal2."""
-    command = ("import gfal2, gfal2_util, sys; print(sys.prefix, gfal2.get_version()); "
+    command = ("import gfal2, gfal2_util, os, sys; "
+               "print(os.path.realpath(sys.prefix), gfal2.get_version()); "
                "import importlib.metadata as m; print([d.metadata['Name'] for d in "
                "m.distributions() if 'gfal' in d.metadata['Name'].lower()])")
     result = containers.run(["sh", "-c", f'python -c "{command}"; gfal-copy --version'],
