@@ -22,6 +22,7 @@ import docker.errors
 from hubimages.build.run import BuildRun
 from hubimages.build.scheduler import build_images, failed
 from hubimages.core.data import DATA_ENV, sdc1_data
+from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.browser import Console, open_browser
@@ -42,7 +43,7 @@ from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
 from hubimages.publish.records import Release
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
-from hubimages.services.hub import CONTAINER_LABEL, LocalHub, free_port
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
 from hubimages.services.rucio.site import RucioSite

@@ -27,6 +27,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,6 @@ def port_free(host: str, port: int) -> bool:
             return False
     return True
 
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

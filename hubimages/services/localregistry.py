@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -19,16 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
 
 BINARY = "docker-registry"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -20,7 +20,8 @@ import pytest
 from traitlets.config import PyFileConfigLoader
 
 from hubimages.cli.sessions import PROXY_SOURCE
-from hubimages.services.hub import CONTAINER_LABEL, LocalHub, free_port
+from hubimages.core.ports import free_port
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow

@@ -22,9 +22,10 @@ import docker
 import docker.errors
 
 from hubimages.core.cache import CacheLayout
+from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
 from hubimages.services.rucio.database import PostgresCluster
-from hubimages.services.rucio.host import answers, free_port, make_certificate
+from hubimages.services.rucio.host import answers, make_certificate
 from hubimages.services.rucio.records import (
     NETWORK_LABEL,
     RunRecord,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -49,13 +48,6 @@ def run(cmd: list[str], what: str, env: dict[str, str] | None = None,
         said = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
         raise HubImagesError(f"{what} failed (exit {done.returncode}): {said}")
     return done.stdout
-
-
-def free_port(address: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def make_certificate(cert: Path, key: Path, common_name: str, ip: str | None = None) -> None:

@@ -1,0 +1,13 @@
+"""A free TCP port for a service this tool starts."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` now (the OS picks it; the caller binds it soon after)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
