@@ -12,7 +12,7 @@ command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # A real registry on 127.0.0.1 for the publish tests (they start it with their own config).
 command -v docker-registry >/dev/null || need+=(docker-registry)
-# A real Rucio deployment for the rucio stack's tests and `invoke rucio` (services/rucio):
+# A real Rucio deployment for the rucio stack's tests and `invoke rucio-site` (services/rucio):
 # PostgreSQL's server, Apache (mod_dav, mod_ssl, mod_lua) and openssl for its certificates.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [[ -x /usr/sbin/apache2 ]] || need+=(apache2)

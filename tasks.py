@@ -14,8 +14,10 @@ MATRIX_HELP = "path of the matrix file"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
-DIRTY_HELP = ("allow images built from uncommitted changes; their tag and labels say so "
-              "(<date>-<sha>-dirty, org.skahub.dirty)")
+DIRTY_HELP = (
+    "allow images built from uncommitted changes; their tag and labels say so "
+    "(<date>-<sha>-dirty, org.skahub.dirty)"
+)
 
 
 @task(help={"verbose": "show every line of the engine install"})
@@ -26,11 +28,16 @@ def engine(c, verbose=False):
     building.engine()
 
 
-@task(iterable=["image"], help={
-    "image": IMAGES_HELP, "force": "rebuild the named images even when inputs are unchanged",
-    "jobs": "build up to N independent images at once (2 siblings: 1.9x faster on 2 cores)",
-    "verbose": "show build output", "matrix": MATRIX_HELP,
-})
+@task(
+    iterable=["image"],
+    help={
+        "image": IMAGES_HELP,
+        "force": "rebuild the named images even when inputs are unchanged",
+        "jobs": "build up to N independent images at once (2 siblings: 1.9x faster on 2 cores)",
+        "verbose": "show build output",
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
 def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None):
     """Build the named images (all by default) and every ancestor they need, parents first."""
@@ -38,9 +45,14 @@ def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None):
     building.build(split_names(image), force, int(jobs), matrix)
 
 
-@task(iterable=["image"], help={
-    "image": IMAGES_HELP, "upgrade": "allow newer versions than the current locks",
-    "matrix": MATRIX_HELP})
+@task(
+    iterable=["image"],
+    help={
+        "image": IMAGES_HELP,
+        "upgrade": "allow newer versions than the current locks",
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
 def lock(c, image=None, upgrade=False, matrix=None):
     """Regenerate hash-pinned locks of the named images (all by default) and descendants."""
@@ -48,11 +60,16 @@ def lock(c, image=None, upgrade=False, matrix=None):
     building.lock(split_names(image), upgrade, matrix)
 
 
-@task(iterable=["image"], help={
-    "image": IMAGES_HELP, "unit": "also run unit and engine tests (always with no image named)",
-    "pytest_args": "extra arguments for pytest", "matrix": MATRIX_HELP,
-    "jobs": "build up to N independent images at once",
-})
+@task(
+    iterable=["image"],
+    help={
+        "image": IMAGES_HELP,
+        "unit": "also run unit and engine tests (always with no image named)",
+        "pytest_args": "extra arguments for pytest",
+        "matrix": MATRIX_HELP,
+        "jobs": "build up to N independent images at once",
+    },
+)
 @one_line_errors
 def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
     """Unit tests, then build what is missing and run each image's container tests."""
@@ -75,11 +92,13 @@ def bench(c, skip_cold=False):
     building.bench(skip_cold)
 
 
-@task(help={
-    "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
-             "docker-stacks)",
-    "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
-})
+@task(
+    help={
+        "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
+        "docker-stacks)",
+        "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
+    }
+)
 @one_line_errors
 def conformance(c, suite="", image_ref=""):
     """Run docker-stacks' own tests against our base; print passes per file (needs PyPI)."""
@@ -94,25 +113,35 @@ def lint(c):
     building.lint()
 
 
-@task(iterable=["image"], help={
-    "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
-    "retest": "run the container tests even when this image id already passed them",
-    "jobs": "build up to N independent images at once", "dirty": DIRTY_HELP,
-    "matrix": MATRIX_HELP,
-})
+@task(
+    iterable=["image"],
+    help={
+        "image": IMAGES_HELP,
+        "registry": REGISTRY_HELP,
+        "retries": RETRY_HELP,
+        "retest": "run the container tests even when this image id already passed them",
+        "jobs": "build up to N independent images at once",
+        "dirty": DIRTY_HELP,
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
-def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False,
-            matrix=None):
+def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False, matrix=None):
     """Build, test, push, then write inventories, history and profiles; stop at a failure."""
     setup_logging()
-    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty,
-                       matrix)
+    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty, matrix)
 
 
-@task(iterable=["image"], help={
-    "image": IMAGES_HELP, "registry": REGISTRY_HELP, "retries": RETRY_HELP,
-    "dirty": DIRTY_HELP, "matrix": MATRIX_HELP,
-})
+@task(
+    iterable=["image"],
+    help={
+        "image": IMAGES_HELP,
+        "registry": REGISTRY_HELP,
+        "retries": RETRY_HELP,
+        "dirty": DIRTY_HELP,
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
 def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
     """Push built images that passed their tests at this image id; record the release."""
@@ -120,9 +149,13 @@ def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
     publishing.push(split_names(image), registry, int(retries), dirty, matrix)
 
 
-@task(help={"registry": RECORDED_HELP,
-            "release": "a release tag to pin (resolved from the registry); default: the newest",
-            "matrix": MATRIX_HELP})
+@task(
+    help={
+        "registry": RECORDED_HELP,
+        "release": "a release tag to pin (resolved from the registry); default: the newest",
+        "matrix": MATRIX_HELP,
+    }
+)
 @one_line_errors
 def profiles(c, registry="", release=None, matrix=None):
     """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
@@ -130,18 +163,29 @@ def profiles(c, registry="", release=None, matrix=None):
     publishing.profiles(registry, release, matrix)
 
 
-@task(help={"registry": RECORDED_HELP,
-            "remote": "read the releases from the registry, not from this machine's records",
-            "matrix": MATRIX_HELP})
+@task(
+    help={
+        "registry": RECORDED_HELP,
+        "remote": "read the releases from the registry, not from this machine's records",
+        "matrix": MATRIX_HELP,
+    }
+)
 @one_line_errors
 def history(c, registry="", remote=False, matrix=None):
     """List the releases, newest first: recorded here, or (--remote) found in the registry."""
     publishing.history(registry, remote, matrix)
 
 
-@task(positional=["name", "old", "new"], help={
-    "name": "the image", "old": "the earlier release tag", "new": "the later release tag",
-    "registry": RECORDED_HELP, "matrix": MATRIX_HELP})
+@task(
+    positional=["name", "old", "new"],
+    help={
+        "name": "the image",
+        "old": "the earlier release tag",
+        "new": "the later release tag",
+        "registry": RECORDED_HELP,
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
 def diff(c, name, old, new, registry="", matrix=None):
     """Package changes (Python and Debian) of an image between two releases."""
@@ -149,11 +193,14 @@ def diff(c, name, old, new, registry="", matrix=None):
     publishing.diff(name, old, new, registry, matrix)
 
 
-@task(help={
-    "since": "a git ref: images whose inputs changed since then (work tree included)",
-    "all": "every image (CI on main and on schedule)",
-    "github_output": "also write images= and stage-N= lines to the file $GITHUB_OUTPUT names",
-    "matrix": MATRIX_HELP})
+@task(
+    help={
+        "since": "a git ref: images whose inputs changed since then (work tree included)",
+        "all": "every image (CI on main and on schedule)",
+        "github_output": "also write images= and stage-N= lines to the file $GITHUB_OUTPUT names",
+        "matrix": MATRIX_HELP,
+    }
+)
 @one_line_errors
 def affected(c, since="", all=False, github_output=False, matrix=None):
     """Print the images whose inputs changed since a git ref, and their descendants."""
@@ -167,25 +214,35 @@ def registry(c, port=5000, stop=False):
     publishing.registry(int(port), stop)
 
 
-@task(positional=["repo"], help={
-    "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
-    "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
-    "name": "the image name (default: the repository's name)",
-    "ref": "branch, tag or commit to build (default: HEAD)",
-    "subdir": "build from this folder of the repository",
-    "no_build": "print the Dockerfile that would be built, and stop (no engine, no index)",
-    "force": "build even when the commit and the platform image are unchanged",
-    "matrix": MATRIX_HELP})
+@task(
+    positional=["repo"],
+    help={
+        "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
+        "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
+        "name": "the image name (default: the repository's name)",
+        "ref": "branch, tag or commit to build (default: HEAD)",
+        "subdir": "build from this folder of the repository",
+        "no_build": "print the Dockerfile that would be built, and stop (no engine, no index)",
+        "force": "build even when the commit and the platform image are unchanged",
+        "matrix": MATRIX_HELP,
+    },
+)
 @one_line_errors
-def repo2docker(c, repo, on="", name="", ref="", subdir="", no_build=False, force=False,
-                matrix=None):
+def repo2docker(
+    c, repo, on="", name="", ref="", subdir="", no_build=False, force=False, matrix=None
+):
     """Build a scientist's repository (Binder style) onto a platform image with repo2docker."""
     setup_logging()
     environments.repo2docker(repo, on, name, ref, subdir, no_build, force, matrix)
 
 
-@task(help={"registry": RECORDED_HELP + "; its profiles are offered",
-            "port": "the hub's port on 127.0.0.1", "stop": "stop the hub and its servers"})
+@task(
+    help={
+        "registry": RECORDED_HELP + "; its profiles are offered",
+        "port": "the hub's port on 127.0.0.1",
+        "stop": "stop the hub and its servers",
+    }
+)
 @one_line_errors
 def hub(c, registry="", port=8000, stop=False):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
@@ -201,10 +258,14 @@ def e2e(c, profile="sdc1"):
     sessions.e2e(profile)
 
 
-@task(help={"stop": "stop it (and remove its network and files)",
-            "transfers": "run the test transfer agent once: copy what rules wait for"})
+@task(
+    help={
+        "stop": "stop it (and remove its network and files)",
+        "transfers": "run the test transfer agent once: copy what rules wait for",
+    }
+)
 @one_line_errors
-def rucio(c, stop=False, transfers=False):
+def rucio_site(c, stop=False, transfers=False):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
     local_rucio.rucio(stop, transfers)

@@ -13,8 +13,8 @@ from pathlib import Path
 from docker import DockerClient
 
 from hubimages.bench import BENCH_NAMESPACE
-from hubimages.build.run import BuildStatus, new_run
-from hubimages.build.scheduler import build_images
+from hubimages.builder.run import BuildStatus, new_run
+from hubimages.builder.scheduler import build_images
 from hubimages.ci.affected import MATRIX_FILE
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError

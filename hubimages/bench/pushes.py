@@ -34,8 +34,9 @@ def push_timings(client: DockerClient, matrix: Matrix) -> dict[str, object]:
     return numbers
 
 
-def _push_one(client: DockerClient, matrix: Matrix, target: RegistryTarget,
-              name: str) -> dict[str, object]:
+def _push_one(
+    client: DockerClient, matrix: Matrix, target: RegistryTarget, name: str
+) -> dict[str, object]:
     image_id = str(client.images.get(matrix.local_ref(name)).id)
     repository = target.repository(name)
     started = time.monotonic()
@@ -45,8 +46,11 @@ def _push_one(client: DockerClient, matrix: Matrix, target: RegistryTarget,
     push_tag(client, image_id, repository, "bench-again", None)
     again = time.monotonic() - started
     remote = RegistryClient(target).manifest(name, "bench")
-    return {f"{name}_push_s": round(first, 1), f"{name}_repush_s": round(again, 2),
-            f"{name}_compressed_mb": round((remote.layers_size if remote else 0) / 1e6)}
+    return {
+        f"{name}_push_s": round(first, 1),
+        f"{name}_repush_s": round(again, 2),
+        f"{name}_compressed_mb": round((remote.layers_size if remote else 0) / 1e6),
+    }
 
 
 def _remove_repository_tags(client: DockerClient, host: str) -> None:

@@ -13,13 +13,16 @@ from hubimages.services.rucio.deployment import LocalRucio, service_files
 
 def rucio_timings(client: DockerClient, matrix: Matrix, cache: CacheLayout) -> dict[str, object]:
     """Start it (its venv made first, not timed), stop it; seconds, and each part's."""
-    local = LocalRucio(service_files(matrix.root), cache, "bench", matrix.settings.index_url,
-                       client)
+    local = LocalRucio(
+        service_files(matrix.root), cache, "bench", matrix.settings.index_url, client
+    )
     with local as site:
         started_in = site.started_in
         parts = dict(local.timings)
         stopping = time.monotonic()
-    numbers: dict[str, object] = {"rucio_start_s": started_in,
-                                  "rucio_stop_s": round(time.monotonic() - stopping, 1)}
+    numbers: dict[str, object] = {
+        "rucio_start_s": started_in,
+        "rucio_stop_s": round(time.monotonic() - stopping, 1),
+    }
     numbers.update({f"rucio_start_{key}_s": value for key, value in parts.items()})
     return numbers

@@ -11,9 +11,9 @@ from hubimages.bench.pushes import push_timings
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
-from hubimages.build.run import BuildRun
-from hubimages.build.scheduler import build_images, failed
-from hubimages.build.timings import read_build_times
+from hubimages.builder.run import BuildRun
+from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.timings import read_build_times
 from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
 
@@ -61,7 +61,9 @@ def server_numbers(run: BuildRun, name: str) -> dict[str, object]:
     log.info("%s: server start-up times and idle CPU (%ds)", name, WINDOW_S)
     times = startup_seconds(run.client, ref)
     idle = idle_cpu_seconds(run.client, ref)
-    return {f"{name}_start_to_api_s_median": round(statistics.median(times), 2),
-            f"{name}_start_to_api_s_max": round(max(times), 2),
-            f"{name}_idle_cpu_s_per_{WINDOW_S}s": round(idle, 3),
-            f"{name}_idle_cpu_percent_of_a_core": round(100 * idle / WINDOW_S, 2)}
+    return {
+        f"{name}_start_to_api_s_median": round(statistics.median(times), 2),
+        f"{name}_start_to_api_s_max": round(max(times), 2),
+        f"{name}_idle_cpu_s_per_{WINDOW_S}s": round(idle, 3),
+        f"{name}_idle_cpu_percent_of_a_core": round(100 * idle / WINDOW_S, 2),
+    }

@@ -12,7 +12,7 @@ from docker import DockerClient
 
 from hubimages.bench import BENCH_LABEL
 from hubimages.core.cache import CacheLayout
-from hubimages.core.data import CUTOUT, sdc1_data
+from hubimages.core.data import CUTOUT, require_sdc1_data
 from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.lockfile import load_lock
@@ -43,31 +43,30 @@ print("PYBDSF", img.nsrc, min(times))
 PYBDSF_RUNS = 3
 
 
-def sdc1_data_dir(matrix: Matrix) -> Path:
-    """The shared SDC1 sample data, or one line saying where it was looked for."""
-    path = sdc1_data(matrix.root)
-    if path is None:
-        raise HubImagesError(f"SDC1 sample data not found (no {CUTOUT} in $SDC1_DATA or "
-                             "shared/data/sdc1 beside the checkout): set SDC1_DATA")
-    return path
-
-
-def pybdsf_timings(client: DockerClient, matrix: Matrix,
-                   cache: CacheLayout) -> dict[str, object]:
+def pybdsf_timings(client: DockerClient, matrix: Matrix, cache: CacheLayout) -> dict[str, object]:
     """PyBDSF on the cutout inside the pybdsf image and in a host venv of the same lock."""
-    data = sdc1_data_dir(matrix)
+    data = require_sdc1_data(matrix.root)
     script = PYBDSF_SCRIPT.replace("RUNS", str(PYBDSF_RUNS))
     out = client.containers.run(
-        matrix.local_ref("pybdsf"), ["python", "-c", script, f"/data/{CUTOUT}"],
-        entrypoint=[], remove=True, network_mode="none",
-        volumes={str(data): {"bind": "/data", "mode": "ro"}}, labels=BENCH_LABEL)
+        matrix.local_ref("pybdsf"),
+        ["python", "-c", script, f"/data/{CUTOUT}"],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+        volumes={str(data): {"bind": "/data", "mode": "ro"}},
+        labels=BENCH_LABEL,
+    )
     in_image = _parse_pybdsf(bytes(out).decode())
     python = host_venv(matrix, cache, "pybdsf")
-    host = subprocess.run([str(python), "-c", script, str(data / CUTOUT)],
-                          capture_output=True, text=True, check=True)
+    host = subprocess.run(
+        [str(python), "-c", script, str(data / CUTOUT)], capture_output=True, text=True, check=True
+    )
     on_host = _parse_pybdsf(host.stdout)
-    return {"pybdsf_sources": in_image[0], "pybdsf_image_s": round(in_image[1], 2),
-            "pybdsf_host_venv_s": round(on_host[1], 2)}
+    return {
+        "pybdsf_sources": in_image[0],
+        "pybdsf_image_s": round(in_image[1], 2),
+        "pybdsf_host_venv_s": round(on_host[1], 2),
+    }
 
 
 def _parse_pybdsf(output: str) -> tuple[int, float]:
@@ -91,24 +90,44 @@ def host_venv(matrix: Matrix, cache: CacheLayout, name: str) -> Path:
     wheels = fetch(lock, matrix.settings, cache.wheels, index, catalog)
     folders = sorted({str(p.parent) for p in wheels})
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    "--no-index", *(f"--find-links={f}" for f in folders), "--require-hashes",
-                    "-r", str(lock.path)],
-                   check=True, env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"})
+    subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            *(f"--find-links={f}" for f in folders),
+            "--require-hashes",
+            "-r",
+            str(lock.path),
+        ],
+        check=True,
+        env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
+    )
     stamp.write_text(lock.sha256)
     return venv / "bin" / "python"
 
 
 def sdc1_score(client: DockerClient, matrix: Matrix) -> float:
     """The sdc1 pipeline's score on the shared cutout, run in the sdc1 image as jovyan."""
-    data = sdc1_data_dir(matrix)
+    data = require_sdc1_data(matrix.root)
     out = client.containers.run(
         matrix.local_ref("sdc1"),
-        ["bash", "-c", "cd \"$(mktemp -d)\" && sdc1-pipeline run --freq 560 --out cat.txt "
-                       f"--image /data/{CUTOUT} --pb /data/PrimaryBeam_B1.fits "
-                       "--truth /data/truth_B1_0.3tr.cat"],
-        remove=True, network_mode="none", volumes={str(data): {"bind": "/data", "mode": "ro"}},
-        labels=BENCH_LABEL, stderr=True)
+        [
+            "bash",
+            "-c",
+            'cd "$(mktemp -d)" && sdc1-pipeline run --freq 560 --out cat.txt '
+            f"--image /data/{CUTOUT} --pb /data/PrimaryBeam_B1.fits "
+            "--truth /data/truth_B1_0.3tr.cat",
+        ],
+        remove=True,
+        network_mode="none",
+        volumes={str(data): {"bind": "/data", "mode": "ro"}},
+        labels=BENCH_LABEL,
+        stderr=True,
+    )
     match = re.search(r"SDC1 score: ([0-9.]+)", bytes(out).decode())
     if match is None:
         raise HubImagesError("sdc1-pipeline printed no score")

@@ -15,13 +15,13 @@ STARTUP_TIMEOUT_S = 60
 TOKEN = "benchmark-token"  # noqa: S105 - a throwaway token for a local container
 
 
-
 def startup_seconds(client: DockerClient, ref: str, runs: int = STARTUP_RUNS) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.monotonic()
-        container = client.containers.run(ref, detach=True, labels=BENCH_LABEL,
-                                          environment={"JUPYTER_TOKEN": TOKEN})
+        container = client.containers.run(
+            ref, detach=True, labels=BENCH_LABEL, environment={"JUPYTER_TOKEN": TOKEN}
+        )
         try:
             container.reload()
             address = container.attrs["NetworkSettings"]["IPAddress"]

@@ -27,8 +27,9 @@ def matrix_changes(old: Matrix | None, new: Matrix) -> set[str]:
     """Images whose matrix entry (or the settings that reach every image) changed."""
     if old is None or old.settings != new.settings:
         return set(new.images)
-    return {name for name in new.images
-            if old.images.get(name) != new.images[name]}  # folder is not compared
+    return {
+        name for name in new.images if old.images.get(name) != new.images[name]
+    }  # folder is not compared
 
 
 def touched_by_file(matrix: Matrix, path: str) -> set[str]:
@@ -36,13 +37,17 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
     parts = Path(path).parts
     if path.startswith(TOOL_PATHS):
         return set(matrix.images)
-    local = {name for name, spec in matrix.images.items()
-             if spec.repository is not None and _inside(matrix, spec.repository.url, path)}
+    local = {
+        name
+        for name, spec in matrix.images.items()
+        if spec.repository is not None and _inside(matrix, spec.repository.url, path)
+    }
     if local:
         return local
     if len(parts) >= 3 and parts[0] == "images":
-        return {name for name in matrix.images
-                if parts[1] in (s.name for s in recipe(matrix, name))}
+        return {
+            name for name in matrix.images if parts[1] in (s.name for s in recipe(matrix, name))
+        }
     if len(parts) >= 3 and Path(parts[0]) == SERVICES and parts[1] in matrix.images:
         return {name for name in matrix.images if parts[1] in included(matrix, name)}
     if Path(path).is_relative_to(TEST_SERVICES):
@@ -72,7 +77,8 @@ def changed_since(root: Path, since: str) -> tuple[list[str], Matrix | None]:
     if not is_commit(root, since):
         raise HubImagesError(
             f"--since {since!r}: not a commit of this repository; fetch it first (in CI: "
-            "checkout with fetch-depth: 0) or pass a branch, tag or sha that exists")
+            "checkout with fetch-depth: 0) or pass a branch, tag or sha that exists"
+        )
     return changed_files(root, since), old_matrix(root, since)
 
 

@@ -18,7 +18,8 @@ def stages_for_ci(matrix: Matrix, names: list[str]) -> list[list[dict[str, str]]
     groups: list[list[dict[str, str]]] = [[] for _ in range(deepest + 1)]
     for name in names:
         groups[depth(matrix, name)].append(
-            {"image": name, "parent": matrix.images[name].parent or ""})
+            {"image": name, "parent": matrix.images[name].parent or ""}
+        )
     return groups
 
 

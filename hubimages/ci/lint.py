@@ -19,11 +19,17 @@ class LintResult:
 
 
 def repo_files(root: Path) -> list[Path]:
-    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root,
-                             capture_output=True, text=True, check=False).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
     files = [root / f for f in tracked] if tracked else list(root.rglob("*"))
-    return [p for p in files
-            if p.is_file() and not SKIP_DIRS.intersection(p.relative_to(root).parts)]
+    return [
+        p for p in files if p.is_file() and not SKIP_DIRS.intersection(p.relative_to(root).parts)
+    ]
 
 
 def dockerfiles(root: Path) -> list[Path]:
@@ -47,21 +53,27 @@ def shell_scripts(root: Path) -> list[Path]:
 
 
 def workflows(root: Path) -> list[Path]:
-    return sorted(p for p in repo_files(root)
-                  if p.parent.name == "workflows" and p.suffix in (".yml", ".yaml"))
+    return sorted(
+        p
+        for p in repo_files(root)
+        if p.parent.name == "workflows" and p.suffix in (".yml", ".yaml")
+    )
 
 
 def linters(root: Path) -> dict[str, list[str]]:
     return {
         "ruff": [tool("ruff"), "check", "."],
+        "ruff format": [tool("ruff"), "format", "--check", "."],
         # Strict on the build tool itself (settings in pyproject.toml).
         "mypy": [tool("mypy"), "hubimages"],
         "hadolint": [tool("hadolint"), *map(str, dockerfiles(root))],
-        "shellcheck": [tool("shellcheck"), "--external-sources",
-                       *map(str, shell_scripts(root))],
+        "shellcheck": [tool("shellcheck"), "--external-sources", *map(str, shell_scripts(root))],
         # With our shellcheck, so the run: scripts of the workflows are checked too.
-        "actionlint": [tool("actionlint"), f"-shellcheck={tool('shellcheck')}",
-                       *map(str, workflows(root))],
+        "actionlint": [
+            tool("actionlint"),
+            f"-shellcheck={tool('shellcheck')}",
+            *map(str, workflows(root)),
+        ],
     }
 
 
@@ -69,6 +81,5 @@ def run_linters(root: Path) -> list[LintResult]:
     results = []
     for name, cmd in linters(root).items():
         done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
-        results.append(LintResult(name, done.returncode == 0,
-                                  (done.stdout + done.stderr).strip()))
+        results.append(LintResult(name, done.returncode == 0, (done.stdout + done.stderr).strip()))
     return results

@@ -29,13 +29,15 @@ def value_flags(task: Task[Callable[..., object]]) -> set[str]:
     flags: set[str] = set()
     for argument in task.get_arguments():
         if argument.takes_value:
-            flags.update(f"--{n.replace('_', '-')}" if len(n) > 1 else f"-{n}"
-                         for n in argument.names)
+            flags.update(
+                f"--{n.replace('_', '-')}" if len(n) > 1 else f"-{n}" for n in argument.names
+            )
     return flags
 
 
-def expand_images(argv: list[str], tasks: Iterable[Task[Callable[..., object]]],
-                  images: Set[str] = frozenset()) -> list[str]:
+def expand_images(
+    argv: list[str], tasks: Iterable[Task[Callable[..., object]]], images: Set[str] = frozenset()
+) -> list[str]:
     """Words after a task that takes images, not flags or flag values, become --image NAME;
     a word that is both one of `images` and a task name is an image there."""
     tasks = list(tasks)
@@ -73,8 +75,9 @@ def expand_positional_images(tasks: Iterable[Task[Callable[..., object]]]) -> No
 def matrix_images(argv: list[str]) -> set[str]:
     """The image names of the matrix the command names (--matrix/-m) or of this checkout; none
     when it does not load (the task then reports why, in one line)."""
-    path = next((argv[i + 1] for i, token in enumerate(argv[:-1])
-                 if token in ("--matrix", "-m")), None)
+    path = next(
+        (argv[i + 1] for i, token in enumerate(argv[:-1]) if token in ("--matrix", "-m")), None
+    )
     try:
         return set(load_matrix(Path(path) if path else MATRIX).images)
     except (HubImagesError, OSError):

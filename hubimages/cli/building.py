@@ -10,10 +10,10 @@ from pathlib import Path
 from invoke.exceptions import Exit
 
 from hubimages.bench.run import run_benchmark
-from hubimages.build.engine import connect, image_or_none
-from hubimages.build.host import ensure_engine
-from hubimages.build.run import BuildResult, BuildRun, new_run
-from hubimages.build.scheduler import build_images, failed
+from hubimages.builder.engine import connect, image_or_none
+from hubimages.builder.host import ensure_engine
+from hubimages.builder.run import BuildResult, BuildRun, new_run
+from hubimages.builder.scheduler import build_images, failed
 from hubimages.ci.lint import run_linters
 from hubimages.cli import report
 from hubimages.cli.common import INTERRUPTED, ROOT, cache_of, matrix
@@ -49,8 +49,9 @@ def finish(run: BuildRun, results: list[BuildResult], started: float) -> None:
     print(report.summary_table(results), flush=True)
     print(f"total {time.monotonic() - started:.1f}s", flush=True)
     if run.cancel.is_set():
-        raise Exit("interrupted: nothing after the images marked built was changed",
-                   code=INTERRUPTED)
+        raise Exit(
+            "interrupted: nothing after the images marked built was changed", code=INTERRUPTED
+        )
     bad = failed(results)
     for result in bad[1:]:
         log.error("%s %s: %s", result.name, result.status.value, result.reason)
@@ -73,8 +74,9 @@ def lock(names: list[str], upgrade: bool, matrix_path: str | None) -> None:
         print(f"wrote {path.relative_to(loaded.root)}")
 
 
-def test(names: list[str], unit: bool, pytest_args: str, jobs: int,
-         matrix_path: str | None) -> None:
+def test(
+    names: list[str], unit: bool, pytest_args: str, jobs: int, matrix_path: str | None
+) -> None:
     run = start_run(checked(matrix_path, names))
     session = test_images(run, names, unit or not names, pytest_args.split(), jobs)
     if session.builds:
@@ -82,8 +84,10 @@ def test(names: list[str], unit: bool, pytest_args: str, jobs: int,
     for suite, ok in session.suites.items():
         print(f"{suite}: {'passed' if ok else 'FAILED'}")
     for record in session.images:
-        print(f"{record.name}: container tests {'passed' if record.passed else 'FAILED'} "
-              f"in {record.seconds:.0f}s")
+        print(
+            f"{record.name}: container tests {'passed' if record.passed else 'FAILED'} "
+            f"in {record.seconds:.0f}s"
+        )
     if run.cancel.is_set():
         raise Exit("interrupted", code=INTERRUPTED)
     if not session.passed:
@@ -122,8 +126,7 @@ def conformance(suite_path: str, image_ref: str) -> None:
         if failed(results):
             raise HubImagesError(f"base could not be built: {results[0].reason}")
         image_id = results[0].image_id or ""
-    result = run_conformance(run.client, image_id, suite, run.cache,
-                             run.matrix.settings.index_url)
+    result = run_conformance(run.client, image_id, suite, run.cache, run.matrix.settings.index_url)
     print(report.conformance_table(result))
     if not result.meets_goal:
         raise Exit(code=1)

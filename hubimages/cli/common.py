@@ -30,7 +30,10 @@ R = TypeVar("R")
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr, force=True,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+        force=True,
     )
     for noisy in ("urllib3", "docker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -46,8 +49,9 @@ def matrix(path: str | None = None) -> Matrix:
     if not namespace:
         return loaded
     if not NAMESPACE.match(namespace):
-        raise HubImagesError(f"{NAMESPACE_ENV}={namespace!r} is not an image namespace: use "
-                             "lowercase a-z0-9._-/")
+        raise HubImagesError(
+            f"{NAMESPACE_ENV}={namespace!r} is not an image namespace: use lowercase a-z0-9._-/"
+        )
     return replace(loaded, settings=replace(loaded.settings, namespace=namespace))
 
 
@@ -89,10 +93,13 @@ def registry_target(loaded: Matrix, value: str, recorded: bool = False) -> Regis
             return RegistryTarget.parse(newest.registry, loaded.settings.namespace)
         if len(stores) > 1:
             names = ", ".join(s.folder.name for s in stores)
-            raise HubImagesError(f"releases were made to several registries ({names}): "
-                                 "choose one with --registry HOST[:PORT][/NAMESPACE]")
-    raise HubImagesError("--registry is missing: give HOST[:PORT][/NAMESPACE], e.g. "
-                         "--registry 127.0.0.1:5000/ska")
+            raise HubImagesError(
+                f"releases were made to several registries ({names}): "
+                "choose one with --registry HOST[:PORT][/NAMESPACE]"
+            )
+    raise HubImagesError(
+        "--registry is missing: give HOST[:PORT][/NAMESPACE], e.g. --registry 127.0.0.1:5000/ska"
+    )
 
 
 def append_github_output(outputs: dict[str, str]) -> None:

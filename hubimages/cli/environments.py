@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from hubimages.build.scheduler import build_images
-from hubimages.build.userenv.build import render_environment
-from hubimages.build.userenv.source import is_remote
+from hubimages.builder.scheduler import build_images
+from hubimages.builder.userenv.build import render_environment
+from hubimages.builder.userenv.source import is_remote
 from hubimages.cli.building import checked, finish, start_run
 from hubimages.cli.common import cache_of
 from hubimages.errors import HubImagesError
@@ -24,25 +24,40 @@ def default_name(repo: str) -> str:
     return name
 
 
-def with_environment(loaded: Matrix, repo: str, on: str, name: str, ref: str,
-                     subdir: str) -> Matrix:
+def with_environment(
+    loaded: Matrix, repo: str, on: str, name: str, ref: str, subdir: str
+) -> Matrix:
     """The matrix and one more environment, as if build-matrix.yaml declared it."""
     if loaded.image(on).environment:
         raise HubImagesError(f"--on {on}: a community environment; give a platform image")
     if name in loaded.images:
-        raise HubImagesError(f"--name {name}: build-matrix.yaml already has an image of that "
-                             "name; choose another")
+        raise HubImagesError(
+            f"--name {name}: build-matrix.yaml already has an image of that name; choose another"
+        )
     if not IMAGE_NAME.match(name):
         raise HubImagesError(f"--name {name!r}: use lowercase letters, digits and . _ -")
     url = repo if is_remote(repo) else str(Path(repo).resolve())
-    spec = ImageSpec(name=name, display_name=name, description=f"{repo} on {on}", parent=on,
-                     repository=Repository(url, ref, subdir),
-                     folder=loaded.images_folder / name)
+    spec = ImageSpec(
+        name=name,
+        display_name=name,
+        description=f"{repo} on {on}",
+        parent=on,
+        repository=Repository(url, ref, subdir),
+        folder=loaded.images_folder / name,
+    )
     return replace(loaded, images={**loaded.images, name: spec})
 
 
-def repo2docker(repo: str, on: str, name: str, ref: str, subdir: str, no_build: bool,
-                force: bool, matrix_path: str | None) -> None:
+def repo2docker(
+    repo: str,
+    on: str,
+    name: str,
+    ref: str,
+    subdir: str,
+    no_build: bool,
+    force: bool,
+    matrix_path: str | None,
+) -> None:
     started = time.monotonic()
     if not on:
         raise HubImagesError("--on IMAGE is missing: the platform image to build on")

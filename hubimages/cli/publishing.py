@@ -24,31 +24,45 @@ from hubimages.publish.retry import RetryPolicy
 from hubimages.services.localregistry import LocalRegistry
 
 
-def publisher(loaded: Matrix, registry: str, retries: int = 4, recorded: bool = False,
-              dirty: bool = False) -> Publisher:
-    return Publisher(loaded, cache_of(loaded), registry_target(loaded, registry, recorded),
-                     RetryPolicy(attempts=retries), allow_dirty=dirty)
+def publisher(
+    loaded: Matrix, registry: str, retries: int = 4, recorded: bool = False, dirty: bool = False
+) -> Publisher:
+    return Publisher(
+        loaded,
+        cache_of(loaded),
+        registry_target(loaded, registry, recorded),
+        RetryPolicy(attempts=retries),
+        allow_dirty=dirty,
+    )
 
 
-def release(names: list[str], registry: str, retries: int, retest: bool, jobs: int,
-            dirty: bool, matrix_path: str | None) -> None:
+def release(
+    names: list[str],
+    registry: str,
+    retries: int,
+    retest: bool,
+    jobs: int,
+    dirty: bool,
+    matrix_path: str | None,
+) -> None:
     loaded = checked(matrix_path, names)
     target = publisher(loaded, registry, retries, dirty=dirty)
     done = release_images(start_run(loaded), target, names, retest=retest, jobs=jobs)
     print(report.release_summary(done))
 
 
-def push(names: list[str], registry: str, retries: int, dirty: bool,
-         matrix_path: str | None) -> None:
+def push(
+    names: list[str], registry: str, retries: int, dirty: bool, matrix_path: str | None
+) -> None:
     loaded = checked(matrix_path, names)
-    done = publish_release(publisher(loaded, registry, retries, dirty=dirty),
-                           build_order(loaded, names or None))
+    done = publish_release(
+        publisher(loaded, registry, retries, dirty=dirty), build_order(loaded, names or None)
+    )
     print(report.release_summary(done))
 
 
 def profiles(registry: str, release_tag: str | None, matrix_path: str | None) -> None:
-    for path in profiles_for(publisher(matrix(matrix_path), registry, recorded=True),
-                             release_tag):
+    for path in profiles_for(publisher(matrix(matrix_path), registry, recorded=True), release_tag):
         print(path)
 
 
@@ -88,5 +102,7 @@ def registry(port: int, stop: bool) -> None:
         print(f"a registry already answers on {local.host}")
     else:
         local.start()
-        print(f"registry on {local.host} (storage {local.storage}); try: invoke release "
-              f"--registry {local.host}/ska; stop: invoke registry --stop --port {port}")
+        print(
+            f"registry on {local.host} (storage {local.storage}); try: invoke release "
+            f"--registry {local.host}/ska; stop: invoke registry --stop --port {port}"
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hubimages.build.run import BuildResult
+from hubimages.builder.run import BuildResult
 from hubimages.ci.lint import LintResult
 from hubimages.publish.diff import PackageChange
 from hubimages.publish.records import Release
@@ -24,8 +24,10 @@ def summary_table(results: Sequence[BuildResult]) -> str:
 
 def table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -41,8 +43,7 @@ def history_lines(releases: Sequence[Release]) -> list[str]:
     lines = []
     for entry in releases:
         images = " ".join(f"{i.name}@{i.digest[7:19]}" for i in entry.images)
-        lines.append(f"{entry.tag}  {entry.created or '-'}  {entry.revision[:7] or '-'}  "
-                     f"{images}")
+        lines.append(f"{entry.tag}  {entry.created or '-'}  {entry.revision[:7] or '-'}  {images}")
     return lines
 
 
@@ -78,13 +79,24 @@ def numbers(values: dict[str, object]) -> str:
 def conformance_table(result: ConformanceReport) -> str:
     rows: list[tuple[str, ...]] = [("file", "folder", "total", "passed", "failed", "skipped")]
     for f in result.files:
-        rows.append((f.name, f.folder, str(f.total), str(f.passed), str(len(f.failed)),
-                     str(f.skipped)))
-    rows.append(("TOTAL", "", str(result.total), str(result.passed),
-                 str(len(result.failures)), str(sum(f.skipped for f in result.files))))
-    lines = [f"docker-stacks suite against {result.image_id[:19]}", table(rows),
-             f"passed {result.passed}/{result.total} ({result.pass_rate:.1%}; goal "
-             f"{GOAL:.0%})"]
+        rows.append(
+            (f.name, f.folder, str(f.total), str(f.passed), str(len(f.failed)), str(f.skipped))
+        )
+    rows.append(
+        (
+            "TOTAL",
+            "",
+            str(result.total),
+            str(result.passed),
+            str(len(result.failures)),
+            str(sum(f.skipped for f in result.files)),
+        )
+    )
+    lines = [
+        f"docker-stacks suite against {result.image_id[:19]}",
+        table(rows),
+        f"passed {result.passed}/{result.total} ({result.pass_rate:.1%}; goal {GOAL:.0%})",
+    ]
     for test in result.failures:
         reason = result.reason(test) or "UNEXPECTED: not a known divergence"
         lines.append(f"  failed {test}: {reason}")

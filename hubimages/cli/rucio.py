@@ -1,11 +1,11 @@
-"""`invoke rucio`: a real Rucio deployment on this host to point images at (and stop again)."""
+"""`invoke rucio-site`: a real Rucio deployment on this host to point images at (and stop again)."""
 
 from __future__ import annotations
 
 import json
 import shlex
 
-from hubimages.build.engine import connect
+from hubimages.builder.engine import connect
 from hubimages.cli.common import ROOT, cache_of, matrix
 from hubimages.core.cache import slug
 from hubimages.errors import HubImagesError
@@ -14,9 +14,9 @@ from hubimages.model.spec import Matrix
 from hubimages.services.rucio.deployment import (
     NETWORK_PREFIX,
     LocalRucio,
-    run_transfers,
     service_files,
 )
+from hubimages.services.rucio.server import run_transfers
 from hubimages.services.rucio.site import RucioSite
 
 SERVICE_FILES = service_files(ROOT)
@@ -26,8 +26,14 @@ LAB_PORT = 8888
 
 def local_rucio(loaded: Matrix) -> LocalRucio:
     """The deployment of this namespace (two checkouts on one engine keep theirs apart)."""
-    return LocalRucio(SERVICE_FILES, cache_of(loaded), slug(loaded.settings.namespace),
-                      loaded.settings.index_url, connect(), detached=True)
+    return LocalRucio(
+        SERVICE_FILES,
+        cache_of(loaded),
+        slug(loaded.settings.namespace),
+        loaded.settings.index_url,
+        connect(),
+        detached=True,
+    )
 
 
 def rucio(stop: bool, transfers: bool) -> None:
@@ -36,17 +42,23 @@ def rucio(stop: bool, transfers: bool) -> None:
     if stop:
         was = local.running_site()
         kept = local.stop()
-        print(f"stopped the local Rucio {local.name}" if was else
-              f"no local Rucio {local.name} was answering; its leftovers (if any) are removed")
+        print(
+            f"stopped the local Rucio {local.name}"
+            if was
+            else f"no local Rucio {local.name} was answering; its leftovers (if any) are removed"
+        )
         if kept:
-            print(f"its network {NETWORK_PREFIX}{local.name} and client files stay for the "
-                  f"sessions on it ({', '.join(kept)}); the next `invoke rucio` reuses them")
+            print(
+                f"its network {NETWORK_PREFIX}{local.name} and client files stay for the "
+                f"sessions on it ({', '.join(kept)}); the next `invoke rucio-site` reuses them"
+            )
         return
     site = local.running_site()
     if transfers:
         if site is None:
-            raise HubImagesError(f"no local Rucio {local.name} is running: start it with "
-                                 "invoke rucio")
+            raise HubImagesError(
+                f"no local Rucio {local.name} is running: start it with invoke rucio-site"
+            )
         for copy in run_transfers(site, SERVICE_FILES):
             print(json.dumps(copy))
         return
@@ -63,18 +75,20 @@ def hint(loaded: Matrix, site: RucioSite) -> str:
     images = [loaded.local_ref(n) for n in [STACK, *descendants(loaded, STACK)]]
     rses = ", ".join(f"{r.name} {r.url}" for r in site.rses)
     session = f"rucio-session-{site.name}"
-    return "\n".join([
-        f"  server  {site.url} (REST and auth; certificate {site.ca_cert})",
-        f"  storage {rses} (WebDAV over HTTPS)",
-        f"  network {site.network}; scientist account {site.account}, scope {site.scope}",
-        "a session pointed at it, configured only by RUCIO_* variables as a spawner profile "
-        f"would ({' or '.join(images)}):",
-        "  " + shlex.join(site.docker_run_args(images[-1], session, LAB_PORT)),
-        f"  its lab: http://127.0.0.1:{LAB_PORT}/lab?token=... (printed at its start); the Rucio "
-        f"panel logs in with userpass {site.account} / {site.password}",
-        "  the CLI in a terminal of the lab, or: " + shlex.join(site.docker_exec_args(session)),
-        f"admin (root) on the host: RUCIO_CONFIG={site.root_config} {site.venv}/bin/rucio ...",
-        f"rules to {site.rses[1].name} stay REPLICATING until: invoke rucio --transfers "
-        "(the test transfer agent: a WebDAV copy, not FTS)",
-        "stop: invoke rucio --stop (sessions on its network keep running)",
-    ])
+    return "\n".join(
+        [
+            f"  server  {site.url} (REST and auth; certificate {site.ca_cert})",
+            f"  storage {rses} (WebDAV over HTTPS)",
+            f"  network {site.network}; scientist account {site.account}, scope {site.scope}",
+            "a session pointed at it, configured only by RUCIO_* variables as a spawner profile "
+            f"would ({' or '.join(images)}):",
+            "  " + shlex.join(site.docker_run_args(images[-1], session, LAB_PORT)),
+            f"  its lab: http://127.0.0.1:{LAB_PORT}/lab?token=... (printed at its start); "
+            f"the Rucio panel logs in with userpass {site.account} / {site.password}",
+            "  the CLI in a terminal of the lab, or: " + shlex.join(site.docker_exec_args(session)),
+            f"admin (root) on the host: RUCIO_CONFIG={site.root_config} {site.venv}/bin/rucio ...",
+            f"rules to {site.rses[1].name} stay REPLICATING until: invoke rucio-site --transfers "
+            "(the test transfer agent: a WebDAV copy, not FTS)",
+            "stop: invoke rucio-site --stop (sessions on its network keep running)",
+        ]
+    )

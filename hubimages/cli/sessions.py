@@ -30,10 +30,15 @@ def hub(registry: str, port: int, stop: bool) -> None:
     loaded = matrix()
     cache = cache_of(loaded)
     site = None if stop else local_rucio(loaded).running_site()
-    local = LocalHub(cache.hub, PROXY_SOURCE, _profiles(loaded, registry, stop), port=port,
-                     data=sdc1_data(loaded.root),
-                     name=f"hubimages-hub-{slug(loaded.settings.namespace)}")
-    if site is not None:  # `invoke rucio` runs: sessions on its network, pointed at it
+    local = LocalHub(
+        cache.hub,
+        PROXY_SOURCE,
+        _profiles(loaded, registry, stop),
+        port=port,
+        data=sdc1_data(loaded.root),
+        name=f"hubimages-hub-{slug(loaded.settings.namespace)}",
+    )
+    if site is not None:  # `invoke rucio-site` runs: sessions on its network, pointed at it
         local.network, local.environment = site.network, site.session_env()
         local.mounts = site.session_volumes()
     if stop:
@@ -44,11 +49,16 @@ def hub(registry: str, port: int, stop: bool) -> None:
         print(f"a hub already runs: {local.url} (stop it: invoke hub --stop)")
         return
     local.start()
-    print(f"JupyterHub on {local.url}: log in with any user name and the password "
-          f"{local.password}; user servers run on the docker network {local.user_network}"
-          + (f", pointed at the local Rucio {site.name} (its panel logs in as {site.account})"
-             if site else "; with `invoke rucio` running first, they use it")
-          + ". Stop: invoke hub --stop")
+    print(
+        f"JupyterHub on {local.url}: log in with any user name and the password "
+        f"{local.password}; user servers run on the docker network {local.user_network}"
+        + (
+            f", pointed at the local Rucio {site.name} (its panel logs in as {site.account})"
+            if site
+            else "; with `invoke rucio-site` running first, they use it"
+        )
+        + ". Stop: invoke hub --stop"
+    )
 
 
 def _profiles(loaded: Matrix, registry: str, stop: bool) -> Path:
@@ -75,7 +85,18 @@ def e2e(profile: str) -> None:
 
 
 def _steps_table(steps: list[StepResult]) -> str:
-    return report.table([("step", "seconds", "screenshot"),
-                         *((s.name, f"{s.seconds:.1f}", str(s.screenshot.relative_to(ROOT))
-                            if s.screenshot.is_relative_to(ROOT) else str(s.screenshot))
-                           for s in steps)])
+    return report.table(
+        [
+            ("step", "seconds", "screenshot"),
+            *(
+                (
+                    s.name,
+                    f"{s.seconds:.1f}",
+                    str(s.screenshot.relative_to(ROOT))
+                    if s.screenshot.is_relative_to(ROOT)
+                    else str(s.screenshot),
+                )
+                for s in steps
+            ),
+        ]
+    )

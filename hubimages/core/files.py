@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 # Files that editors and tests leave in image folders but that never reach an image.
-IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".ruff_cache",
-                 ".mypy_cache"}
+IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".ruff_cache", ".mypy_cache"}
 IGNORED_SUFFIXES = {".pyc", ".pyo"}
 
 
 def folder_files(folder: Path) -> list[Path]:
     """The files of a folder that count: no caches, no compiled Python, no egg-info."""
     return sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file()
         and not IGNORED_PARTS.intersection(p.relative_to(folder).parts)
         and not any(part.endswith(".egg-info") for part in p.relative_to(folder).parts)

@@ -19,8 +19,7 @@ class Revision:
 
 
 def _git(root: Path, *args: str, strip: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return ""
     return result.stdout.strip() if strip else result.stdout
@@ -46,8 +45,16 @@ def changed_files(root: Path, since: str) -> list[str]:
 def uncommitted_files(root: Path, paths: list[str] | None = None) -> list[str]:
     """Tracked files changed and not committed, and new files git does not ignore."""
     # -z: "XY path" entries split by NUL, a rename followed by its old path; nothing quoted.
-    out = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
-               *(paths or []), strip=False)
+    out = _git(
+        root,
+        "status",
+        "--porcelain",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *(paths or []),
+        strip=False,
+    )
     entries = out.split("\0")
     changed: set[str] = set()
     index = 0
@@ -63,8 +70,9 @@ def uncommitted_files(root: Path, paths: list[str] | None = None) -> list[str]:
 
 def file_at(root: Path, ref: str, path: str) -> str | None:
     """A file's text at a revision; None when it did not exist there."""
-    result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True, text=True, check=False
+    )
     return result.stdout if result.returncode == 0 else None
 
 

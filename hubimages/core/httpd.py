@@ -10,8 +10,9 @@ class BackgroundServer:
     """Binds host:port (0: any free port) and serves on a daemon thread from `start` to
     `stop`; `stop` shuts it down and closes its socket (again: nothing)."""
 
-    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler],
-                 name: str) -> None:
+    def __init__(
+        self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str
+    ) -> None:
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._name = name

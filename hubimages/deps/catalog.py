@@ -26,13 +26,15 @@ class LocalWheelCatalog:
     cache: CacheLayout
 
     @classmethod
-    def of_folders(cls, folders: Iterable[Path], index: PackageIndex,
-                   cache: CacheLayout) -> LocalWheelCatalog:
+    def of_folders(
+        cls, folders: Iterable[Path], index: PackageIndex, cache: CacheLayout
+    ) -> LocalWheelCatalog:
         return cls(tuple(declared(folders)), index, cache)
 
     @classmethod
-    def of_images(cls, images_folder: Path, index: PackageIndex,
-                  cache: CacheLayout) -> LocalWheelCatalog:
+    def of_images(
+        cls, images_folder: Path, index: PackageIndex, cache: CacheLayout
+    ) -> LocalWheelCatalog:
         """Every folder under images/: a lock pins a local wheel by project and version,
         whichever folder of the lineage declares it."""
         folders = sorted(p for p in images_folder.iterdir() if p.is_dir())
@@ -41,8 +43,14 @@ class LocalWheelCatalog:
     def declaration(self, name: str, version: str) -> LocalWheel | None:
         if "+" not in version:
             return None
-        return next((w for w in self.wheels if w.normalized == canonicalize_name(name)
-                     and w.local_version == version), None)
+        return next(
+            (
+                w
+                for w in self.wheels
+                if w.normalized == canonicalize_name(name) and w.local_version == version
+            ),
+            None,
+        )
 
     def wheel_for(self, name: str, version: str, hashes: Iterable[str]) -> Path | None:
         """The local wheel a lock pins as name==version, built if missing; None if undeclared."""
@@ -58,7 +66,8 @@ class LocalWheelCatalog:
             raise HubImagesError(
                 f"{wheel.pin}: the wheel built from {display_path(wheel.source)} has sha256 "
                 f"{file_sha256(built)[:12]}..., not the locked one: the declaration or its "
-                "build changed; rerun `invoke lock` for the images that include it")
+                "build changed; rerun `invoke lock` for the images that include it"
+            )
         return built
 
     def find_links_for_lock(self, image: str) -> Path | None:

@@ -47,8 +47,16 @@ from hubimages.errors import HubImagesError, display_path
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
 DECLARATIONS = "local-wheels.yaml"
-KEYS = {"version", "sdist_sha256", "label", "drop_requires", "add_requires", "replace_text",
-        "reason", "inline_esm"}
+KEYS = {
+    "version",
+    "sdist_sha256",
+    "label",
+    "drop_requires",
+    "add_requires",
+    "replace_text",
+    "reason",
+    "inline_esm",
+}
 REQUIRED = ("version", "sdist_sha256", "label", "reason")
 TEXT_EDIT_KEYS = ("files", "old", "new")
 INLINE_KEYS = ("file", "import", "tarball", "sha256", "module", "licenses")
@@ -123,8 +131,12 @@ def load(path: Path) -> list[LocalWheel]:
 
 def declared(folders: Iterable[Path]) -> list[LocalWheel]:
     """The local wheels the given image folders declare, in folder order."""
-    return [w for folder in folders if (folder / DECLARATIONS).is_file()
-            for w in load(folder / DECLARATIONS)]
+    return [
+        w
+        for folder in folders
+        if (folder / DECLARATIONS).is_file()
+        for w in load(folder / DECLARATIONS)
+    ]
 
 
 def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
@@ -132,26 +144,38 @@ def _entry(where: str, path: Path, project: object, spec: object) -> LocalWheel:
         raise HubImagesError(f"{where}: {project!r}: must be a project name mapping to its keys")
     for key in spec:
         if key not in KEYS:
-            raise HubImagesError(f"{where}: {project}: unknown key {key!r}; "
-                                 f"allowed: {', '.join(sorted(KEYS))}")
+            raise HubImagesError(
+                f"{where}: {project}: unknown key {key!r}; allowed: {', '.join(sorted(KEYS))}"
+            )
     for key in REQUIRED:
         if not isinstance(spec.get(key), str) or not spec[key].strip():
-            raise HubImagesError(f"{where}: {project}: key {key!r} is missing or not a string "
-                                 "(quote versions like '41.0')")
+            raise HubImagesError(
+                f"{where}: {project}: key {key!r} is missing or not a string "
+                "(quote versions like '41.0')"
+            )
 
     def fail(key: str, message: str) -> HubImagesError:
         return HubImagesError(f"{where}: {project}: key {key!r}: {message}")
 
     _check_fields(spec, fail)
-    edits = {key: _requirements(spec.get(key, []), key, fail)
-             for key in ("drop_requires", "add_requires")}
+    edits = {
+        key: _requirements(spec.get(key, []), key, fail)
+        for key in ("drop_requires", "add_requires")
+    }
     text_edits = _text_edits(spec.get("replace_text", []), fail)
     inline = _inline_module(spec["inline_esm"], fail) if "inline_esm" in spec else None
     # No edits is fine: an sdist-only release built as it is (still labelled as ours).
-    return LocalWheel(project=project, version=spec["version"],
-                      sdist_sha256=spec["sdist_sha256"], label=spec["label"],
-                      reason=spec["reason"].strip(), replace_text=text_edits, inline_esm=inline,
-                      source=path, **edits)
+    return LocalWheel(
+        project=project,
+        version=spec["version"],
+        sdist_sha256=spec["sdist_sha256"],
+        label=spec["label"],
+        reason=spec["reason"].strip(),
+        replace_text=text_edits,
+        inline_esm=inline,
+        source=path,
+        **edits,
+    )
 
 
 def _check_fields(spec: dict[str, Any], fail: Any) -> None:
@@ -186,8 +210,11 @@ def _text_edits(value: Any, fail: Any) -> tuple[TextEdit, ...]:
         raise fail("replace_text", shape)
     edits = []
     for item in value:
-        if (not isinstance(item, dict) or set(item) != set(TEXT_EDIT_KEYS)
-                or not all(isinstance(item[key], str) for key in TEXT_EDIT_KEYS)):
+        if (
+            not isinstance(item, dict)
+            or set(item) != set(TEXT_EDIT_KEYS)
+            or not all(isinstance(item[key], str) for key in TEXT_EDIT_KEYS)
+        ):
             raise fail("replace_text", f"{shape} (strings; new may be empty)")
         if not item["files"].strip() or not item["old"]:
             raise fail("replace_text", "files and old must not be empty")
@@ -199,11 +226,18 @@ def _inline_module(value: Any, fail: Any) -> InlineModule:
     if not isinstance(value, dict):
         raise fail("inline_esm", f"must be a mapping with the keys {', '.join(INLINE_KEYS)}")
     unknown = sorted(set(value) - set(INLINE_KEYS))
-    missing = [key for key in INLINE_KEYS[:-1]
-               if not isinstance(value.get(key), str) or not value[key].strip()]
+    missing = [
+        key
+        for key in INLINE_KEYS[:-1]
+        if not isinstance(value.get(key), str) or not value[key].strip()
+    ]
     if unknown or missing:
-        raise fail("inline_esm", f"unknown key {unknown[0]!r}" if unknown
-                   else f"key {missing[0]!r} is missing or not a string")
+        raise fail(
+            "inline_esm",
+            f"unknown key {unknown[0]!r}"
+            if unknown
+            else f"key {missing[0]!r} is missing or not a string",
+        )
     if not value["tarball"].startswith("https://") or not value["import"].startswith("https://"):
         raise fail("inline_esm", "import and tarball must be https URLs")
     if not SHA256.match(value["sha256"]):
@@ -211,6 +245,11 @@ def _inline_module(value: Any, fail: Any) -> InlineModule:
     licenses = value.get("licenses", [])
     if not isinstance(licenses, list) or not all(isinstance(v, str) for v in licenses):
         raise fail("inline_esm", "licenses must be a list of paths inside the tarball")
-    return InlineModule(file=value["file"], url=value["import"], tarball=value["tarball"],
-                        sha256=value["sha256"], module=value["module"],
-                        licenses=tuple(licenses))
+    return InlineModule(
+        file=value["file"],
+        url=value["import"],
+        tarball=value["tarball"],
+        sha256=value["sha256"],
+        module=value["module"],
+        licenses=tuple(licenses),
+    )

@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EXPORT = re.compile(r"\bexport\s*\{\s*([A-Za-z_$][\w$]*)\s+as\s+default\s*\}\s*;?\s*$")
 # Minified code: a statement starts after `;`, `}` or a line break.
-OTHER_EXPORT = re.compile(r"(?:^|[;}\n])\s*export\s*(?:[{*]|(?:default|const|let|var|function|"
-                          r"class|async)\b)")
+OTHER_EXPORT = re.compile(
+    r"(?:^|[;}\n])\s*export\s*(?:[{*]|(?:default|const|let|var|function|"
+    r"class|async)\b)"
+)
 NOT_SELF_CONTAINED = {
     "an import statement": re.compile(r"(?:^|[;}\n])\s*import\s*[\w${*\"']"),
     "a dynamic import()": re.compile(r"\bimport\s*\("),
@@ -48,16 +50,20 @@ def fetch_tarball(spec: InlineModule, folder: Path, index: PackageIndex) -> Path
     return target
 
 
-def inlined_files(spec: InlineModule, tarball: Path, importer: bytes,
-                  license_dir: str) -> dict[str, bytes]:
+def inlined_files(
+    spec: InlineModule, tarball: Path, importer: bytes, license_dir: str
+) -> dict[str, bytes]:
     """The wheel's files that change: the importing file, and the library's licence files
     under `license_dir/<tarball name without .tgz>/`."""
     if file_sha256(tarball) != spec.sha256:
         raise HubImagesError(f"{tarball.name}: sha256 is not the declared {spec.sha256[:12]}...")
     members = _read_members(tarball, [spec.module, *spec.licenses])
     module = members[spec.module].decode("utf-8")
-    changed = {spec.file: inline_module(importer.decode("utf-8"), spec.url, module,
-                                        spec.module).encode("utf-8")}
+    changed = {
+        spec.file: inline_module(importer.decode("utf-8"), spec.url, module, spec.module).encode(
+            "utf-8"
+        )
+    }
     folder = f"{license_dir}/{spec.tarball_name.removesuffix('.tgz')}"
     for path in spec.licenses:
         changed[f"{folder}/{path.rsplit('/', 1)[-1]}"] = members[path]
@@ -68,12 +74,14 @@ def inlined_files(spec: InlineModule, tarball: Path, importer: bytes,
 def inline_module(importer: str, url: str, module: str, module_name: str = "the module") -> str:
     """`importer` with `import X from "url"` removed and X defined first, as the value of
     the wrapped module: evaluated before the importer's own code, as an ES import is."""
-    statement = re.compile(r"\bimport\s*([A-Za-z_$][\w$]*)\s*from\s*([\"'])"
-                           + re.escape(url) + r"\2\s*;?")
+    statement = re.compile(
+        r"\bimport\s*([A-Za-z_$][\w$]*)\s*from\s*([\"'])" + re.escape(url) + r"\2\s*;?"
+    )
     found = statement.findall(importer)
     if len(found) != 1:
-        raise HubImagesError(f"expected one `import X from \"{url}\"` in the widget, "
-                             f"found {len(found)}")
+        raise HubImagesError(
+            f'expected one `import X from "{url}"` in the widget, found {len(found)}'
+        )
     name = found[0][0]
     body, exported = _module_body(module, module_name)
     wrapped = f"const {name}=(()=>{{{body}\nreturn {exported};}})();\n"
@@ -84,13 +92,14 @@ def _module_body(module: str, module_name: str) -> tuple[str, str]:
     match = DEFAULT_EXPORT.search(module)
     if match is None:
         raise HubImagesError(f"{module_name}: does not end with `export{{X as default}}`")
-    body = module[:match.start()]
+    body = module[: match.start()]
     if OTHER_EXPORT.search(body):
         raise HubImagesError(f"{module_name}: exports more than its default")
     for what, pattern in NOT_SELF_CONTAINED.items():
         if pattern.search(body):
-            raise HubImagesError(f"{module_name}: has {what}; only a self-contained ES module "
-                                 "can be inlined")
+            raise HubImagesError(
+                f"{module_name}: has {what}; only a self-contained ES module can be inlined"
+            )
     return body, match.group(1)
 
 

@@ -64,14 +64,16 @@ class PackageIndex:
             try:
                 # The index URL comes from the matrix (https by default), not from user input.
                 with urllib.request.urlopen(  # noqa: S310
-                        request, context=_ssl_context(), timeout=60) as response:
+                    request, context=_ssl_context(), timeout=60
+                ) as response:
                     data = json.load(response)
                 break
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:
                     raise HubImagesError(
                         f"project {project!r} is not on {self.url} (HTTP 404): check its name "
-                        "in requirements.in and the lock, or settings.index_url") from None
+                        "in requirements.in and the lock, or settings.index_url"
+                    ) from None
                 if exc.code < 500 or attempt == DOWNLOAD_ATTEMPTS:
                     raise HubImagesError(f"{url}: HTTP {exc.code} {exc.reason}") from None
             except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -80,9 +82,14 @@ class PackageIndex:
                     raise HubImagesError(f"cannot read {url}: {reason}") from None
             time.sleep(attempt)  # a passing network fault: wait 1 s, then 2 s
         return tuple(
-            IndexFile(entry["filename"], entry.get("hashes", {}).get("sha256", ""),
-                      entry["url"], entry.get("upload-time") or "")
-            for entry in data.get("files", ()))
+            IndexFile(
+                entry["filename"],
+                entry.get("hashes", {}).get("sha256", ""),
+                entry["url"],
+                entry.get("upload-time") or "",
+            )
+            for entry in data.get("files", ())
+        )
 
     def download(self, file: IndexFile, target: Path) -> None:
         """Fetch a file, check its sha256, then move it in place: never a half file."""
@@ -99,8 +106,10 @@ class PackageIndex:
                 continue
             if digest != file.sha256:
                 partial.unlink(missing_ok=True)
-                raise HubImagesError(f"{file.filename}: the download's sha256 {digest[:12]}... "
-                                     f"is not the expected {file.sha256[:12]}...")
+                raise HubImagesError(
+                    f"{file.filename}: the download's sha256 {digest[:12]}... "
+                    f"is not the expected {file.sha256[:12]}..."
+                )
             partial.rename(target)
             log.debug("fetched %s", file.filename)
             return
@@ -108,9 +117,12 @@ class PackageIndex:
     @staticmethod
     def _stream(file: IndexFile, partial: Path) -> str:
         digest = hashlib.sha256()
-        with urllib.request.urlopen(  # noqa: S310 - URLs from the index's answer
-                file.url, context=_ssl_context(), timeout=120) as response, \
-                partial.open("wb") as out:
+        with (
+            urllib.request.urlopen(  # noqa: S310 - URLs from the index's answer
+                file.url, context=_ssl_context(), timeout=120
+            ) as response,
+            partial.open("wb") as out,
+        ):
             while chunk := response.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)

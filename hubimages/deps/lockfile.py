@@ -66,8 +66,12 @@ def load_lock(matrix: Matrix, name: str) -> Lock:
 def read_lock(path: Path, image: str = "") -> Lock:
     """Parse a `--generate-hashes` lock; every entry must be pinned with == and hashed."""
     data = path.read_bytes()
-    return Lock(image=image or path.parent.name, path=path, text=data,
-                requirements=parse_lock(data.decode(), path))
+    return Lock(
+        image=image or path.parent.name,
+        path=path,
+        text=data,
+        requirements=parse_lock(data.decode(), path),
+    )
 
 
 def parse_lock(text: str, path: Path) -> tuple[LockedRequirement, ...]:
@@ -82,6 +86,7 @@ def parse_lock(text: str, path: Path) -> tuple[LockedRequirement, ...]:
         if not match or not hashes:
             raise HubImagesError(
                 f"{display_path(path)} entry {line.split()[0]!r}: not pinned with == and "
-                "--hash; regenerate it with `invoke lock`")
+                "--hash; regenerate it with `invoke lock`"
+            )
         entries.append(LockedRequirement(match.group(1), match.group(2), hashes))
     return tuple(entries)

@@ -34,12 +34,16 @@ def lock_targets(matrix: Matrix, names: list[str]) -> list[str]:
     targets = set(names or matrix.images)
     for name in list(targets):
         targets.update(descendants(matrix, name))
-    return [name for name in build_order(matrix, targets)
-            if name in targets and not matrix.images[name].environment]
+    return [
+        name
+        for name in build_order(matrix, targets)
+        if name in targets and not matrix.images[name].environment
+    ]
 
 
-def lock_images(matrix: Matrix, names: list[str], index: PackageIndex, cache: CacheLayout,
-                upgrade: bool = False) -> list[Path]:
+def lock_images(
+    matrix: Matrix, names: list[str], index: PackageIndex, cache: CacheLayout, upgrade: bool = False
+) -> list[Path]:
     """Resolve every target in a scratch tree; write the locks only if all of them resolved."""
     targets = lock_targets(matrix, names)
     with tempfile.TemporaryDirectory(prefix="hubimages-lock-") as tmp:
@@ -50,7 +54,8 @@ def lock_images(matrix: Matrix, names: list[str], index: PackageIndex, cache: Ca
             try:
                 # A lock sees only the local wheels of the folders its image includes.
                 catalog = LocalWheelCatalog.of_folders(
-                    (matrix.images[n].folder for n in included(matrix, name)), index, cache)
+                    (matrix.images[n].folder for n in included(matrix, name)), index, cache
+                )
                 _resolve(matrix, name, scratch, upgrade, catalog)
             except HubImagesError as exc:
                 kept = ", ".join(f"images/{n}/{LOCK}" for n in targets)
@@ -72,20 +77,36 @@ def _copy_inputs(matrix: Matrix, scratch: Path) -> None:
                 shutil.copyfile(spec.folder / file, folder / file)
 
 
-def _resolve(matrix: Matrix, name: str, scratch: Path, upgrade: bool,
-             catalog: LocalWheelCatalog) -> None:
+def _resolve(
+    matrix: Matrix, name: str, scratch: Path, upgrade: bool, catalog: LocalWheelCatalog
+) -> None:
     settings = matrix.settings
     spec = matrix.image(name)
-    inputs = [f"{IMAGES_FOLDER}/{n}/{REQUIREMENTS_IN}" for n in included(matrix, name)
-              if (scratch / IMAGES_FOLDER / n / REQUIREMENTS_IN).is_file()]
+    inputs = [
+        f"{IMAGES_FOLDER}/{n}/{REQUIREMENTS_IN}"
+        for n in included(matrix, name)
+        if (scratch / IMAGES_FOLDER / n / REQUIREMENTS_IN).is_file()
+    ]
     out = f"{IMAGES_FOLDER}/{name}/{LOCK}"
     cmd = [
-        *uv_command(), "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
-        "--python-version", settings.python,
-        "--python-platform", f"{settings.machine}-manylinux_2_36",
-        "--index-url", settings.index_url,
+        *uv_command(),
+        "pip",
+        "compile",
+        "--quiet",
+        "--generate-hashes",
+        "--no-header",
+        "--python-version",
+        settings.python,
+        "--python-platform",
+        f"{settings.machine}-manylinux_2_36",
+        "--index-url",
+        settings.index_url,
         # Builds install wheels only (no compilers, no code run at build time): lock wheels only.
-        "--only-binary", ":all:", "--output-file", out, *inputs,
+        "--only-binary",
+        ":all:",
+        "--output-file",
+        out,
+        *inputs,
     ]
     if spec.parent is not None:
         cmd += ["--constraint", f"{IMAGES_FOLDER}/{spec.parent}/{LOCK}"]
@@ -95,14 +116,22 @@ def _resolve(matrix: Matrix, name: str, scratch: Path, upgrade: bool,
     if links is not None:
         cmd += ["--find-links", str(links)]
     log.info("%s: locking %s", name, " + ".join(inputs))
-    result = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, check=False,
-                            env={**os.environ, "UV_NATIVE_TLS": "1"})
+    result = subprocess.run(
+        cmd,
+        cwd=scratch,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_NATIVE_TLS": "1"},
+    )
     if result.returncode != 0:
         detail = " ".join(result.stderr.strip().splitlines()[-6:])
         raise HubImagesError(f"images/{name}: locking failed: {detail}")
     path = scratch / out
-    header = (f"# Locked by `invoke lock {name}` for Python {settings.python} on "
-              f"{settings.platform}; do not edit.\n")
+    header = (
+        f"# Locked by `invoke lock {name}` for Python {settings.python} on "
+        f"{settings.platform}; do not edit.\n"
+    )
     path.write_text(header + path.read_text())
     log.info("%s: %d packages resolved", name, len(parse_lock(path.read_text(), path)))
 

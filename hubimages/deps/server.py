@@ -66,14 +66,19 @@ class WheelServer:
         self._server.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self._server is not None:
             self._server.stop()
             self._server = None
 
-    def add(self, image: str, lock_text: bytes, wheels: Iterable[Path],
-            folders: Iterable[Path] = ()) -> None:
+    def add(
+        self, image: str, lock_text: bytes, wheels: Iterable[Path], folders: Iterable[Path] = ()
+    ) -> None:
         with self._guard:
             self._locks[image] = lock_text
             self._wheels.update({p.name: p for p in wheels})
@@ -114,8 +119,10 @@ class WheelServer:
         return None
 
     def _page(self) -> bytes:
-        links = "".join(f'<a href="{urllib.parse.quote(n)}">{html.escape(n)}</a>\n'
-                        for n in sorted(self._wheels))
+        links = "".join(
+            f'<a href="{urllib.parse.quote(n)}">{html.escape(n)}</a>\n'
+            for n in sorted(self._wheels)
+        )
         return f"<html><body>\n{links}</body></html>".encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -46,8 +46,9 @@ def _is_of(filename: str, wheel: LocalWheel) -> bool:
     return name == wheel.normalized and str(version) == wheel.local_version
 
 
-def ensure(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout,
-           rebuild: bool = False) -> Path:
+def ensure(
+    wheel: LocalWheel, index: PackageIndex, cache: CacheLayout, rebuild: bool = False
+) -> Path:
     """The built wheel in the cache, built from the verified sdist when missing.
 
     Locking passes rebuild=True, so an edited declaration never pins a stale file.
@@ -67,8 +68,10 @@ def _inline_tarball(wheel: LocalWheel, index: PackageIndex, cache: CacheLayout) 
     try:
         return fetch_tarball(wheel.inline_esm, cache.npm_tarballs, index)
     except HubImagesError as exc:
-        raise HubImagesError(f"{display_path(wheel.source)}: {wheel.project}: inline_esm: "
-                             f"{exc}; check its tarball URL and sha256") from None
+        raise HubImagesError(
+            f"{display_path(wheel.source)}: {wheel.project}: inline_esm: "
+            f"{exc}; check its tarball URL and sha256"
+        ) from None
 
 
 def fetch_sdist(wheel: LocalWheel, index: PackageIndex, folder: Path) -> Path:
@@ -82,7 +85,8 @@ def fetch_sdist(wheel: LocalWheel, index: PackageIndex, folder: Path) -> Path:
     if not _sdist_of(entry.filename, wheel):
         raise HubImagesError(
             f"{display_path(wheel.source)}: {wheel.project}: the file with sha256 "
-            f"{wheel.sdist_sha256[:12]}... is {entry.filename}, not the {wheel.version} sdist")
+            f"{wheel.sdist_sha256[:12]}... is {entry.filename}, not the {wheel.version} sdist"
+        )
     target = folder / entry.filename
     index.download(entry, target)
     return target
@@ -94,7 +98,8 @@ def _declared_file(wheel: LocalWheel, index: PackageIndex) -> IndexFile:
             return entry
     raise HubImagesError(
         f"{display_path(wheel.source)}: {wheel.project}: no file with sha256 "
-        f"{wheel.sdist_sha256[:12]}... on {index.url}; check sdist_sha256")
+        f"{wheel.sdist_sha256[:12]}... on {index.url}; check sdist_sha256"
+    )
 
 
 def _sdist_of(filename: str, wheel: LocalWheel) -> bool:
@@ -105,8 +110,14 @@ def _sdist_of(filename: str, wheel: LocalWheel) -> bool:
     return name == wheel.normalized and str(version) == wheel.version
 
 
-def build(wheel: LocalWheel, sdist: Path, out_dir: Path, index: PackageIndex,
-          exclude_newer: str | None = None, tarball: Path | None = None) -> Path:
+def build(
+    wheel: LocalWheel,
+    sdist: Path,
+    out_dir: Path,
+    index: PackageIndex,
+    exclude_newer: str | None = None,
+    tarball: Path | None = None,
+) -> Path:
     """Build the sdist in an isolated uv build, apply the edits (and inline the ES module of
     the npm `tarball` where declared), write the wheel atomically."""
     if exclude_newer is None:
@@ -116,27 +127,39 @@ def build(wheel: LocalWheel, sdist: Path, out_dir: Path, index: PackageIndex,
         return rewrite(built, wheel, out_dir, tarball)
 
 
-def build_wheel(source: Path, out_dir: Path, index: PackageIndex, exclude_newer: str = "",
-                what: str = "") -> Path:
+def build_wheel(
+    source: Path, out_dir: Path, index: PackageIndex, exclude_newer: str = "", what: str = ""
+) -> Path:
     """`uv build --wheel` of an sdist or a source folder, isolated, into out_dir: the wheel.
 
     Build dependencies come from the index (no config files of this machine); with
     exclude_newer, as they were then, so a rebuild gives the same bytes.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [*uv_command(), "build", "--wheel", "--no-config", "--quiet",
-           "--python", sys.executable, "--default-index", index.url, "--out-dir", str(out_dir)]
+    cmd = [
+        *uv_command(),
+        "build",
+        "--wheel",
+        "--no-config",
+        "--quiet",
+        "--python",
+        sys.executable,
+        "--default-index",
+        index.url,
+        "--out-dir",
+        str(out_dir),
+    ]
     if exclude_newer:
         cmd += ["--exclude-newer", exclude_newer]
     cmd.append(str(source))
     log.info("building %s from %s", what or source.name, source.name)
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                            env=_build_env(), cwd=out_dir)
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, check=False, env=_build_env(), cwd=out_dir
+    )
     built = sorted(out_dir.glob("*.whl"))
     if result.returncode != 0 or len(built) != 1:
         detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-4:])
-        raise HubImagesError(f"building {what or source.name} from {source.name} failed: "
-                             f"{detail}")
+        raise HubImagesError(f"building {what or source.name} from {source.name} failed: {detail}")
     return built[0]
 
 
@@ -149,8 +172,6 @@ def upload_time(wheel: LocalWheel, index: PackageIndex) -> str:
 
 def _build_env() -> dict[str, str]:
     # No UV_* settings of this machine (find-links, indexes): only what the command line says.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("UV_") or k == "UV_CACHE_DIR"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_") or k == "UV_CACHE_DIR"}
     # The host may trust an intercepting proxy's CA that only the system store holds.
-    return {**env, "UV_NATIVE_TLS": "1", "SOURCE_DATE_EPOCH": str(EPOCH),
-            "PYTHONHASHSEED": "0"}
+    return {**env, "UV_NATIVE_TLS": "1", "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONHASHSEED": "0"}

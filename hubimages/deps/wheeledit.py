@@ -35,11 +35,15 @@ def rewrite(built: Path, wheel: LocalWheel, out_dir: Path, tarball: Path | None 
     the declared ES module (from `tarball`); write it reproducibly."""
     name, version, _, _ = parse_wheel_filename(built.name)
     if name != wheel.normalized or str(version) != wheel.version:
-        raise HubImagesError(f"{wheel.pin}: the sdist built {built.name}, not {wheel.project} "
-                             f"{wheel.version}")
+        raise HubImagesError(
+            f"{wheel.pin}: the sdist built {built.name}, not {wheel.project} {wheel.version}"
+        )
     with zipfile.ZipFile(built) as archive:
-        files = {info.filename: (archive.read(info), bool((info.external_attr >> 16) & 0o111))
-                 for info in archive.infolist() if not info.is_dir()}
+        files = {
+            info.filename: (archive.read(info), bool((info.external_attr >> 16) & 0o111))
+            for info in archive.infolist()
+            if not info.is_dir()
+        }
     old_stem = _dist_info_stem(built, files)
     dist_name = old_stem.rsplit("-", 1)[0]
     new_stem = f"{dist_name}-{wheel.local_version}"
@@ -73,7 +77,8 @@ def _replace_text(entries: Entries, edit: TextEdit, wheel: LocalWheel) -> None:
     if not changed:
         raise HubImagesError(
             f"{display_path(wheel.source)}: {wheel.project}: replace_text: no file matching "
-            f"{edit.files!r} contains {edit.old!r}; update or remove the edit")
+            f"{edit.files!r} contains {edit.old!r}; update or remove the edit"
+        )
 
 
 def _inline(entries: Entries, wheel: LocalWheel, tarball: Path | None, license_dir: str) -> None:
@@ -91,12 +96,17 @@ def _inline(entries: Entries, wheel: LocalWheel, tarball: Path | None, license_d
 
 
 def _dist_info_stem(built: Path, files: Entries) -> str:
-    dist_infos = {p.split("/", 1)[0] for p in files
-                  if p.split("/", 1)[0].endswith(".dist-info") and p.count("/") == 1
-                  and p.endswith("/METADATA")}
+    dist_infos = {
+        p.split("/", 1)[0]
+        for p in files
+        if p.split("/", 1)[0].endswith(".dist-info")
+        and p.count("/") == 1
+        and p.endswith("/METADATA")
+    }
     if len(dist_infos) != 1:
-        raise HubImagesError(f"{built.name}: expected one .dist-info folder, found "
-                             f"{sorted(dist_infos) or 'none'}")
+        raise HubImagesError(
+            f"{built.name}: expected one .dist-info folder, found {sorted(dist_infos) or 'none'}"
+        )
     return dist_infos.pop().removesuffix(".dist-info")
 
 
@@ -105,7 +115,7 @@ def _renamed(files: Entries, old_stem: str, new_stem: str) -> Entries:
     for path, entry in files.items():
         top, _, rest = path.partition("/")
         if top in (f"{old_stem}.dist-info", f"{old_stem}.data"):
-            path = f"{new_stem}{top[len(old_stem):]}/{rest}"
+            path = f"{new_stem}{top[len(old_stem) :]}/{rest}"
         renamed[path] = entry
     return renamed
 
@@ -163,10 +173,13 @@ def edit_metadata(data: bytes, wheel: LocalWheel) -> bytes:
         present = [line.partition(": ")[2] for line in kept if line.startswith("Requires-Dist: ")]
         raise HubImagesError(
             f"{display_path(wheel.source)}: {wheel.project}: drop_requires {missing[0]!r} is not "
-            f"a requirement of the built wheel (it has: {', '.join(present) or 'none'})")
+            f"a requirement of the built wheel (it has: {', '.join(present) or 'none'})"
+        )
     if wheel.add_requires:
-        at = max((i + 1 for i, line in enumerate(kept) if line.startswith("Requires-Dist: ")),
-                 default=len(kept))
+        at = max(
+            (i + 1 for i, line in enumerate(kept) if line.startswith("Requires-Dist: ")),
+            default=len(kept),
+        )
         kept[at:at] = [f"Requires-Dist: {r}" for r in wheel.add_requires]
     return ("\n".join(kept) + sep + body).encode("utf-8")
 
@@ -177,5 +190,10 @@ def _key(requirement: str) -> tuple[str, ...]:
         req = Requirement(requirement)
     except InvalidRequirement:
         return ("unparsable", requirement)
-    return (canonicalize_name(req.name), ",".join(sorted(req.extras)), str(req.specifier),
-            req.url or "", str(req.marker) if req.marker else "")
+    return (
+        canonicalize_name(req.name),
+        ",".join(sorted(req.extras)),
+        str(req.specifier),
+        req.url or "",
+        str(req.marker) if req.marker else "",
+    )

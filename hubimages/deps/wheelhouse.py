@@ -34,8 +34,10 @@ def target_tags(settings: Settings, glibc_minor: int = 36) -> list[Tag]:
     arch = settings.machine
     platforms = [f"manylinux_2_{v}_{arch}" for v in range(glibc_minor, OLDEST_GLIBC_MINOR - 1, -1)]
     platforms += [f"manylinux2014_{arch}", f"linux_{arch}"]
-    return [*cpython_tags((major, minor), platforms=platforms),
-            *compatible_tags((major, minor), platforms=platforms)]
+    return [
+        *cpython_tags((major, minor), platforms=platforms),
+        *compatible_tags((major, minor), platforms=platforms),
+    ]
 
 
 def _version_of(filename: str) -> str | None:
@@ -45,8 +47,7 @@ def _version_of(filename: str) -> str | None:
         return None
 
 
-def choose_wheel(req: LockedRequirement, files: Iterable[IndexFile],
-                 tags: list[Tag]) -> IndexFile:
+def choose_wheel(req: LockedRequirement, files: Iterable[IndexFile], tags: list[Tag]) -> IndexFile:
     """The locked file that suits the image best: hash in the lock, wheel, best tag, version."""
     files = tuple(files)
     rank = {tag: i for i, tag in enumerate(tags)}
@@ -58,7 +59,8 @@ def choose_wheel(req: LockedRequirement, files: Iterable[IndexFile],
         if canonicalize_version(version) != canonicalize_version(req.version):
             raise HubImagesError(
                 f"{req.pin}: the locked hash {entry.sha256[:12]}... is the file "
-                f"{entry.filename}, of version {version}: regenerate the lock with `invoke lock`")
+                f"{entry.filename}, of version {version}: regenerate the lock with `invoke lock`"
+            )
         score = min((rank[t] for t in file_tags if t in rank), default=None)
         if score is not None and (best is None or score < best[0]):
             best = (score, entry)
@@ -69,21 +71,33 @@ def choose_wheel(req: LockedRequirement, files: Iterable[IndexFile],
 
 def _why_nothing_fits(req: LockedRequirement, files: tuple[IndexFile, ...]) -> str:
     wanted = canonicalize_version(req.version)
-    of_version = [f for f in files if f.filename.endswith(".whl")
-                  and (v := _version_of(f.filename)) and canonicalize_version(v) == wanted]
+    of_version = [
+        f
+        for f in files
+        if f.filename.endswith(".whl")
+        and (v := _version_of(f.filename))
+        and canonicalize_version(v) == wanted
+    ]
     sdists = [f for f in files if f.sha256 in req.hashes and not f.filename.endswith(".whl")]
     if not of_version and not sdists:
-        return (f"{req.pin}: the index has no file of version {req.version}: fix the pin in "
-                "requirements.in and run `invoke lock`")
+        return (
+            f"{req.pin}: the index has no file of version {req.version}: fix the pin in "
+            "requirements.in and run `invoke lock`"
+        )
     if of_version and not any(f.sha256 in req.hashes for f in of_version):
-        return (f"{req.pin}: no locked hash matches a file of version {req.version} on the "
-                "index (was the lock edited?): regenerate it with `invoke lock`")
-    return (f"{req.pin}: no wheel for this platform among the locked hashes (sdist-only?); "
-            "pin a version with wheels and rerun `invoke lock`")
+        return (
+            f"{req.pin}: no locked hash matches a file of version {req.version} on the "
+            "index (was the lock edited?): regenerate it with `invoke lock`"
+        )
+    return (
+        f"{req.pin}: no wheel for this platform among the locked hashes (sdist-only?); "
+        "pin a version with wheels and rerun `invoke lock`"
+    )
 
 
-def fetch(lock: Lock, settings: Settings, folder: Path, index: PackageIndex,
-          catalog: LocalWheelCatalog) -> list[Path]:
+def fetch(
+    lock: Lock, settings: Settings, folder: Path, index: PackageIndex, catalog: LocalWheelCatalog
+) -> list[Path]:
     """Download each locked wheel once into the shared folder; verify every hash."""
     tags = target_tags(settings)
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,14 +16,19 @@ from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, Request, sync_playwright
 
-from hubimages.build.host import ensure_debian_tools
+from hubimages.builder.host import ensure_debian_tools
 
 # The binary itself, not Debian's /usr/bin/chromium wrapper script (it adds flags of its own).
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 # Playwright passes --headless, --no-sandbox and the background-networking flags itself; do not
 # pass --disable-features: Chromium keeps only the last one, which would drop Playwright's.
-FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-         "--disable-domain-reliability", "--no-default-browser-check"]
+FLAGS = [
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--disable-domain-reliability",
+    "--no-default-browser-check",
+]
 
 
 # Chromium aborts the requests in flight when an interface of the host changes, as when Docker
@@ -66,8 +71,12 @@ def open_browser(console: Console) -> Iterator[Page]:
     try:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-                viewport={"width": 1400, "height": 900})
+                profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=FLAGS,
+                viewport={"width": 1400, "height": 900},
+            )
             try:
                 page = context.pages[0] if context.pages else context.new_page()
                 page.on("console", console.on_message)

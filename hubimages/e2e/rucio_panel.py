@@ -63,10 +63,15 @@ def log_in(page: Page, username: str, password: str, account: str = "") -> None:
     Nothing is saved when the extension already holds these credentials."""
     menu(page, "settings").click()
     # Each auth type has its form, all rendered, the other types' hidden: keep the visible one.
-    fields = {placeholder: panel(page).get_by_placeholder(placeholder, exact=True).filter(
-        visible=True) for placeholder in ("Username", "Password", "Account")}
-    expect(fields["Username"], "the Rucio panel's settings offer no username and password: "
-           "the instance's auth type is not userpass").to_be_visible()
+    fields = {
+        placeholder: panel(page).get_by_placeholder(placeholder, exact=True).filter(visible=True)
+        for placeholder in ("Username", "Password", "Account")
+    }
+    expect(
+        fields["Username"],
+        "the Rucio panel's settings offer no username and password: "
+        "the instance's auth type is not userpass",
+    ).to_be_visible()
     expect(fields["Username"]).to_be_enabled()  # disabled while stored credentials load
     wanted = {"Username": username, "Password": password, "Account": account or username}
     if all(fields[key].input_value() == value for key, value in wanted.items()):
@@ -74,16 +79,18 @@ def log_in(page: Page, username: str, password: str, account: str = "") -> None:
         return
     for key, value in wanted.items():
         fields[key].fill(value)
-    with page.expect_response(lambda r: API + "auth" in r.url and r.request.method == "PUT",
-                              timeout=TIMEOUT_MS) as answer:
+    with page.expect_response(
+        lambda r: API + "auth" in r.url and r.request.method == "PUT", timeout=TIMEOUT_MS
+    ) as answer:
         # After a refusal the button reads "Error!" for 5 s; it saves all the same.
         panel(page).get_by_role("button", name=re.compile(r"^(Save Settings|Error!)$")).click()
     # The button says "Saved!" or "Error!" for a few seconds only (timers of earlier saves can
     # cut that short): the extension's answer to the save is the verdict.
     expect(panel(page).get_by_role("button", name="Saving...")).to_have_count(0)
     if answer.value.status != 200:
-        raise HubImagesError(f"the Rucio panel refused userpass login for {username!r}: "
-                             f"{reason(answer.value)}")
+        raise HubImagesError(
+            f"the Rucio panel refused userpass login for {username!r}: {reason(answer.value)}"
+        )
     menu(page, "Explore").click()
 
 
@@ -111,8 +118,10 @@ def list_files(page: Page, did_pattern: str) -> list[str]:
         problem = found.locator("xpath=following-sibling::div[1]").inner_text()
         raise HubImagesError(f"the Rucio panel's search for {did_pattern!r} failed: {problem}")
     icons = panel(page).locator("i.material-icons", has_text=RESULT_ICONS)
-    return [icon.locator("xpath=../following-sibling::div[1]").inner_text().strip()
-            for icon in icons.all()]
+    return [
+        icon.locator("xpath=../following-sibling::div[1]").inner_text().strip()
+        for icon in icons.all()
+    ]
 
 
 def make_available(page: Page, did: str, timeout_ms: int = 120_000) -> str:
@@ -126,14 +135,17 @@ def make_available(page: Page, did: str, timeout_ms: int = 120_000) -> str:
     status = row.get_by_text(re.compile(r"^(Available|Make Available|Retry)$"))
     expect(status).to_be_visible(timeout=TIMEOUT_MS)
     if status.inner_text().strip() != "Available":
-        with page.expect_response(lambda r: API + "did/make-available" in r.url,
-                                  timeout=TIMEOUT_MS):
+        with page.expect_response(
+            lambda r: API + "did/make-available" in r.url, timeout=TIMEOUT_MS
+        ):
             status.click()
         status = row.get_by_text(re.compile(r"^(Available|Retry)$"))
         expect(status).to_be_visible(timeout=timeout_ms)
     if status.inner_text().strip() != "Available":
-        raise HubImagesError(f"the Rucio panel could not make {did!r} available: "
-                             f"{' '.join(row.inner_text().split())}")
+        raise HubImagesError(
+            f"the Rucio panel could not make {did!r} available: "
+            f"{' '.join(row.inner_text().split())}"
+        )
     return status.inner_text().strip()
 
 

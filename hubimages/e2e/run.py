@@ -9,7 +9,6 @@ user servers, browser) is stopped when it ends, also when a step fails or on Ctr
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,19 +18,18 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from hubimages.build.run import BuildRun
-from hubimages.build.scheduler import build_images, failed
-from hubimages.core.data import DATA_ENV, sdc1_data
+from hubimages.builder.run import BuildRun
+from hubimages.builder.scheduler import build_images, failed
+from hubimages.core.data import require_sdc1_data
 from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.browser import Console, open_browser
+from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
     log_in,
-    new_notebook,
-    run_cell,
     run_notebook,
     sky_view,
     stop_server,
@@ -47,26 +45,23 @@ from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
 from hubimages.services.rucio.site import RucioSite
-from hubimages.services.simpleindex import PurePythonWheel, serving, write_index
+from hubimages.services.simpleindex import serving, write_index
 
 log = logging.getLogger(__name__)
 
 USER = "scientist"
 HOME = "/home/jovyan"  # the user server's home (DockerSpawner keeps the image's user)
 EXAMPLE = "sdc1-example.ipynb"  # copied into the home by images/sdc1's start hook
-SCORE = re.compile(r"^ours: score=-?\d+\.\d+ ")
 DATA_FILE = "PrimaryBeam_B1.fits"  # of the SDC1 data: what the scientist has in Rucio
-# The scientist's group's own package, on the site's index.
-SITE_PACKAGE = PurePythonWheel(
-    "skahub-site-tools", "1.0",
-    '"""A site\'s own package."""\n\ndef greeting():\n    return "hello from the site index"\n')
 
 
 # A view on the SDC1 field with one source marked, as a scientist starts one. Aladin Lite's
 # survey tiles and survey list come from CDS servers on the internet: here they cannot load.
-SKY_VIEW = ("from astropy.table import Table; from ipyaladin import Aladin; "
-            "aladin = Aladin(target='359.664 -29.673', fov=0.05, height=400); "
-            "aladin.add_table(Table({'ra': [359.664], 'dec': [-29.673]})); aladin")
+SKY_VIEW = (
+    "from astropy.table import Table; from ipyaladin import Aladin; "
+    "aladin = Aladin(target='359.664 -29.673', fov=0.05, height=400); "
+    "aladin.add_table(Table({'ra': [359.664], 'dec': [-29.673]})); aladin"
+)
 SKY_VIEW_CENTRE = "23 58 39"  # the view's centre as Aladin Lite shows it (sexagesimal RA)
 
 
@@ -119,8 +114,13 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
     registry.start()
-    publisher = Publisher(run.matrix, run.cache, RegistryTarget(registry.host, "e2e"),
-                          allow_dirty=True, require_tests=False)
+    publisher = Publisher(
+        run.matrix,
+        run.cache,
+        RegistryTarget(registry.host, "e2e"),
+        allow_dirty=True,
+        require_tests=False,
+    )
     try:
         release = publish_release(publisher, order)
         yield release, publisher.store.profiles / DOCKERSPAWNER_FILE
@@ -131,21 +131,33 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
 
 
 @contextmanager
-def _services(run: BuildRun, folder: Path, proxy_source: Path,
-              profiles: Path) -> Iterator[Services]:
+def _services(
+    run: BuildRun, folder: Path, proxy_source: Path, profiles: Path
+) -> Iterator[Services]:
     """Rucio on an internal network, which the hub's user servers and the index share."""
     name = f"e2e-{run.matrix.settings.namespace.replace('/', '-')}"
-    rucio = LocalRucio(service_files(run.matrix.root), run.cache, name,
-                       run.matrix.settings.index_url, docker.from_env(), internal=True)
-    data = sdc1_data(run.matrix.root)
-    if data is None:
-        raise HubImagesError(f"no SDC1 sample data: set {DATA_ENV} to its folder (see "
-                             "shared/data/sdc1/README), or place shared/ beside the checkout")
+    rucio = LocalRucio(
+        service_files(run.matrix.root),
+        run.cache,
+        name,
+        run.matrix.settings.index_url,
+        docker.from_env(),
+        internal=True,
+    )
+    data = require_sdc1_data(run.matrix.root)
     with rucio as site, _site_index(folder, site.gateway) as index_url:
         did = rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}")
-        hub = LocalHub(folder / "hub", proxy_source, profiles, port=free_port(), data=data,
-                       name=f"hubimages-{name}", network=site.network,
-                       environment=site.session_env(), mounts=site.session_volumes())
+        hub = LocalHub(
+            folder / "hub",
+            proxy_source,
+            profiles,
+            port=free_port(),
+            data=data,
+            name=f"hubimages-{name}",
+            network=site.network,
+            environment=site.session_env(),
+            mounts=site.session_volumes(),
+        )
         hub.start()
         try:
             yield Services(hub, site, did, (data / DATA_FILE).stat().st_size, index_url)
@@ -163,10 +175,18 @@ def _site_index(folder: Path, host: str) -> Iterator[str]:
         yield url
 
 
-def _session(run: BuildRun, services: Services, release: Release, profile: str,
-             shots: Path, report: E2EReport) -> None:
-    offered = {run.matrix.images[i.name].display_name: description_of(run.matrix, i)
-               for i in release.images}
+def _session(
+    run: BuildRun,
+    services: Services,
+    release: Release,
+    profile: str,
+    shots: Path,
+    report: E2EReport,
+) -> None:
+    offered = {
+        run.matrix.images[i.name].display_name: description_of(run.matrix, i)
+        for i in release.images
+    }
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
@@ -176,46 +196,38 @@ def _session(run: BuildRun, services: Services, release: Release, profile: str,
         choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
         lab_ready(session)
         if console.errors:
-            raise StepError("lab", f"the browser console has errors: {console.errors[:3]}",
-                            console.tail(), session.steps[-1].screenshot)
+            raise StepError(
+                "lab",
+                f"the browser console has errors: {console.errors[:3]}",
+                console.tail(),
+                session.steps[-1].screenshot,
+            )
         report.outputs = run_notebook(session, f"{hub.url}/user/{USER}", EXAMPLE)
-        report.score = _score_line(report.outputs)
+        report.score = score_line(report.outputs)
         if not report.score:
-            raise StepError("run-all", "the notebook printed no SDC1 score ('ours: score=...')",
-                            console.tail(), session.steps[-1].screenshot)
+            raise StepError(
+                "run-all",
+                "the notebook printed no SDC1 score ('ours: score=...')",
+                console.tail(),
+                session.steps[-1].screenshot,
+            )
         _rucio_panel(session, services, f"{hub.url}/user/{USER}")
-        _pip_install(session, services.index_url)
+        pip_install(session, services.index_url)
         if console.errors:
-            raise StepError("console", f"the browser console has errors: {console.errors[:3]}",
-                            console.tail(), session.steps[-1].screenshot)
+            raise StepError(
+                "console",
+                f"the browser console has errors: {console.errors[:3]}",
+                console.tail(),
+                session.steps[-1].screenshot,
+            )
         if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
             sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
 
 
-def _score_line(outputs: list[str]) -> str:
-    """The example's `ours: score=<value> ...` line (sdc1_pipeline's Score.summary)."""
-    return next((line.strip() for text in outputs for line in text.splitlines()
-                 if SCORE.match(line.strip())), "")
-
-
 def _has_module(run: BuildRun, image: str, project: str) -> bool:
     """Whether the image's lock pins the project (the science stacks are not in every image)."""
     return project in load_lock(run.matrix, image).versions()
-
-
-def _pip_install(session: Session, index_url: str) -> None:
-    """`%pip install` of the site's package from its index, then import it."""
-    host = index_url.split("/")[2]
-    with session.step("pip-install"):
-        notebook = new_notebook(session.page)
-        out = run_cell(session.page, notebook,
-                       f"%pip install --index-url {index_url} --trusted-host {host} "
-                       f"{SITE_PACKAGE.project}=={SITE_PACKAGE.version}")
-        assert f"Successfully installed {SITE_PACKAGE.project}" in out, out[-600:]
-        out = run_cell(session.page, notebook,
-                       f"import {SITE_PACKAGE.module}; print({SITE_PACKAGE.module}.greeting())")
-        assert "hello from the site index" in out, out[-600:]
 
 
 def _rucio_panel(session: Session, services: Services, user_base: str) -> None:
@@ -239,8 +251,9 @@ def _rucio_panel(session: Session, services: Services, user_base: str) -> None:
 def _server_log(hub: str, user: str, lines: int = 20) -> list[str]:
     """The user server's last lines (its container is removed when the hub stops)."""
     client = docker.from_env()
-    for container in client.containers.list(all=True,
-                                            filters={"label": f"{CONTAINER_LABEL}={hub}"}):
+    for container in client.containers.list(
+        all=True, filters={"label": f"{CONTAINER_LABEL}={hub}"}
+    ):
         if user in (container.name or ""):
             try:
                 text = container.logs(tail=lines).decode(errors="replace")

@@ -18,8 +18,10 @@ RUN_TIMEOUT_MS = 300_000
 # What a page that reaches for the internet meets here: names that do not resolve, fetches that
 # fail on them (Aladin Lite reports its survey's as uncaught errors), and its fallback of
 # fetching a survey id as a path of the server (redirected to log in).
-OFFLINE = re.compile(r"net::ERR_NAME_NOT_RESOLVED|net::ERR_TOO_MANY_REDIRECTS|"
-                     r"TypeError: Failed to fetch|^uncaught: Failed to fetch$")
+OFFLINE = re.compile(
+    r"net::ERR_NAME_NOT_RESOLVED|net::ERR_TOO_MANY_REDIRECTS|"
+    r"TypeError: Failed to fetch|^uncaught: Failed to fetch$"
+)
 
 
 def log_in(session: Session, hub: str, user: str, password: str) -> None:
@@ -81,7 +83,8 @@ def run_notebook(session: Session, user_base: str, path: str) -> list[str]:
         assert not any("*" in prompt for prompt in prompts), f"still running: {prompts}"
         errors = notebook.locator(
             ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
-            has_text="Traceback")
+            has_text="Traceback",
+        )
         assert errors.count() == 0, errors.first.text_content()
         plots = notebook.locator(".jp-RenderedImage img")
         expect(plots.first).to_be_visible()  # the example's figures, shown
@@ -110,16 +113,16 @@ def run_cell(page: Page, notebook: Locator, code: str, timeout_ms: int = 120_000
     return run_code_cell(page, notebook, code, timeout_ms).locator(".jp-OutputArea").inner_text()
 
 
-def run_code_cell(page: Page, notebook: Locator, code: str,
-                  timeout_ms: int = 120_000) -> Locator:
+def run_code_cell(page: Page, notebook: Locator, code: str, timeout_ms: int = 120_000) -> Locator:
     """Type code into the last cell, run it, wait for its prompt number; the cell."""
     cells = notebook.locator(".jp-CodeCell")
     cell = cells.nth(cells.count() - 1)  # fixed now: running it appends a new last cell
     cell.locator(".cm-content").click()
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")
-    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"),
-                                                             timeout=timeout_ms)
+    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(
+        re.compile(r"\[\d+\]"), timeout=timeout_ms
+    )
     return cell
 
 
@@ -138,7 +141,8 @@ def sky_view(session: Session, code: str, centre: str) -> None:
         assert box is not None and box["width"] > 100 and box["height"] > 100, box
         expect(output.locator(".aladin-container .aladin-catalogCanvas")).to_be_attached()
         expect(output.locator(".aladin-location .aladin-input-text")).to_have_value(
-            re.compile(re.escape(centre)))
+            re.compile(re.escape(centre))
+        )
         text = output.inner_text()
         assert "Error" not in text and "Traceback" not in text, text[-600:]
         others = [e for e in console.errors[before:] if not OFFLINE.search(e)]

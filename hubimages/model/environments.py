@@ -21,8 +21,15 @@ from typing import Any
 from hubimages.errors import MatrixError
 from hubimages.model.spec import IMAGE_NAME, IMAGES_FOLDER, ImageSpec, Repository
 
-ENVIRONMENT_KEYS = {"repository", "ref", "subdir", "parent", "display_name", "description",
-                    "default"}
+ENVIRONMENT_KEYS = {
+    "repository",
+    "ref",
+    "subdir",
+    "parent",
+    "display_name",
+    "description",
+    "default",
+}
 
 
 def parse_environments(path: Path, raw: Any, images: dict[str, ImageSpec]) -> dict[str, ImageSpec]:
@@ -43,31 +50,46 @@ def _text(path: Path, name: str, key: str, value: Any, required: bool = True) ->
 
 def _environment(path: Path, name: Any, raw: Any, images: dict[str, ImageSpec]) -> ImageSpec:
     if not isinstance(name, str) or not IMAGE_NAME.match(name):
-        raise MatrixError(path, str(name), None,
-                          "invalid environment name: use lowercase letters, digits and . _ -")
+        raise MatrixError(
+            path,
+            str(name),
+            None,
+            "invalid environment name: use lowercase letters, digits and . _ -",
+        )
     if name in images:
         raise MatrixError(path, name, None, "is both an image and an environment; rename one")
     if not isinstance(raw, dict):
         raise MatrixError(path, name, None, "must be a mapping of keys")
     for key in raw:
         if key not in ENVIRONMENT_KEYS:
-            raise MatrixError(path, name, str(key),
-                              f"unknown key; allowed: {', '.join(sorted(ENVIRONMENT_KEYS))}")
+            raise MatrixError(
+                path, name, str(key), f"unknown key; allowed: {', '.join(sorted(ENVIRONMENT_KEYS))}"
+            )
     parent = _text(path, name, "parent", raw.get("parent"))
     if parent not in images:
-        raise MatrixError(path, name, "parent",
-                          f"unknown platform image {parent!r}; known images: {', '.join(images)}")
+        raise MatrixError(
+            path,
+            name,
+            "parent",
+            f"unknown platform image {parent!r}; known images: {', '.join(images)}",
+        )
     subdir = _text(path, name, "subdir", raw.get("subdir"), required=False)
     if subdir.startswith("/") or ".." in Path(subdir).parts:
         raise MatrixError(path, name, "subdir", "must be a folder inside the repository")
     default = raw.get("default", False)
     if not isinstance(default, bool):
         raise MatrixError(path, name, "default", "must be true or false")
-    repository = Repository(url=_text(path, name, "repository", raw.get("repository")),
-                            ref=_text(path, name, "ref", raw.get("ref"), required=False),
-                            subdir=subdir)
-    return ImageSpec(name=name, display_name=_text(path, name, "display_name",
-                                                   raw.get("display_name")),
-                     description=_text(path, name, "description", raw.get("description")),
-                     parent=parent, default=default, repository=repository,
-                     folder=path.parent / IMAGES_FOLDER / name)
+    repository = Repository(
+        url=_text(path, name, "repository", raw.get("repository")),
+        ref=_text(path, name, "ref", raw.get("ref"), required=False),
+        subdir=subdir,
+    )
+    return ImageSpec(
+        name=name,
+        display_name=_text(path, name, "display_name", raw.get("display_name")),
+        description=_text(path, name, "description", raw.get("description")),
+        parent=parent,
+        default=default,
+        repository=repository,
+        folder=path.parent / IMAGES_FOLDER / name,
+    )

@@ -54,9 +54,10 @@ def build_order(matrix: Matrix, targets: Iterable[str] | None = None) -> list[st
 def descendants(matrix: Matrix, name: str) -> list[str]:
     """Images whose parent chain goes through `name` or that include it as a stack."""
     found = [
-        other for other in matrix.images
-        if other != name and (name in ancestors(matrix, other)
-                              or _stacked_in_lineage(matrix, other, name))
+        other
+        for other in matrix.images
+        if other != name
+        and (name in ancestors(matrix, other) or _stacked_in_lineage(matrix, other, name))
     ]
     return [n for n in build_order(matrix, found) if n in found] if found else []
 

@@ -20,9 +20,9 @@ def read_matrix_text(path: Path) -> str:
         raise MatrixError(path, None, None, "file not found; create it or pass --matrix") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise MatrixError(path, None, None,
-                          f"not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8"
-                          ) from None
+        raise MatrixError(
+            path, None, None, f"not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise MatrixError(path, None, None, f"cannot be read: {exc.strerror}") from None
 
@@ -40,8 +40,13 @@ def check_folders(matrix: Matrix) -> None:
         if spec.environment:
             continue  # built from its repository
         if not spec.folder.is_dir():
-            raise MatrixError(matrix.path, spec.name, None,
-                              f"folder images/{spec.name}/ is missing; create it")
+            raise MatrixError(
+                matrix.path, spec.name, None, f"folder images/{spec.name}/ is missing; create it"
+            )
         if not (spec.folder / DOCKERFILE).is_file():
-            raise MatrixError(matrix.path, spec.name, None,
-                              f"images/{spec.name}/{DOCKERFILE} is missing; create it")
+            raise MatrixError(
+                matrix.path,
+                spec.name,
+                None,
+                f"images/{spec.name}/{DOCKERFILE} is missing; create it",
+            )

@@ -30,7 +30,13 @@ SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
 DEBIAN_KEYS = {"suite", "mirror", "security_mirror"}
 IMAGE_KEYS = {
-    "source", "parent", "stacks", "display_name", "description", "tag_packages", "default",
+    "source",
+    "parent",
+    "stacks",
+    "display_name",
+    "description",
+    "tag_packages",
+    "default",
 }
 
 
@@ -55,8 +61,9 @@ def parse_matrix(text: str, path: Path) -> Matrix:
     return matrix
 
 
-def _check_keys(path: Path, image: str | None, prefix: str, data: Mapping[Any, Any],
-                allowed: set[str]) -> None:
+def _check_keys(
+    path: Path, image: str | None, prefix: str, data: Mapping[Any, Any], allowed: set[str]
+) -> None:
     for key in data:
         if key not in allowed:
             hint = ", ".join(sorted(allowed))
@@ -78,21 +85,33 @@ def _settings(path: Path, raw: Any) -> Settings:
             raise MatrixError(path, None, f"settings.{key}", "missing; add it")
     namespace = _require_str(path, None, "settings.namespace", raw["namespace"])
     if not NAMESPACE.match(namespace):
-        raise MatrixError(path, None, "settings.namespace",
-                          f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/")
+        raise MatrixError(
+            path,
+            None,
+            "settings.namespace",
+            f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/",
+        )
     python = str(raw["python"])
     if not re.fullmatch(r"3\.\d+", python):
         raise MatrixError(path, None, "settings.python", f"{python!r} is not like 3.11")
     platform = raw["platform"]
     if platform not in PLATFORMS:
-        raise MatrixError(path, None, "settings.platform",
-                          f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}")
+        raise MatrixError(
+            path,
+            None,
+            "settings.platform",
+            f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}",
+        )
     debian = _debian(path, raw["debian"])
     if debian.suite in SUITE_PYTHON and SUITE_PYTHON[debian.suite] != python:
         expected = SUITE_PYTHON[debian.suite]
-        raise MatrixError(path, None, "settings.python",
-                          f"{python} does not match Debian {debian.suite}'s python3 "
-                          f"{expected}; set it to {expected}")
+        raise MatrixError(
+            path,
+            None,
+            "settings.python",
+            f"{python} does not match Debian {debian.suite}'s python3 "
+            f"{expected}; set it to {expected}",
+        )
     extra: dict[str, Any] = {}
     if "index_url" in raw:
         extra["index_url"] = _require_str(path, None, "settings.index_url", raw["index_url"])
@@ -101,8 +120,7 @@ def _settings(path: Path, raw: Any) -> Settings:
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
             raise MatrixError(path, None, "settings.wheelhouse_port", "must be a port number")
         extra["wheelhouse_port"] = port
-    return Settings(namespace=namespace, python=python, platform=platform, debian=debian,
-                    **extra)
+    return Settings(namespace=namespace, python=python, platform=platform, debian=debian, **extra)
 
 
 def _debian(path: Path, debian: Any) -> DebianSettings:
@@ -114,9 +132,13 @@ def _debian(path: Path, debian: Any) -> DebianSettings:
     security = debian.get("security_mirror")
     if security is None:
         if not mirror.endswith("/debian"):
-            raise MatrixError(path, None, "settings.debian.security_mirror",
-                              f"missing: give the mirror of {suite}-security that goes with "
-                              f"{mirror} (or none, and get no security updates)")
+            raise MatrixError(
+                path,
+                None,
+                "settings.debian.security_mirror",
+                f"missing: give the mirror of {suite}-security that goes with "
+                f"{mirror} (or none, and get no security updates)",
+            )
         security = mirror.removesuffix("/debian") + "/debian-security"
     elif security == "none":
         security = ""
@@ -134,8 +156,9 @@ def _url(path: Path, key: str, value: Any) -> str:
 
 def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
     if not isinstance(name, str) or not IMAGE_NAME.match(name):
-        raise MatrixError(path, str(name), None,
-                          "invalid image name: use lowercase letters, digits and . _ -")
+        raise MatrixError(
+            path, str(name), None, "invalid image name: use lowercase letters, digits and . _ -"
+        )
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise MatrixError(path, name, None, "must be a mapping of keys")
@@ -151,8 +174,9 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
         parent=parent,
         source_from=source_from,
         stacks=_names(path, name, "stacks", raw.get("stacks", []), "image names"),
-        tag_packages=_names(path, name, "tag_packages", raw.get("tag_packages", []),
-                            "package names"),
+        tag_packages=_names(
+            path, name, "tag_packages", raw.get("tag_packages", []), "package names"
+        ),
         default=default,
         folder=path.parent / IMAGES_FOLDER / name,
     )
@@ -161,11 +185,13 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
 def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, str | None]:
     parent, source = raw.get("parent"), raw.get("source")
     if parent is not None and source is not None:
-        raise MatrixError(path, name, "source",
-                          "an image has either a parent or a source; remove one")
+        raise MatrixError(
+            path, name, "source", "an image has either a parent or a source; remove one"
+        )
     if parent is None and source is None:
-        raise MatrixError(path, name, "parent",
-                          "missing; give a parent image, or a source for a root image")
+        raise MatrixError(
+            path, name, "parent", "missing; give a parent image, or a source for a root image"
+        )
     if parent is not None:
         return _require_str(path, name, "parent", parent), None
     return None, _source(path, name, source)
@@ -186,27 +212,44 @@ def _source(path: Path, name: str, source: Any) -> str | None:
         ref = source["from"]
         if isinstance(ref, str) and IMAGE_REFERENCE.match(ref):
             return ref
-        raise MatrixError(path, name, "source.from",
-                          f"{ref!r} is not a valid image reference like quay.io/org/image:tag")
-    raise MatrixError(path, name, "source",
-                      "must be 'bootstrap' or a mapping {from: <image reference>}")
+        raise MatrixError(
+            path,
+            name,
+            "source.from",
+            f"{ref!r} is not a valid image reference like quay.io/org/image:tag",
+        )
+    raise MatrixError(
+        path, name, "source", "must be 'bootstrap' or a mapping {from: <image reference>}"
+    )
 
 
 def _check_references(matrix: Matrix) -> None:
     for spec in matrix.images.values():
         if spec.parent is not None and spec.parent not in matrix.images:
-            raise MatrixError(matrix.path, spec.name, "parent",
-                              f"unknown parent {spec.parent!r}; define it under images")
+            raise MatrixError(
+                matrix.path,
+                spec.name,
+                "parent",
+                f"unknown parent {spec.parent!r}; define it under images",
+            )
         for stack in spec.stacks:
             if stack not in matrix.images:
-                raise MatrixError(matrix.path, spec.name, "stacks",
-                                  f"unknown stack {stack!r}; define it under images")
+                raise MatrixError(
+                    matrix.path,
+                    spec.name,
+                    "stacks",
+                    f"unknown stack {stack!r}; define it under images",
+                )
             if stack == spec.name:
                 raise MatrixError(matrix.path, spec.name, "stacks", "an image cannot stack itself")
     defaults = [s.name for s in matrix.images.values() if s.default]
     if len(defaults) > 1:
-        raise MatrixError(matrix.path, defaults[1], "default",
-                          f"only one image may be the default (also {defaults[0]})")
+        raise MatrixError(
+            matrix.path,
+            defaults[1],
+            "default",
+            f"only one image may be the default (also {defaults[0]})",
+        )
 
 
 def _check_cycles(matrix: Matrix) -> None:
@@ -217,7 +260,7 @@ def _check_cycles(matrix: Matrix) -> None:
         if name in done:
             return
         if name in trail:
-            cycle = " -> ".join([*trail[trail.index(name):], name])
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
             raise MatrixError(matrix.path, name, "parent", f"lineage cycle {cycle}; break it")
         spec = matrix.images[name]
         for dep in ([spec.parent] if spec.parent else []) + list(spec.stacks):

@@ -31,8 +31,10 @@ class DebianSettings:
     def sources(self) -> list[str]:
         """The apt sources of every image: the release, its point updates, its security
         updates (without the last, no image would ever get a security fix)."""
-        lines = [f"deb {self.mirror} {self.suite} main",
-                 f"deb {self.mirror} {self.suite}-updates main"]
+        lines = [
+            f"deb {self.mirror} {self.suite} main",
+            f"deb {self.mirror} {self.suite}-updates main",
+        ]
         if self.security_mirror:
             lines.append(f"deb {self.security_mirror} {self.suite}-security main")
         return lines

@@ -18,8 +18,9 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise YamlError(f"line {line}: key {key!r} is given twice (first at line "
-                                f"{seen[key]}); keep one")
+                raise YamlError(
+                    f"line {line}: key {key!r} is given twice (first at line {seen[key]}); keep one"
+                )
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 

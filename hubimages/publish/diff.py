@@ -27,8 +27,7 @@ def diff_inventories(old: Inventory, new: Inventory) -> list[PackageChange]:
         before, after = _packages(old, kind), _packages(new, kind)
         for name in sorted(set(before) | set(after)):
             if before.get(name) != after.get(name):
-                changes.append(PackageChange(kind, name, before.get(name, ""),
-                                             after.get(name, "")))
+                changes.append(PackageChange(kind, name, before.get(name, ""), after.get(name, "")))
     return changes
 
 

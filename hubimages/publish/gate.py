@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from docker import DockerClient
 from docker.models.images import Image
 
-from hubimages.build import labels as label
-from hubimages.build.engine import image_or_none, local_tags
-from hubimages.build.tagging.release_tag import ReleaseTag, moving_tags
+from hubimages.builder import labels as label
+from hubimages.builder.engine import image_or_none, local_tags
+from hubimages.builder.tagging.release_tag import ReleaseTag, moving_tags
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
@@ -42,20 +42,24 @@ def built_image(client: DockerClient, matrix: Matrix, name: str) -> TestedImage:
     ref = matrix.local_ref(name)
     image = image_or_none(client, ref)
     if image is None:
-        raise NotTestedError(f"{ref} does not exist: run `invoke release {name}` (or `invoke "
-                             f"build {name}` and `invoke test {name}`) first")
+        raise NotTestedError(
+            f"{ref} does not exist: run `invoke release {name}` (or `invoke "
+            f"build {name}` and `invoke test {name}`) first"
+        )
     return TestedImage(name, image)
 
 
-def tested_image(client: DockerClient, matrix: Matrix, cache: CacheLayout,
-                 name: str) -> TestedImage:
+def tested_image(
+    client: DockerClient, matrix: Matrix, cache: CacheLayout, name: str
+) -> TestedImage:
     """The local image, which must have passed its tests at exactly this image id."""
     ref = matrix.local_ref(name)
     image = built_image(client, matrix, name).image
     refusal = gate_refusal(cache.test_results, name, str(image.id), suite_sha256(matrix, name))
     if refusal is not None:
-        raise NotTestedError(f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test "
-                             f"{name}`, then push again")
+        raise NotTestedError(
+            f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test {name}`, then push again"
+        )
     return TestedImage(name, image)
 
 
@@ -68,15 +72,21 @@ class ReleaseChoice:
 def release_choice(images: list[TestedImage]) -> ReleaseChoice:
     """The release tag is the one the newest build among the images decided, read from its
     labels: never recomputed, so a push after midnight keeps the build's date."""
-    dated = [(i.labels.get(label.CREATED, ""), i) for i in images
-             if ReleaseTag.parse(i.labels.get(label.VERSION, "")) is not None]
+    dated = [
+        (i.labels.get(label.CREATED, ""), i)
+        for i in images
+        if ReleaseTag.parse(i.labels.get(label.VERSION, "")) is not None
+    ]
     if not dated:
         names = ", ".join(i.name for i in images)
-        raise HubImagesError(f"{names}: no release tag in the image labels (built by an older "
-                             "build tool?): rebuild with `invoke build --force IMAGE`")
+        raise HubImagesError(
+            f"{names}: no release tag in the image labels (built by an older "
+            "build tool?): rebuild with `invoke build --force IMAGE`"
+        )
     newest = max(dated, key=lambda pair: pair[0])[1]
-    return ReleaseChoice(tag=newest.labels[label.VERSION],
-                         revision=newest.labels.get(label.REVISION, ""))
+    return ReleaseChoice(
+        tag=newest.labels[label.VERSION], revision=newest.labels.get(label.REVISION, "")
+    )
 
 
 def moving_tags_of(image: TestedImage, matrix: Matrix) -> list[str]:

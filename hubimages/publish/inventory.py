@@ -12,8 +12,8 @@ from typing import Any
 
 from docker import DockerClient
 
-from hubimages.build import labels as label
-from hubimages.build.probe import ImageContents, probe
+from hubimages.builder import labels as label
+from hubimages.builder.probe import ImageContents, probe
 from hubimages.publish.records import PublishedImage, Release
 
 
@@ -51,33 +51,57 @@ class Inventory:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Inventory:
-        return cls(**{**data, "tags": tuple(data.get("tags", ())),
-                      "parent": ParentImage(**data.get("parent", {"name": "", "reference": ""}))})
+        return cls(
+            **{
+                **data,
+                "tags": tuple(data.get("tags", ())),
+                "parent": ParentImage(**data.get("parent", {"name": "", "reference": ""})),
+            }
+        )
 
     @classmethod
     def of_contents(cls, name: str, tag: str, contents: ImageContents) -> Inventory:
         """What a pulled image holds, for a diff on a machine without the records."""
-        return cls(image=name, release=tag, python=contents.python,
-                   python_packages=contents.python_packages,
-                   debian_packages=contents.debian_packages)
+        return cls(
+            image=name,
+            release=tag,
+            python=contents.python,
+            python_packages=contents.python_packages,
+            debian_packages=contents.debian_packages,
+        )
 
 
-def build_inventory(client: DockerClient, probes: Path, release: Release,
-                    image: PublishedImage, remote_size: int = 0) -> Inventory:
+def build_inventory(
+    client: DockerClient,
+    probes: Path,
+    release: Release,
+    image: PublishedImage,
+    remote_size: int = 0,
+) -> Inventory:
     local = client.images.get(image.image_id)
     labels: dict[str, str] = local.labels or {}
     contents = probe(client, image.image_id, probes)
     packages = contents.python_packages
     return Inventory(
-        image=image.name, release=release.tag, python=contents.python,
-        python_packages=packages, debian_packages=contents.debian_packages,
-        repository=image.repository, reference=image.pinned,
-        tags=(image.tag, *image.moving_tags), digest=image.digest, image_id=image.image_id,
-        size=int(local.attrs["Size"]), compressed_size=remote_size,
+        image=image.name,
+        release=release.tag,
+        python=contents.python,
+        python_packages=packages,
+        debian_packages=contents.debian_packages,
+        repository=image.repository,
+        reference=image.pinned,
+        tags=(image.tag, *image.moving_tags),
+        digest=image.digest,
+        image_id=image.image_id,
+        size=int(local.attrs["Size"]),
+        compressed_size=remote_size,
         created=labels.get(label.CREATED, str(local.attrs.get("Created", ""))),
-        revision=labels.get(label.REVISION, ""), release_revision=release.revision,
-        parent=_parent(release, labels), jupyterhub=packages.get("jupyterhub", ""),
-        jupyterlab=packages.get("jupyterlab", ""))
+        revision=labels.get(label.REVISION, ""),
+        release_revision=release.revision,
+        parent=_parent(release, labels),
+        jupyterhub=packages.get("jupyterhub", ""),
+        jupyterlab=packages.get("jupyterlab", ""),
+    )
 
 
 def _parent(release: Release, labels: dict[str, str]) -> ParentImage:
@@ -108,14 +132,18 @@ def inventory_markdown(inventory: Inventory) -> str:
         f"| JupyterHub | {inventory.jupyterhub or '-'} |",
         f"| JupyterLab | {inventory.jupyterlab or '-'} |",
         "",
-        *_table(f"Python packages ({len(inventory.python_packages)})",
-                inventory.python_packages),
-        *_table(f"Debian packages ({len(inventory.debian_packages)})",
-                inventory.debian_packages),
+        *_table(f"Python packages ({len(inventory.python_packages)})", inventory.python_packages),
+        *_table(f"Debian packages ({len(inventory.debian_packages)})", inventory.debian_packages),
     ]
     return "\n".join(lines)
 
 
 def _table(title: str, packages: dict[str, str]) -> list[str]:
-    return [f"## {title}", "", "| package | version |", "| --- | --- |",
-            *(f"| {name} | {version} |" for name, version in packages.items()), ""]
+    return [
+        f"## {title}",
+        "",
+        "| package | version |",
+        "| --- | --- |",
+        *(f"| {name} | {version} |" for name, version in packages.items()),
+        "",
+    ]

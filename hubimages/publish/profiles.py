@@ -27,8 +27,10 @@ def offered(matrix: Matrix, release: Release) -> list[PublishedImage]:
     """The release's images in matrix order, the default one first."""
     images = [image for name in matrix.images if (image := release.image(name)) is not None]
     if not images:
-        raise HubImagesError(f"release {release.tag} has no image of build-matrix.yaml; "
-                             "release one first (`invoke release IMAGE --registry ...`)")
+        raise HubImagesError(
+            f"release {release.tag} has no image of build-matrix.yaml; "
+            "release one first (`invoke release IMAGE --registry ...`)"
+        )
     default = default_name(matrix, images)
     return sorted(images, key=lambda image: image.name != default)
 
@@ -41,15 +43,20 @@ def default_name(matrix: Matrix, images: list[PublishedImage]) -> str:
 
 
 def versions_text(image: PublishedImage) -> str:
-    parts = [f"JupyterHub {image.jupyterhub}" if image.jupyterhub else "",
-             f"JupyterLab {image.jupyterlab}" if image.jupyterlab else ""]
+    parts = [
+        f"JupyterHub {image.jupyterhub}" if image.jupyterhub else "",
+        f"JupyterLab {image.jupyterlab}" if image.jupyterlab else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 
 def header(release: Release, usage: str) -> str:
-    lines = [f"Spawner profiles of release {release.tag} from {release.registry}",
-             f"(git revision {release.revision[:12] or 'unknown'}), written by `invoke profiles`.",
-             "Each image is pinned by digest: what runs is what was tested.", usage]
+    lines = [
+        f"Spawner profiles of release {release.tag} from {release.registry}",
+        f"(git revision {release.revision[:12] or 'unknown'}), written by `invoke profiles`.",
+        "Each image is pinned by digest: what runs is what was tested.",
+        usage,
+    ]
     return "".join(f"# {line}\n" for line in lines)
 
 
@@ -63,24 +70,35 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
     images = offered(matrix, release)
     profiles = []
     for image in images:
-        profile: dict[str, object] = {"display_name": matrix.images[image.name].display_name,
-                                      "description": description_of(matrix, image),
-                                      "slug": image.name}
+        profile: dict[str, object] = {
+            "display_name": matrix.images[image.name].display_name,
+            "description": description_of(matrix, image),
+            "slug": image.name,
+        }
         if image is images[0]:
             profile["default"] = True
         profile["kubespawner_override"] = {"image": image.pinned}
         profiles.append(profile)
     default = images[0]
-    values = {"singleuser": {
-        # The chart pulls singleuser.image on every node whatever the profiles say: the default
-        # profile's image, so nothing else is pulled. A digest never changes: IfNotPresent. The
-        # chart joins name and tag with ":", so the tag carries the digest.
-        "image": {"name": default.repository, "tag": f"{default.tag}@{default.digest}",
-                  "pullPolicy": "IfNotPresent"},
-        "profileList": profiles},
+    values = {
+        "singleuser": {
+            # The chart pulls singleuser.image on every node whatever the profiles say: the default
+            # profile's image, so nothing else is pulled. A digest never changes: IfNotPresent. The
+            # chart joins name and tag with ":", so the tag carries the digest.
+            "image": {
+                "name": default.repository,
+                "tag": f"{default.tag}@{default.digest}",
+                "pullPolicy": "IfNotPresent",
+            },
+            "profileList": profiles,
+        },
         # Every profile's image on every node, before users ask (and on new nodes).
-        "prePuller": {"pullProfileListImages": True, "hook": {"enabled": True},
-                      "continuous": {"enabled": True}}}
+        "prePuller": {
+            "pullProfileListImages": True,
+            "hook": {"enabled": True},
+            "continuous": {"enabled": True},
+        },
+    }
     usage = "Merge into your Zero to JupyterHub values: helm upgrade ... --values <this file>"
     body = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000)
     return header(release, usage) + body
@@ -106,8 +124,9 @@ def options_form(matrix: Matrix, images: list[PublishedImage]) -> str:
             f'<div class="form-check mb-2"><input class="form-check-input" type="radio" '
             f'name="image" id="image-{image.name}" value="{html.escape(label)}"{checked}>'
             f'<label class="form-check-label" for="image-{image.name}"><strong>'
-            f'{html.escape(spec.display_name)}</strong><br><small>'
-            f'{html.escape(description_of(matrix, image))}</small></label></div>')
+            f"{html.escape(spec.display_name)}</strong><br><small>"
+            f"{html.escape(description_of(matrix, image))}</small></label></div>"
+        )
     return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
 
 
@@ -142,21 +161,25 @@ def render_dockerspawner(matrix: Matrix, release: Release) -> str:
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
     # json.dumps of str keys and values is valid Python and escapes anything odd in names.
     allowed = json.dumps(choices_of(matrix, images), indent=4, ensure_ascii=False)
-    return (header(release, usage)
-            + f"c.DockerSpawner.image = {json.dumps(images[0].pinned)}\n"
-            + "# The first choice is the default one.\n"
-            + f"c.DockerSpawner.allowed_images = {allowed}\n"
-            + "# Images are pinned by digest: pulled once, never again.\n"
-            + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
-            + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
-            + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
-            + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
-            + PULL_HOOK)
+    return (
+        header(release, usage)
+        + f"c.DockerSpawner.image = {json.dumps(images[0].pinned)}\n"
+        + "# The first choice is the default one.\n"
+        + f"c.DockerSpawner.allowed_images = {allowed}\n"
+        + "# Images are pinned by digest: pulled once, never again.\n"
+        + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
+        + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
+        + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
+        + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
+        + PULL_HOOK
+    )
 
 
 def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:
-    outputs = {Z2JH_FILE: render_z2jh(matrix, release),
-               DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release)}
+    outputs = {
+        Z2JH_FILE: render_z2jh(matrix, release),
+        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release),
+    }
     paths = []
     for name, text in outputs.items():
         path = folder / name

@@ -47,8 +47,13 @@ class Release:
             PublishedImage(**{**i, "moving_tags": tuple(i.get("moving_tags", ()))})
             for i in data.get("images", ())
         )
-        return cls(tag=data["tag"], registry=data["registry"], created=data["created"],
-                   revision=data["revision"], images=images)
+        return cls(
+            tag=data["tag"],
+            registry=data["registry"],
+            created=data["created"],
+            revision=data["revision"],
+            images=images,
+        )
 
 
 def current_images(history: list[Release]) -> Release:
@@ -58,5 +63,10 @@ def current_images(history: list[Release]) -> Release:
     for release in history:
         for image in release.images:
             images.setdefault(image.name, image)
-    return Release(tag=newest.tag, registry=newest.registry, created=newest.created,
-                   revision=newest.revision, images=tuple(images.values()))
+    return Release(
+        tag=newest.tag,
+        registry=newest.registry,
+        created=newest.created,
+        revision=newest.revision,
+        images=tuple(images.values()),
+    )

@@ -75,13 +75,18 @@ class RegistryClient:
         """What <namespace>/<name>:<reference> points to, or None when there is no such tag."""
         path = self.target.path(name)
         status, headers, body = self._request(
-            "GET", f"/v2/{path}/manifests/{reference}", scope=f"repository:{path}:pull",
-            accept=",".join(MANIFEST_TYPES), missing_ok=True)
+            "GET",
+            f"/v2/{path}/manifests/{reference}",
+            scope=f"repository:{path}:pull",
+            accept=",".join(MANIFEST_TYPES),
+            missing_ok=True,
+        )
         if status == 404:
             return None
         data = json.loads(body)
         digest = headers.get("Docker-Content-Digest") or (
-            "sha256:" + hashlib.sha256(body).hexdigest())
+            "sha256:" + hashlib.sha256(body).hexdigest()
+        )
         media_type = data.get("mediaType") or headers.get("Content-Type", "")
         config = data.get("config", {}).get("digest") if "config" in data else None
         layers = sum(int(layer.get("size", 0)) for layer in data.get("layers", []))
@@ -93,9 +98,9 @@ class RegistryClient:
         url_path = f"/v2/{path}/tags/list?n=1000"
         found: list[str] = []
         while url_path:
-            status, headers, body = self._request("GET", url_path,
-                                                  scope=f"repository:{path}:pull",
-                                                  missing_ok=True)
+            status, headers, body = self._request(
+                "GET", url_path, scope=f"repository:{path}:pull", missing_ok=True
+            )
             if status == 404:
                 return found
             found += json.loads(body).get("tags") or []
@@ -106,23 +111,26 @@ class RegistryClient:
     def labels(self, name: str, config_digest: str) -> dict[str, str]:
         """The labels of an image, read from its config blob (no pull)."""
         path = self.target.path(name)
-        _, _, body = self._request("GET", f"/v2/{path}/blobs/{config_digest}",
-                                   scope=f"repository:{path}:pull")
+        _, _, body = self._request(
+            "GET", f"/v2/{path}/blobs/{config_digest}", scope=f"repository:{path}:pull"
+        )
         labels: dict[str, str] = json.loads(body).get("config", {}).get("Labels") or {}
         return labels
 
     # -- HTTP with the registry's auth dance --------------------------------------------------
 
-    def _request(self, method: str, path: str, scope: str, accept: str = "",
-                 missing_ok: bool = False) -> Response:
+    def _request(
+        self, method: str, path: str, scope: str, accept: str = "", missing_ok: bool = False
+    ) -> Response:
         url = self.target.base_url + path
         headers = {"Accept": accept} if accept else {}
         if scope in self._tokens:
             headers["Authorization"] = self._tokens[scope]
         status, response_headers, body = self._send(method, url, headers)
         if status == 401:
-            self._tokens[scope] = self._authorize(response_headers.get("WWW-Authenticate", ""),
-                                                  scope)
+            self._tokens[scope] = self._authorize(
+                response_headers.get("WWW-Authenticate", ""), scope
+            )
             headers["Authorization"] = self._tokens[scope]
             status, response_headers, body = self._send(method, url, headers)
         if status == 404 and missing_ok:
@@ -135,12 +143,14 @@ class RegistryClient:
         if status in (401, 403):
             raise RegistryError(
                 f"registry {host} refused {method} {path}: HTTP {status}; log in with "
-                f"`docker login {host}` or set {USER_ENV} and {PASSWORD_ENV}")
+                f"`docker login {host}` or set {USER_ENV} and {PASSWORD_ENV}"
+            )
         if status == 429 or status >= 500:
             raise RetryableError(f"registry {host} answered HTTP {status} to {method} {path}")
         if status >= 400:
-            raise RegistryError(f"registry {host} answered HTTP {status} to {method} {path}: "
-                                f"{_error_text(body)}")
+            raise RegistryError(
+                f"registry {host} answered HTTP {status} to {method} {path}: {_error_text(body)}"
+            )
 
     def _send(self, method: str, url: str, headers: dict[str, str]) -> Response:
         request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
@@ -158,8 +168,10 @@ class RegistryClient:
         host = self.target.host
         if scheme.lower() == "basic":
             if self.auth is None:
-                raise RegistryError(f"registry {host} needs credentials: `docker login {host}` "
-                                    f"or set {USER_ENV} and {PASSWORD_ENV}")
+                raise RegistryError(
+                    f"registry {host} needs credentials: `docker login {host}` "
+                    f"or set {USER_ENV} and {PASSWORD_ENV}"
+                )
             return _basic(self.auth)
         if scheme.lower() != "bearer":
             raise RegistryError(f"registry {host}: unsupported auth {scheme!r}")
@@ -168,12 +180,14 @@ class RegistryClient:
         if scope:
             query["scope"] = scope
         url = f"{fields['realm']}?{urllib.parse.urlencode(query)}"
-        status, _, body = self._send("GET", url,
-                                     {"Authorization": _basic(self.auth)} if self.auth else {})
+        status, _, body = self._send(
+            "GET", url, {"Authorization": _basic(self.auth)} if self.auth else {}
+        )
         if status != 200:
             raise RegistryError(
                 f"registry {host}: token service refused (HTTP {status}); check the "
-                f"credentials of `docker login {host}` or {USER_ENV}")
+                f"credentials of `docker login {host}` or {USER_ENV}"
+            )
         token: dict[str, str] = json.loads(body)
         return "Bearer " + (token.get("token") or token.get("access_token", ""))
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from docker import DockerClient
 
-from hubimages.build.dirty import uncommitted_inputs
-from hubimages.build.engine import connect
-from hubimages.build.run import BuildRun
-from hubimages.build.scheduler import build_images, failed
-from hubimages.build.tagging.release_tag import ReleaseTag
+from hubimages.builder.dirty import uncommitted_inputs
+from hubimages.builder.engine import connect
+from hubimages.builder.run import BuildRun
+from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.tagging.release_tag import ReleaseTag
 from hubimages.core.cache import CacheLayout
 from hubimages.core.clock import utc_timestamp
 from hubimages.errors import HubImagesError
@@ -70,29 +70,41 @@ class Publisher:
         return RegistryClient(self.target, credentials(self.target.host))
 
 
-def release_images(run: BuildRun, publisher: Publisher, names: list[str], retest: bool = False,
-                   jobs: int = 2, pytest_args: list[str] | None = None) -> Release:
+def release_images(
+    run: BuildRun,
+    publisher: Publisher,
+    names: list[str],
+    retest: bool = False,
+    jobs: int = 2,
+    pytest_args: list[str] | None = None,
+) -> Release:
     order = build_order(run.matrix, names or None)
     refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
     results = build_images(run, order, jobs)
     if failed(results):
-        raise ReleaseError("the build failed: nothing was pushed; the published profiles "
-                           "and history are unchanged")
+        raise ReleaseError(
+            "the build failed: nothing was pushed; the published profiles and history are unchanged"
+        )
     for result in results:
         suite = suite_sha256(run.matrix, result.name)
-        if not retest and gate_refusal(run.cache.test_results, result.name,
-                                       result.image_id or "", suite) is None:
-            log.info("[%s] tests already passed at image %s", result.name,
-                     (result.image_id or "")[7:19])
+        if (
+            not retest
+            and gate_refusal(run.cache.test_results, result.name, result.image_id or "", suite)
+            is None
+        ):
+            log.info(
+                "[%s] tests already passed at image %s", result.name, (result.image_id or "")[7:19]
+            )
             continue
-        record = run_container_tests(run.matrix, run.cache, result.name, result.image_id or "",
-                                     pytest_args or [])
+        record = run_container_tests(
+            run.matrix, run.cache, result.name, result.image_id or "", pytest_args or []
+        )
         if not record.passed:
-            held = [result.name, *(d for d in descendants(run.matrix, result.name)
-                                   if d in order)]
+            held = [result.name, *(d for d in descendants(run.matrix, result.name) if d in order)]
             raise ReleaseError(
                 f"{result.name}: container tests failed: nothing was pushed (held back: "
-                f"{', '.join(held)}); the published profiles and history are unchanged")
+                f"{', '.join(held)}); the published profiles and history are unchanged"
+            )
     return publish_release(publisher, order)
 
 
@@ -100,28 +112,41 @@ def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> N
     """A release promises that its tag's commit rebuilds it: not from uncommitted files."""
     changed = sorted({path for name in names for path in uncommitted_inputs(matrix, name)})
     if changed and not allow_dirty:
-        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
-                                          else "")
-        raise ReleaseError(f"uncommitted changes reach the released images ({shown}): commit "
-                           "them, or pass --dirty to publish under a -dirty tag")
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise ReleaseError(
+            f"uncommitted changes reach the released images ({shown}): commit "
+            "them, or pass --dirty to publish under a -dirty tag"
+        )
 
 
 def publish_release(publisher: Publisher, names: list[str]) -> Release:
     """Push tested images, then record the release: the `invoke push` step of a release."""
-    images = [tested_image(publisher.client, publisher.matrix, publisher.cache, name)
-              if publisher.require_tests else built_image(publisher.client, publisher.matrix, name)
-              for name in names]
+    images = [
+        tested_image(publisher.client, publisher.matrix, publisher.cache, name)
+        if publisher.require_tests
+        else built_image(publisher.client, publisher.matrix, name)
+        for name in names
+    ]
     choice = release_choice(images)
     tag = ReleaseTag.parse(choice.tag)
     if tag is not None and tag.dirty and not publisher.allow_dirty:
-        raise ReleaseError(f"the images were built from uncommitted changes (tag "
-                           f"{choice.tag}): rebuild from a clean tree, or pass --dirty")
+        raise ReleaseError(
+            f"the images were built from uncommitted changes (tag "
+            f"{choice.tag}): rebuild from a clean tree, or pass --dirty"
+        )
     registry = publisher.registry()
     plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
     pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)
     published = pusher.push_all(plans, choice.tag)
-    release = Release(tag=choice.tag, registry=str(publisher.target), created=utc_timestamp(),
-                      revision=choice.revision, images=tuple(published))
+    release = Release(
+        tag=choice.tag,
+        registry=str(publisher.target),
+        created=utc_timestamp(),
+        revision=choice.revision,
+        images=tuple(published),
+    )
     record_release(publisher, registry, release)
     return release
 
@@ -132,14 +157,23 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
     store = publisher.store
     for image in release.images:
         remote = registry.manifest(image.name, image.tag)
-        inventory = build_inventory(publisher.client, publisher.cache.probes, release, image,
-                                    remote.layers_size if remote else 0)
+        inventory = build_inventory(
+            publisher.client,
+            publisher.cache.probes,
+            release,
+            image,
+            remote.layers_size if remote else 0,
+        )
         store.write_inventory(inventory)
     store.write_release(release)
     history = store.add_to_history(release)
     paths = write_profiles(publisher.matrix, current_images(history), store.profiles)
-    log.info("release %s: %d images; profiles: %s", release.tag, len(release.images),
-             ", ".join(str(p) for p in paths))
+    log.info(
+        "release %s: %d images; profiles: %s",
+        release.tag,
+        len(release.images),
+        ", ".join(str(p) for p in paths),
+    )
 
 
 def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
@@ -148,8 +182,10 @@ def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
     if tag is None:
         history = store.history()
         if not history:
-            raise ReleaseError(f"no release recorded for {publisher.target}: run `invoke "
-                               f"release --registry {publisher.target}` or pass --release TAG")
+            raise ReleaseError(
+                f"no release recorded for {publisher.target}: run `invoke "
+                f"release --registry {publisher.target}` or pass --release TAG"
+            )
         release = current_images(history)
     else:
         release = resolve_release(publisher.matrix, publisher.registry(), tag, publisher.policy)
@@ -159,8 +195,7 @@ def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
 def releases_of(publisher: Publisher, remote: bool) -> list[Release]:
     """This machine's records of the target, or (remote, or none here) the registry's tags."""
     releases = [] if remote else publisher.store.history()
-    return releases or registry_history(publisher.matrix, publisher.registry(),
-                                        publisher.policy)
+    return releases or registry_history(publisher.matrix, publisher.registry(), publisher.policy)
 
 
 def inventory_of(publisher: Publisher, name: str, tag: str) -> Inventory:

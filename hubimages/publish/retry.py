@@ -37,11 +37,18 @@ def with_retries(action: Callable[[], T], what: str, policy: RetryPolicy | None 
             return action()
         except RetryableError as exc:
             if attempt == policy.attempts:
-                raise RegistryError(f"{what}: {exc}; gave up after {policy.attempts} attempts: "
-                                    "check the registry, then rerun (finished pushes are kept)"
-                                    ) from None
+                raise RegistryError(
+                    f"{what}: {exc}; gave up after {policy.attempts} attempts: "
+                    "check the registry, then rerun (finished pushes are kept)"
+                ) from None
             delay = policy.first_delay * 2 ** (attempt - 1)
-            log.warning("%s: %s; attempt %d/%d, retrying in %.1fs", what, exc, attempt,
-                        policy.attempts, delay)
+            log.warning(
+                "%s: %s; attempt %d/%d, retrying in %.1fs",
+                what,
+                exc,
+                attempt,
+                policy.attempts,
+                delay,
+            )
             time.sleep(delay)
     raise RegistryError(f"{what}: no attempt was made (--retries must be at least 1)")

@@ -1,10 +1,10 @@
 """The records of what was published to one registry target, and their layout on disk:
 
-    pushes.jsonl                     every digest ever pushed there (append-only)
-    releases/<tag>/release.json      the release record (publish.records.Release)
-    releases/<tag>/<image>.json|.md  the package inventory of each image (publish.inventory)
-    history.json, HISTORY.md         the releases, newest first
-    profiles/                        the spawner profiles (publish.profiles)
+pushes.jsonl                     every digest ever pushed there (append-only)
+releases/<tag>/release.json      the release record (publish.records.Release)
+releases/<tag>/<image>.json|.md  the package inventory of each image (publish.inventory)
+history.json, HISTORY.md         the releases, newest first
+profiles/                        the spawner profiles (publish.profiles)
 """
 
 from __future__ import annotations
@@ -45,8 +45,13 @@ class ReleaseStore:
     def record_push(self, repository: str, tag: str, digest: str, image_id: str) -> None:
         """Append-only log of every digest pushed, also of releases that did not finish."""
         self.pushes.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"repository": repository, "tag": tag, "digest": digest, "image_id": image_id,
-                 "pushed": utc_timestamp()}
+        entry = {
+            "repository": repository,
+            "tag": tag,
+            "digest": digest,
+            "image_id": image_id,
+            "pushed": utc_timestamp(),
+        }
         with self.pushes.open("a") as out:
             out.write(json.dumps(entry) + "\n")
 
@@ -64,7 +69,8 @@ class ReleaseStore:
             known = [r.tag for r in self.history() if r.image(name)]
             raise HubImagesError(
                 f"no inventory of {name} for release {tag!r} in {self.folder.name}; releases "
-                f"with {name}: {', '.join(known) or 'none'}")
+                f"with {name}: {', '.join(known) or 'none'}"
+            )
         return Inventory.from_dict(json.loads(path.read_text()))
 
     def history(self) -> list[Release]:

@@ -27,11 +27,14 @@ class RegistryTarget:
         if not HOST.match(host):
             raise HubImagesError(
                 f"--registry {value!r}: {host!r} is not a registry host; write HOST[:PORT]"
-                "[/NAMESPACE], e.g. 127.0.0.1:5000/ska or registry.example.org/skahub")
+                "[/NAMESPACE], e.g. 127.0.0.1:5000/ska or registry.example.org/skahub"
+            )
         namespace = namespace or default_namespace
         if not NAMESPACE.match(namespace):
-            raise HubImagesError(f"--registry {value!r}: namespace {namespace!r} is invalid; use "
-                                 "lowercase letters, digits, . _ - and /")
+            raise HubImagesError(
+                f"--registry {value!r}: namespace {namespace!r} is invalid; use "
+                "lowercase letters, digits, . _ - and /"
+            )
         return cls(host=host, namespace=namespace)
 
     def __str__(self) -> str:

@@ -76,7 +76,6 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-
 @dataclass
 class LocalHub:
     root: Path  # config, database, log, password, pid, the proxy's node_modules
@@ -113,11 +112,14 @@ class LocalHub:
 
     def start(self, timeout: float = 120) -> None:
         if not self.profiles.is_file():
-            raise HubImagesError(f"{self.profiles} does not exist: run `invoke release` "
-                                 "and `invoke profiles` first")
+            raise HubImagesError(
+                f"{self.profiles} does not exist: run `invoke release` and `invoke profiles` first"
+            )
         if not port_free("127.0.0.1", self.port):
-            raise HubImagesError(f"port {self.port} on 127.0.0.1 is taken: choose --port, or "
-                                 "stop what listens there (`invoke hub --stop`)")
+            raise HubImagesError(
+                f"port {self.port} on 127.0.0.1 is taken: choose --port, or "
+                "stop what listens there (`invoke hub --stop`)"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         password = self.root / "password"
         if not password.is_file():
@@ -136,8 +138,12 @@ class LocalHub:
         try:
             network = client.networks.get(self.user_network)
         except docker.errors.NotFound:
-            network = client.networks.create(self.user_network, driver="bridge", internal=True,
-                                              labels={CONTAINER_LABEL: self.name})
+            network = client.networks.create(
+                self.user_network,
+                driver="bridge",
+                internal=True,
+                labels={CONTAINER_LABEL: self.name},
+            )
         network.reload()
         gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
         return gateway
@@ -147,19 +153,37 @@ class LocalHub:
         volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
         volumes.update(self.mounts)
         config = self.root / "jupyterhub_config.py"
-        config.write_text(CONFIG.format(
-            port=self.port, api_port=free_port(), proxy=str(proxy), gateway=gateway,
-            hub_port=free_port(gateway), root=self.root, network=self.user_network,
-            name=self.name,
-            label=CONTAINER_LABEL, volumes=volumes, environment=self.environment,
-            profiles=str(self.profiles),
-            extra=self.extra_config))
-        env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        config.write_text(
+            CONFIG.format(
+                port=self.port,
+                api_port=free_port(),
+                proxy=str(proxy),
+                gateway=gateway,
+                hub_port=free_port(gateway),
+                root=self.root,
+                network=self.user_network,
+                name=self.name,
+                label=CONTAINER_LABEL,
+                volumes=volumes,
+                environment=self.environment,
+                profiles=str(self.profiles),
+                extra=self.extra_config,
+            )
+        )
+        env = {
+            **os.environ,
+            "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(32),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=self.root,
-                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+                cwd=self.root,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         self.pid_path.write_text(str(self.process.pid))
 
     def _proxy(self) -> Path:
@@ -173,12 +197,18 @@ class LocalHub:
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
             (folder / name).write_bytes((self.proxy_source / name).read_bytes())
-        result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                                cwd=folder, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0 or not binary.exists():
             detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
-            raise HubImagesError(f"installing configurable-http-proxy with npm failed: "
-                                 f"{detail or 'npm not found'}")
+            raise HubImagesError(
+                f"installing configurable-http-proxy with npm failed: {detail or 'npm not found'}"
+            )
         return binary
 
     def _wait(self, timeout: float) -> None:
@@ -238,7 +268,8 @@ class LocalHub:
     def _remove_leftovers(self) -> None:
         client = docker.from_env()
         for container in client.containers.list(
-                all=True, filters={"label": f"{CONTAINER_LABEL}={self.name}"}):
+            all=True, filters={"label": f"{CONTAINER_LABEL}={self.name}"}
+        ):
             container.remove(force=True)
         try:
             network = client.networks.get(self.name)

@@ -24,7 +24,6 @@ from hubimages.errors import HubImagesError
 BINARY = "docker-registry"
 
 
-
 @dataclass
 class LocalRegistry:
     root: Path  # config, log and storage live here
@@ -52,8 +51,10 @@ class LocalRegistry:
         config: dict[str, object] = {
             "version": 0.1,
             "log": {"level": "warn", "fields": {"service": "registry"}},
-            "storage": {"filesystem": {"rootdirectory": str(self.storage)},
-                        "delete": {"enabled": True}},
+            "storage": {
+                "filesystem": {"rootdirectory": str(self.storage)},
+                "delete": {"enabled": True},
+            },
             "http": {"addr": self.host, "headers": {"X-Content-Type-Options": ["nosniff"]}},
         }
         if self.htpasswd is not None:
@@ -63,20 +64,26 @@ class LocalRegistry:
     def start(self, timeout: float = 20) -> None:
         binary = shutil.which(BINARY)
         if binary is None:
-            raise HubImagesError(f"{BINARY} is not installed: run ./setup.sh (it installs "
-                                 "Debian's docker-registry)")
+            raise HubImagesError(
+                f"{BINARY} is not installed: run ./setup.sh (it installs Debian's docker-registry)"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(yaml.safe_dump(self.config()))
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([binary, "serve", str(config)], stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [binary, "serve", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.pid_path.write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise HubImagesError(f"{BINARY} on {self.host} exited at start: see "
-                                     f"{self.log_path} (port taken?)")
+                raise HubImagesError(
+                    f"{BINARY} on {self.host} exited at start: see {self.log_path} (port taken?)"
+                )
             if self.answers():
                 return
             time.sleep(0.1)

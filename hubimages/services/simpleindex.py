@@ -47,17 +47,21 @@ class PurePythonWheel:
         info = f"{self.module}-{self.version}.dist-info"
         return {
             f"{self.module}.py": self.source.encode(),
-            f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {self.project}\n"
-                                 f"Version: {self.version}\n").encode(),
-            f"{info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: hubimages\n"
-                              b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
+            f"{info}/METADATA": (
+                f"Metadata-Version: 2.1\nName: {self.project}\nVersion: {self.version}\n"
+            ).encode(),
+            f"{info}/WHEEL": (
+                b"Wheel-Version: 1.0\nGenerator: hubimages\n"
+                b"Root-Is-Purelib: true\nTag: py3-none-any\n"
+            ),
         }
 
     def write(self, folder: Path) -> Path:
         files = self.files()
         record_name = f"{self.module}-{self.version}.dist-info/RECORD"
-        rows = [f"{path},sha256={_urlsafe_sha256(data)},{len(data)}"
-                for path, data in files.items()]
+        rows = [
+            f"{path},sha256={_urlsafe_sha256(data)},{len(data)}" for path, data in files.items()
+        ]
         files[record_name] = ("\n".join([*rows, f"{record_name},,"]) + "\n").encode()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -78,18 +82,22 @@ def write_index(root: Path, wheels: list[Path]) -> None:
     for wheel in wheels:
         projects.setdefault(canonicalize_name(wheel.name.split("-", 1)[0]), []).append(wheel)
     (root / "simple").mkdir(parents=True, exist_ok=True)
-    write_atomically(root / "simple" / "index.html", _page(
-        [(f"{name}/", name) for name in sorted(projects)]))
+    write_atomically(
+        root / "simple" / "index.html", _page([(f"{name}/", name) for name in sorted(projects)])
+    )
     for name, files in projects.items():
         (root / "simple" / name).mkdir(exist_ok=True)
-        links = [(f"../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}",
-                  w.name) for w in files]
+        links = [
+            (f"../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}", w.name)
+            for w in files
+        ]
         write_atomically(root / "simple" / name / "index.html", _page(links))
 
 
 def _page(links: list[tuple[str, str]]) -> bytes:
-    body = "\n".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a><br>'
-                     for href, text in links)
+    body = "\n".join(
+        f'<a href="{html.escape(href)}">{html.escape(text)}</a><br>' for href, text in links
+    )
     return f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n".encode()
 
 

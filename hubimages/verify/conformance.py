@@ -38,8 +38,14 @@ OWNER = "skahub-conformance"
 # Their image folders under tests/by_image, parents first, and the files left out of each:
 # they check conda, mamba and conda-forge packages, which our venv does not have.
 EXCLUDED = {
-    "docker-stacks-foundation": ("test_package_managers", "test_packages", "test_outdated",
-                                 "test_python_version", "test_rosetta_junk", "test_units"),
+    "docker-stacks-foundation": (
+        "test_package_managers",
+        "test_packages",
+        "test_outdated",
+        "test_python_version",
+        "test_rosetta_junk",
+        "test_units",
+    ),
     "base-notebook": ("test_pandoc",),
 }
 REQUIREMENTS = "requirements-dev.txt"
@@ -67,20 +73,29 @@ def check_suite(path: Path) -> Suite:
     clone = "clone https://github.com/jupyter/docker-stacks and pass its folder"
     if not suite.root.is_dir():
         raise HubImagesError(f"--suite {path}: no such folder; {clone}")
-    missing = [str(p.relative_to(suite.root)) for p in
-               [suite.requirements, suite.root / "tests" / "conftest.py",
-                *(suite.folder(image) for image in EXCLUDED)] if not p.exists()]
+    missing = [
+        str(p.relative_to(suite.root))
+        for p in [
+            suite.requirements,
+            suite.root / "tests" / "conftest.py",
+            *(suite.folder(image) for image in EXCLUDED),
+        ]
+        if not p.exists()
+    ]
     if missing:
-        raise HubImagesError(f"--suite {path}: not a checkout of jupyter/docker-stacks (missing "
-                             f"{', '.join(missing)}); {clone}")
+        raise HubImagesError(
+            f"--suite {path}: not a checkout of jupyter/docker-stacks (missing "
+            f"{', '.join(missing)}); {clone}"
+        )
     return suite
 
 
 def suite_requirements(suite: Suite) -> list[str]:
     """Their pinned test dependencies, without the ones the tests do not use."""
     lines = [line.split("#", 1)[0].strip() for line in suite.requirements.read_text().splitlines()]
-    return [line for line in lines
-            if line and line.split("==")[0].strip().lower() not in NOT_NEEDED]
+    return [
+        line for line in lines if line and line.split("==")[0].strip().lower() not in NOT_NEEDED
+    ]
 
 
 def suite_date(suite: Suite) -> datetime.datetime:
@@ -103,34 +118,83 @@ def suite_venv(suite: Suite, cache: CacheLayout, index_url: str) -> Path:
     lock = folder.parent / f"requirements-{key}.lock"
     source.write_text("\n".join(requirements) + "\n")
     log.info("resolving %s of the suite (no package newer than %s)", REQUIREMENTS, date)
-    _uv(["pip", "compile", "--quiet", "--generate-hashes", "--no-header", "--index-url",
-         index_url, "--exclude-newer", date, str(source), "-o", str(lock)])
+    _uv(
+        [
+            "pip",
+            "compile",
+            "--quiet",
+            "--generate-hashes",
+            "--no-header",
+            "--index-url",
+            index_url,
+            "--exclude-newer",
+            date,
+            str(source),
+            "-o",
+            str(lock),
+        ]
+    )
     _uv(["venv", "--quiet", "--allow-existing", str(folder)])
-    _uv(["pip", "install", "--quiet", "--require-hashes", "--index-url", index_url, "--python",
-         str(python), "-r", str(lock)])
+    _uv(
+        [
+            "pip",
+            "install",
+            "--quiet",
+            "--require-hashes",
+            "--index-url",
+            index_url,
+            "--python",
+            str(python),
+            "-r",
+            str(lock),
+        ]
+    )
     (folder / "ready").write_text(lock.read_text())
     return python
 
 
 def _uv(args: list[str]) -> None:
-    done = subprocess.run([*uv_command(), *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "UV_NATIVE_TLS": "1"})
+    done = subprocess.run(
+        [*uv_command(), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_NATIVE_TLS": "1"},
+    )
     if done.returncode != 0:
         last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
-        raise HubImagesError(f"uv {args[0]} {args[1]} for the suite's venv failed: "
-                             f"{last[0] if last else done.returncode}")
+        raise HubImagesError(
+            f"uv {args[0]} {args[1]} for the suite's venv failed: "
+            f"{last[0] if last else done.returncode}"
+        )
 
 
 def pytest_command(python: Path, suite: Suite, image: str, junit: Path) -> list[str]:
     ignored = [f"--ignore={suite.folder(image) / f'{name}.py'}" for name in EXCLUDED[image]]
-    return [str(python), "-m", "pytest", "-p", PLUGIN, "-p", "no:cacheprovider", "--color=no",
-            f"--numprocesses={WORKERS}", "-m", "not info", str(suite.folder(image)), *ignored,
-            f"--registry={REGISTRY}", f"--owner={OWNER}", f"--image={image}",
-            f"--junitxml={junit}"]
+    return [
+        str(python),
+        "-m",
+        "pytest",
+        "-p",
+        PLUGIN,
+        "-p",
+        "no:cacheprovider",
+        "--color=no",
+        f"--numprocesses={WORKERS}",
+        "-m",
+        "not info",
+        str(suite.folder(image)),
+        *ignored,
+        f"--registry={REGISTRY}",
+        f"--owner={OWNER}",
+        f"--image={image}",
+        f"--junitxml={junit}",
+    ]
 
 
-def run_conformance(client: DockerClient, image_id: str, suite: Suite, cache: CacheLayout,
-                    index_url: str) -> ConformanceReport:
+def run_conformance(
+    client: DockerClient, image_id: str, suite: Suite, cache: CacheLayout, index_url: str
+) -> ConformanceReport:
     """Their suite, folder by folder, against image_id; tags and leftovers removed after."""
     python = suite_venv(suite, cache, index_url)
     results = cache.conformance / "results"
@@ -145,11 +209,18 @@ def run_conformance(client: DockerClient, image_id: str, suite: Suite, cache: Ca
         for image in EXCLUDED:
             junit = results / f"{image}.xml"
             junit.unlink(missing_ok=True)
-            log.info("docker-stacks suite: tests/by_image/%s (log: %s)", image,
-                     junit.with_suffix(".log"))
+            log.info(
+                "docker-stacks suite: tests/by_image/%s (log: %s)", image, junit.with_suffix(".log")
+            )
             with junit.with_suffix(".log").open("w") as out:
-                subprocess.run(pytest_command(python, suite, image, junit), cwd=suite.root,
-                               env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+                subprocess.run(
+                    pytest_command(python, suite, image, junit),
+                    cwd=suite.root,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
             report.files.extend(file_results(image, junit))
     finally:
         remove_leftovers(client, tags)

@@ -36,8 +36,7 @@ def _labelled(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     # containers.run() calls create(): wrapping create() covers both.
-    for name, collection in (("containers", ContainerCollection),
-                             ("networks", NetworkCollection)):
+    for name, collection in (("containers", ContainerCollection), ("networks", NetworkCollection)):
         _originals[name] = collection.create
         collection.create = _labelled(collection.create)  # type: ignore[method-assign]
 

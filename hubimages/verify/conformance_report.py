@@ -12,14 +12,17 @@ from hubimages.errors import HubImagesError
 # At least this share of the tests of the files run must pass.
 GOAL = 0.95
 
-NBCLASSIC = ("DOCKER_STACKS_JUPYTER_CMD=nbclassic: NbClassic is not installed (40 MB: base "
-             "would exceed its 400 MB budget); Notebook 7 is its successor")
+NBCLASSIC = (
+    "DOCKER_STACKS_JUPYTER_CMD=nbclassic: NbClassic is not installed (40 MB: base "
+    "would exceed its 400 MB budget); Notebook 7 is its successor"
+)
 # Test id (file::name[params]) -> why it fails on purpose.
 KNOWN_DIVERGENCES = {
     "test_container_options::test_custom_internal_port[env4]": NBCLASSIC,
     "test_healthcheck::test_healthy[env4-None-None]": NBCLASSIC,
-    "test_start_container::test_start_notebook[env5-jupyter nbclassic-True-expected_warnings5]":
-        NBCLASSIC,
+    (
+        "test_start_container::test_start_notebook[env5-jupyter nbclassic-True-expected_warnings5]"
+    ): NBCLASSIC,
 }
 
 
@@ -69,8 +72,9 @@ def file_results(folder: str, junit: Path) -> list[FileResult]:
     try:
         root = ElementTree.parse(junit).getroot()  # noqa: S314 - the report our run wrote
     except (OSError, ElementTree.ParseError) as error:
-        raise HubImagesError(f"{junit}: no readable JUnit report ({error}); see "
-                             f"{junit.with_suffix('.log')}") from None
+        raise HubImagesError(
+            f"{junit}: no readable JUnit report ({error}); see {junit.with_suffix('.log')}"
+        ) from None
     counts: dict[str, dict[str, int]] = {}
     failed: dict[str, list[str]] = {}
     for case in root.iter("testcase"):
@@ -84,5 +88,7 @@ def file_results(folder: str, junit: Path) -> list[FileResult]:
             failed[name].append(f"{name}::{case.get('name', '')}")
         else:
             count["passed"] += 1
-    return [FileResult(folder, name, c["total"], c["passed"], c["skipped"], tuple(failed[name]))
-            for name, c in counts.items()]
+    return [
+        FileResult(folder, name, c["total"], c["passed"], c["skipped"], tuple(failed[name]))
+        for name, c in counts.items()
+    ]

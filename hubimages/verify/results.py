@@ -88,7 +88,10 @@ def gate_refusal(folder: Path, name: str, image_id: str, suite_sha256: str) -> s
     counts = junit_counts(junit)
     if counts is None or file_sha256(junit) != record.junit_sha256:
         return "has a test record without its JUnit report"
-    if counts.tests == 0 or counts.failures or (counts.tests, counts.failures) != (
-            record.tests, record.failures):
+    if (
+        counts.tests == 0
+        or counts.failures
+        or (counts.tests, counts.failures) != (record.tests, record.failures)
+    ):
         return "has a test record that its JUnit report does not bear out"
     return None

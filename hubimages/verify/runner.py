@@ -21,8 +21,9 @@ def pytest(root: Path, args: list[str]) -> bool:
     return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=root) == 0
 
 
-def run_container_tests(matrix: Matrix, cache: CacheLayout, name: str, image_id: str,
-                        extra: list[str]) -> TestRecord:
+def run_container_tests(
+    matrix: Matrix, cache: CacheLayout, name: str, image_id: str, extra: list[str]
+) -> TestRecord:
     dirs = [str(d.relative_to(matrix.root)) for d in container_test_dirs(matrix, name)]
     log.info("[%s] container tests: %s", name, " ".join(dirs))
     junit = junit_path(cache.test_results, name)
@@ -30,12 +31,19 @@ def run_container_tests(matrix: Matrix, cache: CacheLayout, name: str, image_id:
     junit.unlink(missing_ok=True)
     suite = suite_sha256(matrix, name)
     started = time.monotonic()
-    passed = pytest(matrix.root, [*dirs, f"--image-ref={matrix.local_ref(name)}",
-                                  f"--junitxml={junit}", *extra])
+    passed = pytest(
+        matrix.root, [*dirs, f"--image-ref={matrix.local_ref(name)}", f"--junitxml={junit}", *extra]
+    )
     counts = junit_counts(junit) or JUnitCounts(0, 0)
-    record = TestRecord(name, image_id, passed and counts.tests > 0 and not counts.failures,
-                        time.monotonic() - started, suite,
-                        file_sha256(junit) if junit.is_file() else "", counts.tests,
-                        counts.failures)
+    record = TestRecord(
+        name,
+        image_id,
+        passed and counts.tests > 0 and not counts.failures,
+        time.monotonic() - started,
+        suite,
+        file_sha256(junit) if junit.is_file() else "",
+        counts.tests,
+        counts.failures,
+    )
     save_record(cache.test_results, record)
     return record

@@ -49,6 +49,5 @@ def suite_sha256(matrix: Matrix, name: str) -> str:
         files += folder_files(matrix.root / TEST_SERVICES)
     digest = hashlib.sha256()
     for path in files:
-        digest.update(f"{path.relative_to(matrix.root).as_posix()}\0{file_sha256(path)}\n"
-                      .encode())
+        digest.update(f"{path.relative_to(matrix.root).as_posix()}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from hubimages.build.run import BuildResult, BuildRun
-from hubimages.build.scheduler import build_images, failed
+from hubimages.builder.run import BuildResult, BuildRun
+from hubimages.builder.scheduler import build_images, failed
 from hubimages.verify.results import TestRecord
 from hubimages.verify.runner import pytest, run_container_tests
 from hubimages.verify.selection import ENGINE_TESTS, UNIT_TESTS
@@ -24,12 +24,17 @@ class TestSession:
 
     @property
     def passed(self) -> bool:
-        return (bool(self.builds) and not failed(self.builds) and all(self.suites.values())
-                and all(r.passed for r in self.images))
+        return (
+            bool(self.builds)
+            and not failed(self.builds)
+            and all(self.suites.values())
+            and all(r.passed for r in self.images)
+        )
 
 
-def test_images(run: BuildRun, names: list[str], unit: bool, pytest_args: list[str],
-                jobs: int = 2) -> TestSession:
+def test_images(
+    run: BuildRun, names: list[str], unit: bool, pytest_args: list[str], jobs: int = 2
+) -> TestSession:
     session = TestSession()
     root = run.matrix.root
     if unit:
@@ -45,9 +50,14 @@ def test_images(run: BuildRun, names: list[str], unit: bool, pytest_args: list[s
     wanted = set(names) if names else set(run.matrix.images)
     for result in session.builds:
         if result.name in wanted:
-            record = run_container_tests(run.matrix, run.cache, result.name,
-                                         result.image_id or "", pytest_args)
-            log.info("[%s] container tests %s in %.0fs", result.name,
-                     "passed" if record.passed else "FAILED", record.seconds)
+            record = run_container_tests(
+                run.matrix, run.cache, result.name, result.image_id or "", pytest_args
+            )
+            log.info(
+                "[%s] container tests %s in %.0fs",
+                result.name,
+                "passed" if record.passed else "FAILED",
+                record.seconds,
+            )
             session.images.append(record)
     return session

@@ -26,9 +26,24 @@ if "GEN_CERT" in os.environ:
     if not pem.is_file():
         pem.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
-             "-subj", "/CN=generated", "-keyout", str(pem), "-out", str(pem)],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "365",
+                "-subj",
+                "/CN=generated",
+                "-keyout",
+                str(pem),
+                "-out",
+                str(pem),
+            ],
+            check=True,
+            capture_output=True,
         )
     pem.chmod(0o600)
     c.ServerApp.certfile = str(pem)

@@ -35,8 +35,11 @@ if program is None:
     sys.exit(1)
 
 args = [*shlex.split(os.environ.get("NOTEBOOK_ARGS", "")), *sys.argv[1:]]
-restart = ["run-one-constantly"] if os.environ.get("RESTARTABLE", "").lower() in {
-    "1", "yes", "true", "y", "on"} else []
+restart = (
+    ["run-one-constantly"]
+    if os.environ.get("RESTARTABLE", "").lower() in {"1", "yes", "true", "y", "on"}
+    else []
+)
 print("Executing: " + " ".join([*restart, "jupyter", subcommand, *args]), flush=True)
 command = [*restart, program, *args]
 os.execvp(command[0], command)  # noqa: S606 - argv as given, no shell

@@ -11,7 +11,9 @@ c = get_config()  # noqa: F821 - defined by the config loader
 c.LabApp.custom_css = True
 c.JupyterNotebookApp.custom_css = True
 c.ServerApp.tornado_settings = {
-    "static_custom_path": [os.path.join(jupyter_config_dir(), "custom"),
-                           "/usr/local/share/skahub/custom",
-                           "/usr/share/fonts/woff/material-design-icons-iconfont"],
+    "static_custom_path": [
+        os.path.join(jupyter_config_dir(), "custom"),
+        "/usr/local/share/skahub/custom",
+        "/usr/share/fonts/woff/material-design-icons-iconfont",
+    ],
 }

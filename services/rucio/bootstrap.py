@@ -36,20 +36,35 @@ def populate(spec: dict) -> None:
     client = Client()
     account = spec["account"]
     client.add_account(account, "USER", spec["email"])
-    client.add_identity(account=account, identity=account, authtype="USERPASS",
-                        email=spec["email"], password=spec["password"], default=True)
+    client.add_identity(
+        account=account,
+        identity=account,
+        authtype="USERPASS",
+        email=spec["email"],
+        password=spec["password"],
+        default=True,
+    )
     client.add_scope(account, spec["scope"])
     for rse in spec["rses"]:
         client.add_rse(rse["name"], deterministic=True)
-        client.add_protocol(rse["name"], {
-            "scheme": "https", "hostname": rse["hostname"], "port": rse["port"], "prefix": "/",
-            "impl": WEBDAV,
-            "domains": {
-                "lan": ALL_OPERATIONS,
-                "wan": {**ALL_OPERATIONS, "third_party_copy_read": 1,
-                        "third_party_copy_write": 1},
+        client.add_protocol(
+            rse["name"],
+            {
+                "scheme": "https",
+                "hostname": rse["hostname"],
+                "port": rse["port"],
+                "prefix": "/",
+                "impl": WEBDAV,
+                "domains": {
+                    "lan": ALL_OPERATIONS,
+                    "wan": {
+                        **ALL_OPERATIONS,
+                        "third_party_copy_read": 1,
+                        "third_party_copy_write": 1,
+                    },
+                },
             },
-        })
+        )
         for owner in (account, "root"):
             client.set_local_account_limit(owner, rse["name"], spec["quota_bytes"])
     for source, destination in permutations([rse["name"] for rse in spec["rses"]], 2):

@@ -31,8 +31,11 @@ def copy_one(client: Client, lock: dict, verify: str) -> dict:
     did = {"scope": lock["scope"], "name": lock["name"]}
     destination = lock["rse"]
     replica = next(iter(client.list_replicas([did], schemes=["https"], all_states=True)))
-    sources = [pfns[0] for rse, pfns in replica["rses"].items()
-               if rse != destination and pfns and replica["states"].get(rse) == "AVAILABLE"]
+    sources = [
+        pfns[0]
+        for rse, pfns in replica["rses"].items()
+        if rse != destination and pfns and replica["states"].get(rse) == "AVAILABLE"
+    ]
     target = replica["rses"].get(destination, [None])[0]
     result = {"did": f"{did['scope']}:{did['name']}", "rse": destination, "ok": False}
     if not sources or target is None:  # e.g. an upload that never reached the storage
@@ -45,8 +48,13 @@ def copy_one(client: Client, lock: dict, verify: str) -> dict:
     if len(copied.content) != replica["bytes"] or adler32(copied.content) != replica["adler32"]:
         return {**result, "error": "the copy's size or Adler-32 differs from the catalogue"}
     client.update_replicas_states(destination, [{**did, "state": "A"}])
-    return {**result, "ok": True, "bytes": len(copied.content), "source": sources[0],
-            "destination": target}
+    return {
+        **result,
+        "ok": True,
+        "bytes": len(copied.content),
+        "source": sources[0],
+        "destination": target,
+    }
 
 
 def main() -> int:
@@ -61,8 +69,12 @@ def main() -> int:
             try:
                 outcome = copy_one(client, lock, verify)
             except (requests.RequestException, OSError) as error:
-                outcome = {"did": f"{lock['scope']}:{lock['name']}", "rse": lock["rse"],
-                           "ok": False, "error": str(error)}
+                outcome = {
+                    "did": f"{lock['scope']}:{lock['name']}",
+                    "rse": lock["rse"],
+                    "ok": False,
+                    "error": str(error),
+                }
             failed += not outcome["ok"] and "skipped" not in outcome
             print(json.dumps(outcome), flush=True)
     return 1 if failed else 0

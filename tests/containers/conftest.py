@@ -22,6 +22,8 @@ import docker
 import pytest
 import testinfra
 
+from hubimages.core.data import require_sdc1_data
+from hubimages.errors import HubImagesError
 from tests.containers.helpers import ContainerFactory, sweep
 
 # The engine here is 20.10: the Debian CLI matches it; testinfra's docker backend calls `docker`
@@ -152,20 +154,13 @@ DATA_MOUNT = "/data/sdc1"
 RunFn = Callable[..., tuple[int, str]]
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("SDC1_DATA")
-    repo = Path(__file__).resolve().parents[2]
-    path = Path(env) if env else repo / ".." / "shared" / "data" / "sdc1"
-    return path.resolve()
-
-
 @pytest.fixture(scope="session")
 def sdc1_data() -> Path:
-    path = _data_dir()
-    if not (path / "B1_1000h_0.05tr.fits").is_file():
-        # Missing data is a broken checkout, not a reason to pass: fail loudly.
-        pytest.fail(f"SDC1 sample data not found at {path} (set SDC1_DATA)")
-    return path
+    """The repository's sample data (data/sdc1); missing data is a broken checkout: fail."""
+    try:
+        return require_sdc1_data(Path(__file__).resolve().parents[2])
+    except HubImagesError as missing:
+        pytest.fail(str(missing))
 
 
 @pytest.fixture(scope="session")

@@ -102,8 +102,11 @@ def logs(container: Container, stdout: bool = True, stderr: bool = True) -> str:
 
 
 def problem_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines()
-            if PROBLEM_LINE.search(line) and EXPECTED_WARNING not in line]
+    return [
+        line
+        for line in text.splitlines()
+        if PROBLEM_LINE.search(line) and EXPECTED_WARNING not in line
+    ]
 
 
 def container_ip(container: Container) -> str:
@@ -237,7 +240,7 @@ def make_wheel(name: str, version: str) -> tuple[str, bytes]:
         f"{name}/__init__.py": f"VERSION = {version!r}\n",
         f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
         f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hubimages-tests\n"
-                              "Root-Is-Purelib: true\nTag: py3-none-any\n",
+        "Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = []
     buffer = io.BytesIO()
@@ -394,6 +397,7 @@ def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-
             with tarfile.open(fileobj=layer, mode="r|") as entries:
                 for entry in entries:
                     yield member.name, entry.name
+
 
 # Labels for containers a test starts by hand: swept by interrupted runs of this process only.
 TEST_LABELS = {LABEL: "1", OWNER_LABEL: OWNER}

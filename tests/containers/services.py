@@ -33,9 +33,9 @@ from docker.models.containers import Container
 from docker.models.images import Image
 from docker.models.networks import Network
 
-from hubimages.build.engine import build_network
-from hubimages.build.labels import BASE_DIGEST, INPUTS_HASH
-from hubimages.build.stream import BuildRequest, stream_build
+from hubimages.builder.engine import build_network
+from hubimages.builder.labels import BASE_DIGEST, INPUTS_HASH
+from hubimages.builder.stream import BuildRequest, stream_build
 from hubimages.cli.common import cache_of
 from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.files import file_sha256, folder_files
@@ -62,8 +62,9 @@ def project_base(client: docker.DockerClient, image: Image) -> Image:
     return current
 
 
-def service_image(client: docker.DockerClient, name: str, parent: Image,
-                  extra: dict[str, Path] | None = None) -> str:
+def service_image(
+    client: docker.DockerClient, name: str, parent: Image, extra: dict[str, Path] | None = None
+) -> str:
     """The id of the service image `name` on `parent`, built when its key is new.
 
     `extra` adds files to the build context (context path -> host file), e.g. test data.
@@ -97,8 +98,9 @@ def service_image(client: docker.DockerClient, name: str, parent: Image,
     return image_id
 
 
-def _build(client: docker.DockerClient, name: str, parent_id: str, files: dict[str, Path],
-           ref: str) -> str:
+def _build(
+    client: docker.DockerClient, name: str, parent_id: str, files: dict[str, Path], ref: str
+) -> str:
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as archive:
         for path in sorted(files):
@@ -110,9 +112,13 @@ def _build(client: docker.DockerClient, name: str, parent_id: str, files: dict[s
     log.info("building the test service image %s", ref)
     with WheelServer(gateway, 0, mirrors) as server:
         request = BuildRequest(
-            name=f"tests/services/{name}", label=f"test-{name}",
+            name=f"tests/services/{name}",
+            label=f"test-{name}",
             build_args={"PARENT_IMAGE": parent_id, "APT_PROXY": server.apt_proxy},
-            network=network, context=context, tag=ref)
+            network=network,
+            context=context,
+            tag=ref,
+        )
         image_id = stream_build(client, request, threading.Event(), started)
     log.info("built %s in %.0f s", ref, time.monotonic() - started)
     return image_id
@@ -135,8 +141,8 @@ class ServiceNetwork:
         self.client = client
         labels = {LABEL: "1", OWNER_LABEL: OWNER}
         self.network: Network = client.networks.create(
-            f"hubimages-test-{uuid.uuid4().hex[:12]}", driver="bridge", internal=True,
-            labels=labels)
+            f"hubimages-test-{uuid.uuid4().hex[:12]}", driver="bridge", internal=True, labels=labels
+        )
         self.containers: list[Container] = []
 
     @property
@@ -146,11 +152,15 @@ class ServiceNetwork:
     def start(self, image_id: str, name: str, **kwargs: object) -> Service:
         """Start a container reachable as `name` on this network (and from the host by IP)."""
         container = self.client.containers.create(
-            image_id, name=f"{self.name}-{name}", hostname=name, detach=True,
-            labels={LABEL: "1", OWNER_LABEL: OWNER}, network=self.name,
-            networking_config={self.name: self.client.api.create_endpoint_config(
-                aliases=[name])},
-            **kwargs)
+            image_id,
+            name=f"{self.name}-{name}",
+            hostname=name,
+            detach=True,
+            labels={LABEL: "1", OWNER_LABEL: OWNER},
+            network=self.name,
+            networking_config={self.name: self.client.api.create_endpoint_config(aliases=[name])},
+            **kwargs,
+        )
         self.containers.append(container)
         container.start()
         container.reload()
@@ -189,8 +199,10 @@ def wait_for_http(service: Service, url: str, timeout: float = 90) -> float:
             pass
         service.container.reload()
         if service.container.status != "running":
-            raise ContainerError(f"{service.name} exited before {url} answered:\n"
-                                 f"{logs(service.container)[-3000:]}")
+            raise ContainerError(
+                f"{service.name} exited before {url} answered:\n{logs(service.container)[-3000:]}"
+            )
         time.sleep(0.2)
-    raise ContainerError(f"{url} did not answer 200 within {timeout} s:\n"
-                         f"{logs(service.container)[-3000:]}")
+    raise ContainerError(
+        f"{url} did not answer 200 within {timeout} s:\n{logs(service.container)[-3000:]}"
+    )

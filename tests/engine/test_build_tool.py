@@ -20,10 +20,10 @@ import docker
 import pytest
 import yaml
 
-from hubimages.build.engine import BUILD_NETWORK
-from hubimages.build.labels import INPUTS_HASH
-from hubimages.build.run import BuildStatus, new_run
-from hubimages.build.scheduler import build_images
+from hubimages.builder.engine import BUILD_NETWORK
+from hubimages.builder.labels import INPUTS_HASH
+from hubimages.builder.run import BuildStatus, new_run
+from hubimages.builder.scheduler import build_images
 from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.cache import CacheLayout
 from hubimages.model.load import load_matrix
@@ -82,19 +82,28 @@ def project(tmp_path_factory, client) -> Path:
         (folder / "Dockerfile").write_text(STACK_DOCKERFILE)
         (folder / "requirements.lock").write_text(SIX_LOCK)
     (root / "images" / "broken" / "Dockerfile").write_text(
-        STACK_DOCKERFILE.replace("USER 1000", "RUN echo preparing && echo oops >&2 && exit 3\n"
-                                              "USER 1000"))
+        STACK_DOCKERFILE.replace(
+            "USER 1000", "RUN echo preparing && echo oops >&2 && exit 3\nUSER 1000"
+        )
+    )
     (root / "images" / "slow" / "Dockerfile").write_text(
-        STACK_DOCKERFILE.replace("USER 1000", "COPY delay.txt /opt/delay.txt\n"
-                                              'RUN sleep "$(cat /opt/delay.txt)"\nUSER 1000'))
+        STACK_DOCKERFILE.replace(
+            "USER 1000",
+            'COPY delay.txt /opt/delay.txt\nRUN sleep "$(cat /opt/delay.txt)"\nUSER 1000',
+        )
+    )
     (root / "images" / "slow" / "delay.txt").write_text("0\n")
-    (root / "images" / "apt" / "Dockerfile").write_text(STACK_DOCKERFILE.replace(
-        "USER 0\n", "ARG DEBIAN_PACKAGES\nARG APT_PROXY\nUSER 0\nRUN install-debian-packages\n"))
+    (root / "images" / "apt" / "Dockerfile").write_text(
+        STACK_DOCKERFILE.replace(
+            "USER 0\n", "ARG DEBIAN_PACKAGES\nARG APT_PROXY\nUSER 0\nRUN install-debian-packages\n"
+        )
+    )
     (root / "images" / "apt" / "debian-packages.txt").write_text("# a tool base lacks\njq\n")
     settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
     settings["namespace"] = NAMESPACE
-    (root / "build-matrix.yaml").write_text(yaml.safe_dump({"settings": settings,
-                                                            "images": images}))
+    (root / "build-matrix.yaml").write_text(
+        yaml.safe_dump({"settings": settings, "images": images})
+    )
     yield root
     for image in client.images.list(name=f"{NAMESPACE}/*"):
         for tag in image.tags:
@@ -125,8 +134,15 @@ def test_labels_and_tags(project: Path, client) -> None:
     build(project, client, ["tiny"])
     image = client.images.get(f"{NAMESPACE}/tiny:latest")
     labels = image.labels
-    for key in ("created", "revision", "title", "description", "version", "base.name",
-                "base.digest"):
+    for key in (
+        "created",
+        "revision",
+        "title",
+        "description",
+        "version",
+        "base.name",
+        "base.digest",
+    ):
         assert labels.get(f"org.opencontainers.image.{key}"), key
     assert labels["org.opencontainers.image.title"] == "Tiny"
     assert len(labels[INPUTS_HASH]) == 64
@@ -139,18 +155,28 @@ def test_locked_wheel_installed_and_not_left_behind(project: Path, client) -> No
     build(project, client, ["tiny"])
     out = client.containers.run(
         f"{NAMESPACE}/tiny:latest",
-        ["bash", "-c", "python -c 'import six; print(six.__version__)'; "
-                       "find / -xdev \\( -name '*.whl' -o -path '*/.cache/pip' \\) -print"],
-        entrypoint=[], remove=True, network_mode="none", user="0")
+        [
+            "bash",
+            "-c",
+            "python -c 'import six; print(six.__version__)'; "
+            "find / -xdev \\( -name '*.whl' -o -path '*/.cache/pip' \\) -print",
+        ],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+        user="0",
+    )
     assert out.decode().split() == ["1.17.0"]
 
 
-PROBE = ("import socket, sys\n"
-         "try:\n"
-         "    socket.create_connection((sys.argv[1], 8000), timeout=3).close()\n"
-         "    print('reached')\n"
-         "except OSError:\n"
-         "    print('blocked')\n")
+PROBE = (
+    "import socket, sys\n"
+    "try:\n"
+    "    socket.create_connection((sys.argv[1], 8000), timeout=3).close()\n"
+    "    print('reached')\n"
+    "except OSError:\n"
+    "    print('blocked')\n"
+)
 
 
 def test_build_network_reaches_nothing_beyond_itself(project: Path, client) -> None:
@@ -162,16 +188,26 @@ def test_build_network_reaches_nothing_beyond_itself(project: Path, client) -> N
     build(project, client, ["tiny"])
     assert client.networks.get(BUILD_NETWORK).attrs["Internal"] is True
     image = f"{NAMESPACE}/tiny:latest"
-    server = client.containers.run(image, ["python", "-m", "http.server", "8000"],
-                                   entrypoint=[], detach=True, labels=TEST_LABELS)
+    server = client.containers.run(
+        image,
+        ["python", "-m", "http.server", "8000"],
+        entrypoint=[],
+        detach=True,
+        labels=TEST_LABELS,
+    )
     try:
         server.reload()
         address = server.attrs["NetworkSettings"]["IPAddress"]
         results = {}
         for network in ("bridge", BUILD_NETWORK):
-            out = client.containers.run(image, ["python", "-c", PROBE, address], entrypoint=[],
-                                        network=network, remove=True,
-                                        labels=TEST_LABELS)
+            out = client.containers.run(
+                image,
+                ["python", "-c", PROBE, address],
+                entrypoint=[],
+                network=network,
+                remove=True,
+                labels=TEST_LABELS,
+            )
             results[network] = out.decode().strip()
         assert results == {"bridge": "reached", BUILD_NETWORK: "blocked"}
     finally:
@@ -201,17 +237,27 @@ def test_force_applies_to_the_named_images_not_their_ancestors(project: Path, cl
     build(project, client, ["child"])
     tiny = client.images.get(f"{NAMESPACE}/tiny:latest").id
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "build", "child", "--force",
-         f"--matrix={project / 'build-matrix.yaml'}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "build",
+            "child",
+            "--force",
+            f"--matrix={project / 'build-matrix.yaml'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[tiny] up to date" in result.stderr
     assert "[child] building: --force" in result.stderr
     assert client.images.get(f"{NAMESPACE}/tiny:latest").id == tiny
 
 
-def test_failure_names_step_shows_log_and_skips_descendants(project: Path, client,
-                                                            caplog) -> None:
+def test_failure_names_step_shows_log_and_skips_descendants(project: Path, client, caplog) -> None:
     caplog.set_level(logging.INFO)
     results = {r.name: r for r in build_images(new(project, client), ["orphan"], jobs=1)}
     assert results["broken"].status is BuildStatus.FAILED
@@ -227,9 +273,19 @@ def test_failure_names_step_shows_log_and_skips_descendants(project: Path, clien
 def test_noop_cli_says_up_to_date(project: Path, client) -> None:
     build(project, client, ["child"])
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "build", "child",
-         f"--matrix={project / 'build-matrix.yaml'}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "build",
+            "child",
+            f"--matrix={project / 'build-matrix.yaml'}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "[tiny] up to date" in result.stderr
     assert "[child] up to date" in result.stderr
@@ -243,8 +299,11 @@ def ours(networks: list) -> set[str]:
 
 def _step_containers(client, marker: str, since: float = 0) -> list[str]:
     """Ids of build-step containers running a command with `marker`, created since then."""
-    return [c["Id"] for c in client.api.containers(all=True)
-            if marker in c.get("Command", "") and c.get("Created", 0) >= since]
+    return [
+        c["Id"]
+        for c in client.api.containers(all=True)
+        if marker in c.get("Command", "") and c.get("Created", 0) >= since
+    ]
 
 
 def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
@@ -258,16 +317,25 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     (slow / "delay.txt").write_text("600\n")
     since = int(time.time()) - 1
     proc = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "build", "slow",
-         f"--matrix={project / 'build-matrix.yaml'}"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "build",
+            "slow",
+            f"--matrix={project / 'build-matrix.yaml'}",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 240
-        while not _step_containers(client, "/opt/delay.txt", since) \
-                and time.monotonic() < deadline:
+        while not _step_containers(client, "/opt/delay.txt", since) and time.monotonic() < deadline:
             assert proc.poll() is None, "".join(lines)[-2000:]
             time.sleep(0.2)
         assert _step_containers(client, "/opt/delay.txt", since), "the slow step never started"
@@ -305,7 +373,10 @@ def test_debian_packages_come_through_the_tools_proxy_only(project: Path, client
     out = client.containers.run(
         f"{NAMESPACE}/apt:latest",
         ["bash", "-c", "jq --version; cat /etc/apt/sources.list; ls /var/lib/apt/lists | wc -l"],
-        entrypoint=[], remove=True, network_mode="none").decode()
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+    ).decode()
     assert out.startswith("jq-1.")
     assert "bookworm-security main" in out and "bookworm-updates main" in out
     assert out.split()[-1] in ("0", "1")  # at most the lock file apt keeps there

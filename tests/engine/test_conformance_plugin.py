@@ -27,7 +27,9 @@ def test_the_ipv6_network_of_test_ips_is_created_and_labelled(plugged: object) -
     network = client.networks.create(
         subnet.replace(":", "-"),
         ipam=IPAMPool(subnet=f"{subnet}::/64", gateway=f"{subnet}::1"),
-        enable_ipv6=True, internal=True)
+        enable_ipv6=True,
+        internal=True,
+    )
     try:
         network.reload()
         assert network.attrs["Labels"] == {LABEL: "1"}

@@ -25,15 +25,23 @@ REPO = Path(__file__).resolve().parents[2]
 MATRIX = checkout_matrix()
 PREFIX = "r2dtest"
 TOKEN = "r2d-test-token"  # noqa: S105 - a throwaway token for a local container
-BLOCKED = ("import socket\ntry:\n    socket.create_connection(('deb.debian.org', 80), timeout=3)"
-           "\n    print('reached')\nexcept OSError:\n    print('blocked')\n")
+BLOCKED = (
+    "import socket\ntry:\n    socket.create_connection(('deb.debian.org', 80), timeout=3)"
+    "\n    print('reached')\nexcept OSError:\n    print('blocked')\n"
+)
 
 
 def git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def make_repo(root: Path, files: dict[str, str]) -> Path:
@@ -49,9 +57,22 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
 
 def repo2docker(repo: Path | str, name: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "invoke", "repo2docker", str(repo), "--on", "base",
-         f"--name={PREFIX}-{name}", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "repo2docker",
+            str(repo),
+            "--on",
+            "base",
+            f"--name={PREFIX}-{name}",
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -71,16 +92,27 @@ def client():
 
 
 def run(client, image: str, command: str) -> str:
-    return client.containers.run(image, ["bash", "-c", command], entrypoint=[], remove=True,
-                                 network_mode="none", labels=TEST_LABELS).decode()
+    return client.containers.run(
+        image,
+        ["bash", "-c", command],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+        labels=TEST_LABELS,
+    ).decode()
 
 
 def test_requirements_repository(tmp_path: Path, client) -> None:
     """tqdm from a wheel, docopt (sdist only) built on the host; the platform does not move."""
-    repo = make_repo(tmp_path / "reqs", {
-        "binder/requirements.txt": "docopt==0.6.2\ntqdm\njupyterlab\n",
-        "analysis.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
-                                      "nbformat_minor": 5})})
+    repo = make_repo(
+        tmp_path / "reqs",
+        {
+            "binder/requirements.txt": "docopt==0.6.2\ntqdm\njupyterlab\n",
+            "analysis.ipynb": json.dumps(
+                {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+            ),
+        },
+    )
     built = repo2docker(repo, "reqs")
     assert built.returncode == 0, built.stderr[-3000:]
     image = client.images.get(f"{MATRIX.repository(f'{PREFIX}-reqs')}:latest")
@@ -90,14 +122,21 @@ def test_requirements_repository(tmp_path: Path, client) -> None:
     assert image.labels["org.skahub.environment.commit"] == git(repo, "rev-parse", "HEAD")
     assert image.labels["org.opencontainers.image.base.digest"] == base.id
     assert image.labels["repo2docker.version"]
-    out = run(client, image.id, "id -u; python -c 'import docopt, tqdm; print(docopt.__version__)'"
-                                "; pip check >/dev/null && echo pip-ok; jupyter lab --version; "
-                                "ls ~/analysis.ipynb")
+    out = run(
+        client,
+        image.id,
+        "id -u; python -c 'import docopt, tqdm; print(docopt.__version__)'"
+        "; pip check >/dev/null && echo pip-ok; jupyter lab --version; "
+        "ls ~/analysis.ipynb",
+    )
     lab = run(client, base.id, "jupyter lab --version").strip()
     assert out.split() == ["1000", "0.6.2", "pip-ok", lab, "/home/jovyan/analysis.ipynb"]
     added = [layer for layer in base.history()]  # the platform's layers: not the repo's business
-    ours = {p for layer, p in layer_paths(client, image.id)
-            if re.match(r"^(tmp/.+|root/\.cache/.+|.*\.whl|.*/\.cache/pip.*)$", p)}
+    ours = {
+        p
+        for layer, p in layer_paths(client, image.id)
+        if re.match(r"^(tmp/.+|root/\.cache/.+|.*\.whl|.*/\.cache/pip.*)$", p)
+    }
     assert ours == set(), sorted(ours)[:10]
     assert added  # the base has its own history
     again = repo2docker(repo, "reqs")
@@ -107,21 +146,30 @@ def test_requirements_repository(tmp_path: Path, client) -> None:
 def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     """apt.txt through the build tool's proxy, postBuild as the user with no network of its
     own, start around the image's own start script, and the server answers."""
-    repo = make_repo(tmp_path / "actions", {
-        "binder/apt.txt": "# a tool the base lacks\njq\n",
-        "binder/postBuild": f"#!/bin/bash\nset -e\nid -u > postbuild.txt\npython - >> "
-                            f"postbuild.txt <<'EOF'\n{BLOCKED}EOF\n",
-        "binder/start": "#!/bin/bash\nexport FROM_START=yes\nexec \"$@\"\n",
-        "binder/requirements.txt": "tqdm\n"})
+    repo = make_repo(
+        tmp_path / "actions",
+        {
+            "binder/apt.txt": "# a tool the base lacks\njq\n",
+            "binder/postBuild": f"#!/bin/bash\nset -e\nid -u > postbuild.txt\npython - >> "
+            f"postbuild.txt <<'EOF'\n{BLOCKED}EOF\n",
+            "binder/start": '#!/bin/bash\nexport FROM_START=yes\nexec "$@"\n',
+            "binder/requirements.txt": "tqdm\n",
+        },
+    )
     built = repo2docker(repo, "actions")
     assert built.returncode == 0, built.stderr[-3000:]
     ref = f"{MATRIX.repository(f'{PREFIX}-actions')}:latest"
     assert run(client, ref, "jq --version; cat ~/postbuild.txt").split() == [
-        "jq-1.6", "1000", "blocked"]
-    container = client.containers.run(ref, ["bash", "-c", "echo $FROM_START; sleep 60"],
-                                      detach=True, labels=TEST_LABELS)
-    server = client.containers.run(ref, detach=True, environment={"JUPYTER_TOKEN": TOKEN},
-                                   labels=TEST_LABELS)
+        "jq-1.6",
+        "1000",
+        "blocked",
+    ]
+    container = client.containers.run(
+        ref, ["bash", "-c", "echo $FROM_START; sleep 60"], detach=True, labels=TEST_LABELS
+    )
+    server = client.containers.run(
+        ref, detach=True, environment={"JUPYTER_TOKEN": TOKEN}, labels=TEST_LABELS
+    )
     try:
         deadline = time.monotonic() + 30  # start.sh runs first: slower on a loaded machine
         while not container.logs().decode().split()[-1:] == ["yes"]:
@@ -144,28 +192,46 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
 
 
 def test_dockerfile_repository_on_the_pinned_base(tmp_path: Path, client) -> None:
-    repo = make_repo(tmp_path / "own", {"binder/Dockerfile": (
-        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nUSER 0\n"
-        "RUN echo from-dockerfile > /opt/marker\nUSER 1000\n")})
+    repo = make_repo(
+        tmp_path / "own",
+        {
+            "binder/Dockerfile": (
+                "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nUSER 0\n"
+                "RUN echo from-dockerfile > /opt/marker\nUSER 1000\n"
+            )
+        },
+    )
     built = repo2docker(repo, "own")
     assert built.returncode == 0, built.stderr[-3000:]
     image = client.images.get(f"{MATRIX.repository(f'{PREFIX}-own')}:latest")
     assert run(client, image.id, "cat /opt/marker; id -u").split() == ["from-dockerfile", "1000"]
-    assert image.labels["org.opencontainers.image.base.digest"] == \
-        client.images.get(MATRIX.local_ref("base")).id
+    assert (
+        image.labels["org.opencontainers.image.base.digest"]
+        == client.images.get(MATRIX.local_ref("base")).id
+    )
 
 
-@pytest.mark.parametrize(("files", "words"), [
-    ({"requirements.txt": "jupyterlab<4\n"},
-     r"requirements.txt: cannot be resolved against the pins of base .*jupyterlab<4.*"
-     r"jupyterlab==4\."),
-    ({"requirements.txt": "no-such-project-hubimages-test==1.0\n"},
-     r"no-such-project-hubimages-test was not found in the package registry"),
-    ({"binder/postBuild": "#!/bin/bash\necho preparing\necho it broke >&2\nexit 4\n"},
-     r"returned a non-zero code: 4 \(last output: .*it broke"),
-])
-def test_bad_input_is_one_line_and_tags_nothing(tmp_path: Path, client, files: dict,
-                                                words: str) -> None:
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        (
+            {"requirements.txt": "jupyterlab<4\n"},
+            r"requirements.txt: cannot be resolved against the pins of base .*jupyterlab<4.*"
+            r"jupyterlab==4\.",
+        ),
+        (
+            {"requirements.txt": "no-such-project-hubimages-test==1.0\n"},
+            r"no-such-project-hubimages-test was not found in the package registry",
+        ),
+        (
+            {"binder/postBuild": "#!/bin/bash\necho preparing\necho it broke >&2\nexit 4\n"},
+            r"returned a non-zero code: 4 \(last output: .*it broke",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_tags_nothing(
+    tmp_path: Path, client, files: dict, words: str
+) -> None:
     repo = make_repo(tmp_path / "bad", files)
     error = one_error_line(repo2docker(repo, "bad"))
     assert re.search(words, error), error
@@ -185,10 +251,24 @@ def test_requirements_resolve_with_the_platforms_own_wheels(tmp_path: Path, clie
     the repository resolves against it, and nothing of the platform is reinstalled."""
     repo = make_repo(tmp_path / "own-wheels", {"requirements.txt": "dask-image\n"})
     built = subprocess.run(
-        [sys.executable, "-m", "invoke", "repo2docker", str(repo), "--on", "pybdsf",
-         f"--name={PREFIX}-own-wheels"], cwd=REPO, capture_output=True, text=True,
-        timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "repo2docker",
+            str(repo),
+            "--on",
+            "pybdsf",
+            f"--name={PREFIX}-own-wheels",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     image = f"{MATRIX.repository(f'{PREFIX}-own-wheels')}:latest"
     assert run(client, image, "pip show pims | grep ^Version").split() == [
-        "Version:", "0.7+skahub1"]
+        "Version:",
+        "0.7+skahub1",
+    ]

@@ -45,8 +45,14 @@ def project(tmp_path_factory, client) -> Project:
     except docker.errors.ImageNotFound:
         pytest.fail(f"{BASE_REF} is not built: run `invoke build base` first")
     settings = {**base["settings"], "namespace": NAMESPACE}
-    images = {"hello": {"source": {"from": BASE_REF}, "display_name": "Hello: a test image",
-                        "description": "Greets.", "default": True}}
+    images = {
+        "hello": {
+            "source": {"from": BASE_REF},
+            "display_name": "Hello: a test image",
+            "description": "Greets.",
+            "default": True,
+        }
+    }
     proj = Project(root)
     proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
     proj.write("images/hello/Dockerfile", DOCKERFILE)

@@ -37,7 +37,7 @@ RUN install-locked-requirements
 COPY greeting.txt /opt/hello/greeting.txt
 USER 1000
 """
-CONTAINER_CONFTEST = '''
+CONTAINER_CONFTEST = """
 import pytest
 
 
@@ -48,8 +48,8 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def image_ref(request):
     return request.config.getoption("--image-ref")
-'''
-CONTAINER_TEST = '''
+"""
+CONTAINER_TEST = """
 import docker
 
 
@@ -65,7 +65,7 @@ def test_hub_server_is_there(image_ref):
         image_ref, ["jupyterhub-singleuser", "--version"], entrypoint=[], remove=True,
         network_mode="none")
     assert out.decode().strip()[0].isdigit()
-'''
+"""
 
 
 def six_lock(version: str) -> str:
@@ -87,10 +87,16 @@ class Project:
         return self.root / ".cache" / "publish"
 
     def git(self, *args: str) -> str:
-        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-        return subprocess.run(["git", *args], cwd=self.root, env=env, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+        }
+        return subprocess.run(
+            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     def commit(self, message: str) -> str:
         self.git("add", "-A")
@@ -102,8 +108,14 @@ class Project:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
 
-    def invoke(self, *args: str, env: dict[str, str] | None = None,
-               timeout: int = 900) -> subprocess.CompletedProcess:
+    def invoke(
+        self, *args: str, env: dict[str, str] | None = None, timeout: int = 900
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "invoke", *args, f"--matrix={self.matrix}"], cwd=REPO,
-            capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+            [sys.executable, "-m", "invoke", *args, f"--matrix={self.matrix}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )

@@ -37,8 +37,11 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(  # noqa: S310 - the hub's http URL on 127.0.0.1
-        url, method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
     try:
         with OPENER.open(request, timeout=30) as response:
             text = response.read()
@@ -53,12 +56,13 @@ def listening(port: int) -> bool:
 
 
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
-        project: Project, registry: Registry, client, tmp_path: Path) -> None:
+    project: Project, registry: Registry, client, tmp_path: Path
+) -> None:
     released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
-    (label, pinned), = config.DockerSpawner.allowed_images.items()
+    ((label, pinned),) = config.DockerSpawner.allowed_images.items()
     record = json.loads(next(project.publish.glob("*/releases/*/release.json")).read_text())
     image_id = record["images"][0]["image_id"]
     for tag in client.images.get(image_id).tags:  # only the registry has it now
@@ -66,8 +70,14 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     with pytest.raises(docker.errors.ImageNotFound):
         client.images.get(image_id)  # the hub pulls it by digest, as on a fresh node
 
-    hub = LocalHub(tmp_path / "hub", PROXY_SOURCE, profiles, port=free_port(), name=NETWORK,
-                   extra_config=ADMIN_SERVICE)
+    hub = LocalHub(
+        tmp_path / "hub",
+        PROXY_SOURCE,
+        profiles,
+        port=free_port(),
+        name=NETWORK,
+        extra_config=ADMIN_SERVICE,
+    )
     hub.start()
     try:
         api = f"{hub.url}/hub/api"
@@ -88,8 +98,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         proxy_ports = [hub.port]
     finally:
         hub.stop()
-    assert client.containers.list(all=True,
-                                  filters={"label": f"{CONTAINER_LABEL}={NETWORK}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={NETWORK}"}) == []
     assert client.networks.list(names=[NETWORK]) == []
     assert not any(listening(port) for port in proxy_ports)
     assert not hub.running()

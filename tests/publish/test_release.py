@@ -60,8 +60,10 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
     assert manifest["parent"]["name"].endswith("/base:latest")
     assert manifest["revision"] == project.git("rev-parse", "HEAD")
     assert manifest["compressed_size"] > 10**6
-    assert f"| digest | `{manifest['digest']}` |" in (folder / "releases" / tag /
-                                                       "hello.md").read_text()
+    assert (
+        f"| digest | `{manifest['digest']}` |"
+        in (folder / "releases" / tag / "hello.md").read_text()
+    )
     assert tag in (folder / "HISTORY.md").read_text()
     pushes = [json.loads(line) for line in (folder / "pushes.jsonl").read_text().splitlines()]
     assert {p["tag"] for p in pushes} >= {tag, "latest"}
@@ -80,9 +82,13 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
         client.images.get(manifest["image_id"])
     repository, digest = pinned.split("@")
     client.images.pull(repository.rsplit(":", 1)[0], tag=digest)
-    out = client.containers.run(pinned.split(":" + tag)[0] + "@" + digest,
-                                ["cat", "/opt/hello/greeting.txt"], entrypoint=[], remove=True,
-                                network_mode="none")
+    out = client.containers.run(
+        pinned.split(":" + tag)[0] + "@" + digest,
+        ["cat", "/opt/hello/greeting.txt"],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+    )
     assert out.decode() == "hello 1\n"
     assert client.images.get(pinned.split(":" + tag)[0] + "@" + digest).id == manifest["image_id"]
 
@@ -111,17 +117,19 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     folder = published(project, registry)
     profiles = folder / "profiles" / "z2jh-values.yaml"
     newest = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
-    assert f":{second_tag}@{remote_digest(registry, second_tag)}" in newest[
-        "kubespawner_override"]["image"]
+    assert (
+        f":{second_tag}@{remote_digest(registry, second_tag)}"
+        in newest["kubespawner_override"]["image"]
+    )
 
     # Pin the first release back: resolved from the registry, not from local records.
     (folder / "history.json").rename(folder / "history.json.away")
-    pinned = project.invoke("profiles", f"--registry={registry.host}/ska",
-                            f"--release={first_tag}")
+    pinned = project.invoke("profiles", f"--registry={registry.host}/ska", f"--release={first_tag}")
     assert pinned.returncode == 0, pinned.stderr
     old = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
     assert old["kubespawner_override"]["image"] == (
-        f"{registry.host}/ska/hello:{first_tag}@{remote_digest(registry, first_tag)}")
+        f"{registry.host}/ska/hello:{first_tag}@{remote_digest(registry, first_tag)}"
+    )
     assert "JupyterHub " in old["description"]  # read from the image's labels in the registry
     missing = project.invoke("profiles", f"--registry={registry.host}/ska", "--release=nope")
     assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
@@ -131,16 +139,17 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     remote = project.invoke("history", f"--registry={registry.host}/ska", "--remote")
     assert remote.returncode == 0, remote.stderr
     assert [line.split()[0] for line in remote.stdout.splitlines()] == [second_tag, first_tag]
-    pulled = project.invoke("diff", "hello", first_tag, second_tag,
-                            f"--registry={registry.host}/ska")
+    pulled = project.invoke(
+        "diff", "hello", first_tag, second_tag, f"--registry={registry.host}/ska"
+    )
     assert pulled.returncode == 0, pulled.stderr
     assert "~ python six 1.16.0 -> 1.17.0" in pulled.stdout
     assert "pulling" in pulled.stderr
 
 
-def test_release_keeps_the_tag_its_build_decided_across_midnight(project: Project,
-                                                                 registry: Registry,
-                                                                 client) -> None:
+def test_release_keeps_the_tag_its_build_decided_across_midnight(
+    project: Project, registry: Registry, client
+) -> None:
     """Built at 23:59 UTC yesterday (the build's clock, SOURCE_DATE_EPOCH), released today:
     the registry tag, the local tag and the version label are the build's one tag."""
     midnight = int(time.time()) // 86400 * 86400
@@ -200,8 +209,9 @@ def test_failing_tests_block_the_push(project: Project, registry: Registry) -> N
     assert not published(project, registry).joinpath("profiles").exists()
 
 
-def test_unreachable_registry_gives_up_after_bounded_retries(project: Project,
-                                                              registry: Registry) -> None:
+def test_unreachable_registry_gives_up_after_bounded_retries(
+    project: Project, registry: Registry
+) -> None:
     registry.stop()
     started = time.monotonic()
     result = release(project, registry, "--retries=3")
@@ -214,8 +224,9 @@ def test_unreachable_registry_gives_up_after_bounded_retries(project: Project,
     assert not published(project, registry).joinpath("history.json").exists()
 
 
-def test_registry_killed_mid_push_then_rerun_completes(project: Project,
-                                                       registry: Registry) -> None:
+def test_registry_killed_mid_push_then_rerun_completes(
+    project: Project, registry: Registry
+) -> None:
     uploads = registry.storage / "docker/registry/v2/repositories/ska/hello/_uploads"
     killed = threading.Event()
 
@@ -249,7 +260,8 @@ def test_registry_killed_mid_push_then_rerun_completes(project: Project,
 
 
 def test_registry_with_auth_uses_credentials_without_printing_them(
-        project: Project, tmp_path_factory) -> None:
+    project: Project, tmp_path_factory
+) -> None:
     import bcrypt
 
     root = tmp_path_factory.mktemp("auth-registry")
@@ -272,8 +284,9 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
         config_dir = root / "docker-config"
         config_dir.mkdir()
         auth = base64.b64encode(f"admin:{password}".encode()).decode()
-        (config_dir / "config.json").write_text(json.dumps({"auths": {secured.host:
-                                                                      {"auth": auth}}}))
+        (config_dir / "config.json").write_text(
+            json.dumps({"auths": {secured.host: {"auth": auth}}})
+        )
         project.write("images/hello/greeting.txt", "hello again\n")
         project.commit("again")
         logged_in = release(project, secured, env={"DOCKER_CONFIG": str(config_dir)})
@@ -289,9 +302,9 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
         secured.stop()
 
 
-def test_uncommitted_changes_are_refused_unless_marked_dirty(project: Project,
-                                                             registry: Registry,
-                                                             client) -> None:
+def test_uncommitted_changes_are_refused_unless_marked_dirty(
+    project: Project, registry: Registry, client
+) -> None:
     project.write("images/hello/greeting.txt", "hello, not committed\n")
     refused = release(project, registry)
     error = one_error_line(refused)
@@ -317,17 +330,20 @@ def test_uncommitted_changes_are_refused_unless_marked_dirty(project: Project,
     assert client.images.get(f"{NAMESPACE}/hello:latest").labels["org.skahub.dirty"] == "false"
 
 
-def test_remote_credentials_never_reach_labels_output_or_records(project: Project,
-                                                                 registry: Registry,
-                                                                 client) -> None:
+def test_remote_credentials_never_reach_labels_output_or_records(
+    project: Project, registry: Registry, client
+) -> None:
     token = "ghp_S3cretT0ken"  # noqa: S105 - what a leaked token would look like
-    project.git("remote", "add", "origin",
-                f"https://someone:{token}@git.example.invalid/ska/images.git?private_token=x")
+    project.git(
+        "remote",
+        "add",
+        "origin",
+        f"https://someone:{token}@git.example.invalid/ska/images.git?private_token=x",
+    )
     result = release(project, registry)
     assert result.returncode == 0, result.stderr[-3000:]
     labels = client.images.get(f"{NAMESPACE}/hello:latest").labels
-    assert labels["org.opencontainers.image.source"] == \
-        "https://git.example.invalid/ska/images.git"
+    assert labels["org.opencontainers.image.source"] == "https://git.example.invalid/ska/images.git"
     assert token not in result.stdout + result.stderr
     assert "private_token" not in result.stdout + result.stderr
     for path in project.publish.rglob("*"):
@@ -339,15 +355,20 @@ def test_remote_credentials_never_reach_labels_output_or_records(project: Projec
     assert token not in json.dumps(config.labels("hello", remote.config_digest))
 
 
-def test_a_community_environment_is_built_tested_released_and_offered(project: Project,
-                                                                     registry: Registry,
-                                                                     client) -> None:
+def test_a_community_environment_is_built_tested_released_and_offered(
+    project: Project, registry: Registry, client
+) -> None:
     """An environment of the matrix: a repository built onto `hello` with repo2docker, its
     shared checks run, pushed with the release, offered in the profiles after its image."""
     matrix = yaml.safe_load(project.matrix.read_text())
-    matrix["environments"] = {"hello-lab": {
-        "repository": "environments/hello-lab", "parent": "hello",
-        "display_name": "Hello lab: a repository", "description": "A scientist's repository."}}
+    matrix["environments"] = {
+        "hello-lab": {
+            "repository": "environments/hello-lab",
+            "parent": "hello",
+            "display_name": "Hello lab: a repository",
+            "description": "A scientist's repository.",
+        }
+    }
     project.write("build-matrix.yaml", yaml.safe_dump(matrix))
     project.write("environments/hello-lab/binder/requirements.txt", "six\n")
     project.write("environments/hello-lab/binder/postBuild", "#!/bin/bash\necho ok > built\n")
@@ -358,13 +379,19 @@ def test_a_community_environment_is_built_tested_released_and_offered(project: P
     assert "[hello-lab] building" in result.stderr
     assert "tests/containers/shared" in result.stderr  # its checks ran
     assert "latest" in registry.tags("ska/hello-lab")
-    profiles = yaml.safe_load((published(project, registry) / "profiles" /
-                               "z2jh-values.yaml").read_text())["singleuser"]["profileList"]
+    profiles = yaml.safe_load(
+        (published(project, registry) / "profiles" / "z2jh-values.yaml").read_text()
+    )["singleuser"]["profileList"]
     assert [p["slug"] for p in profiles] == ["hello", "hello-lab"]
     pinned = profiles[1]["kubespawner_override"]["image"]
     assert pinned.startswith(f"{registry.host}/ska/hello-lab:") and "@sha256:" in pinned
-    out = client.containers.run(f"{NAMESPACE}/hello-lab:latest", ["cat", "built"],
-                                entrypoint=[], remove=True, network_mode="none")
+    out = client.containers.run(
+        f"{NAMESPACE}/hello-lab:latest",
+        ["cat", "built"],
+        entrypoint=[],
+        remove=True,
+        network_mode="none",
+    )
     assert out.decode() == "ok\n"
 
 

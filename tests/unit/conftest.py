@@ -50,12 +50,19 @@ def matrix_file(tmp_path: Path, matrix_data: dict) -> Path:
 def offline_kubeconfig(tmp_path_factory, monkeypatch) -> None:
     """KubeSpawner reads a kube config when created; this one names a cluster never contacted."""
     path = tmp_path_factory.mktemp("kube") / "config"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "offline",
-        "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "u"}}],
-        "users": [{"name": "u", "user": {"token": "unused"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "offline",
+                "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "u"}}],
+                "users": [{"name": "u", "user": {"token": "unused"}}],
+            }
+        )
+    )
     # KUBECONFIG is read when kubernetes_asyncio is imported, before a fixture can set it.
-    monkeypatch.setattr(kubernetes_asyncio.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
-                        str(path))
+    monkeypatch.setattr(
+        kubernetes_asyncio.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path)
+    )

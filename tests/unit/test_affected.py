@@ -27,24 +27,35 @@ def matrix(matrix_file: Path):
     return load_matrix(matrix_file)
 
 
-@pytest.mark.parametrize(("changed", "expected"), [
-    (["images/base/Dockerfile"], ["base", "a", "b", "c"]),
-    (["images/a/requirements.lock"], ["a", "c"]),
-    (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder in its recipe
-    (["images/c/notebooks/x.ipynb"], ["c"]),
-    (["tests/containers/b/test_b.py"], ["b", "c"]),  # c carries b's tests
-    (["tests/containers/a/test_a.py"], ["a", "c"]),
-    (["tests/containers/shared/test_shared.py"], ["base", "a", "b", "c"]),
-    (["tests/containers/conftest.py"], ["base", "a", "b", "c"]),
-    (["services/b/requirements.lock"], ["b", "c"]),  # a server b's tests run against
-    (["services/README.md", "services/nobody/x.conf"], []),
-    (["hubimages/build/image.py"], ["base", "a", "b", "c"]),
-    (["pyproject.toml"], ["base", "a", "b", "c"]),
-    (["README.md", "images/README.md", "tests/unit/test_x.py", "tests/engine/t.py",
-      ".github/workflows/ci.yml"], []),
-    ([], []),
-    (["images/b/x", "images/a/y"], ["a", "b", "c"]),
-])
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (["images/base/Dockerfile"], ["base", "a", "b", "c"]),
+        (["images/a/requirements.lock"], ["a", "c"]),
+        (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder in its recipe
+        (["images/c/notebooks/x.ipynb"], ["c"]),
+        (["tests/containers/b/test_b.py"], ["b", "c"]),  # c carries b's tests
+        (["tests/containers/a/test_a.py"], ["a", "c"]),
+        (["tests/containers/shared/test_shared.py"], ["base", "a", "b", "c"]),
+        (["tests/containers/conftest.py"], ["base", "a", "b", "c"]),
+        (["services/b/requirements.lock"], ["b", "c"]),  # a server b's tests run against
+        (["services/README.md", "services/nobody/x.conf"], []),
+        (["hubimages/builder/image.py"], ["base", "a", "b", "c"]),
+        (["pyproject.toml"], ["base", "a", "b", "c"]),
+        (
+            [
+                "README.md",
+                "images/README.md",
+                "tests/unit/test_x.py",
+                "tests/engine/t.py",
+                ".github/workflows/ci.yml",
+            ],
+            [],
+        ),
+        ([], []),
+        (["images/b/x", "images/a/y"], ["a", "b", "c"]),
+    ],
+)
 def test_files_reach_images_and_descendants(matrix, changed, expected) -> None:
     assert affected_images(matrix, changed, matrix) == expected
 
@@ -74,20 +85,32 @@ def test_added_image_is_affected(matrix_data, tmp_path) -> None:
 
 def test_stages_follow_lineage_depth(matrix) -> None:
     groups = stages_for_ci(matrix, ["base", "a", "b", "c"])
-    assert groups == [[{"image": "base", "parent": ""}],
-                      [{"image": "a", "parent": "base"}, {"image": "b", "parent": "base"}],
-                      [{"image": "c", "parent": "a"}]]
+    assert groups == [
+        [{"image": "base", "parent": ""}],
+        [{"image": "a", "parent": "base"}, {"image": "b", "parent": "base"}],
+        [{"image": "c", "parent": "a"}],
+    ]
     # Unaffected depths stay as empty lists, so every stage key always exists.
     outputs = github_outputs(matrix, ["c"])
-    assert outputs == {"images": '["c"]', "stage-0": "[]", "stage-1": "[]",
-                       "stage-2": json.dumps([{"image": "c", "parent": "a"}])}
+    assert outputs == {
+        "images": '["c"]',
+        "stage-0": "[]",
+        "stage-1": "[]",
+        "stage-2": json.dumps([{"image": "c", "parent": "a"}]),
+    }
 
 
 def git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def test_changed_since_a_real_git_ref(matrix_data, tmp_path) -> None:
@@ -128,5 +151,8 @@ def test_uncommitted_files_are_named_exactly(matrix_data, tmp_path) -> None:
     (tmp_path / "images" / "b" / "new file.txt").write_text("new\n")
     git(tmp_path, "mv", "images/c/Dockerfile", "images/c/Dockerfile.old")
     assert uncommitted_files(tmp_path) == [
-        "images/a/Dockerfile", "images/b/new file.txt", "images/c/Dockerfile.old"]
+        "images/a/Dockerfile",
+        "images/b/new file.txt",
+        "images/c/Dockerfile.old",
+    ]
     assert uncommitted_files(tmp_path, ["images/b"]) == ["images/b/new file.txt"]

@@ -23,14 +23,20 @@ def engine(c):
     SEEN["engine"] = True
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["build"], ["build"]),
-    (["build", "sdc1"], ["build", "--image", "sdc1"]),
-    (["build", "sdc1", "ml", "--force"], ["build", "--image", "sdc1", "--image", "ml", "--force"]),
-    (["build", "--jobs", "2", "sdc1"], ["build", "--jobs", "2", "--image", "sdc1"]),
-    (["build", "-j", "2"], ["build", "-j", "2"]),
-    (["engine", "build", "base"], ["engine", "build", "--image", "base"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["build"], ["build"]),
+        (["build", "sdc1"], ["build", "--image", "sdc1"]),
+        (
+            ["build", "sdc1", "ml", "--force"],
+            ["build", "--image", "sdc1", "--image", "ml", "--force"],
+        ),
+        (["build", "--jobs", "2", "sdc1"], ["build", "--jobs", "2", "--image", "sdc1"]),
+        (["build", "-j", "2"], ["build", "-j", "2"]),
+        (["engine", "build", "base"], ["engine", "build", "--image", "base"]),
+    ],
+)
 def test_expand_positional_images(argv, expected) -> None:
     assert expand_images(argv, [build, engine]) == expected
 
@@ -40,15 +46,19 @@ def rucio(c):
     """A task with an image's name."""
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["build", "rucio"], ["build", "--image", "rucio"]),
-    (["build", "base", "rucio", "engine"], ["build", "--image", "base", "--image", "rucio",
-                                            "engine"]),
-    (["rucio", "build", "sdc1"], ["rucio", "build", "--image", "sdc1"]),
-    (["engine", "rucio"], ["engine", "rucio"]),
-])
-def test_an_image_named_like_a_task_is_an_image_after_a_task_taking_images(argv, expected
-                                                                           ) -> None:
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["build", "rucio"], ["build", "--image", "rucio"]),
+        (
+            ["build", "base", "rucio", "engine"],
+            ["build", "--image", "base", "--image", "rucio", "engine"],
+        ),
+        (["rucio", "build", "sdc1"], ["rucio", "build", "--image", "sdc1"]),
+        (["engine", "rucio"], ["engine", "rucio"]),
+    ],
+)
+def test_an_image_named_like_a_task_is_an_image_after_a_task_taking_images(argv, expected) -> None:
     assert expand_images(argv, [build, engine, rucio], {"base", "rucio", "sdc1"}) == expected
 
 
@@ -57,11 +67,14 @@ def test_matrix_images_reads_the_checkouts_matrix_or_the_one_named(tmp_path) -> 
     assert matrix_images(["build", "--matrix", str(tmp_path / "missing.yaml")]) == set()
 
 
-@pytest.mark.parametrize(("argv", "images", "jobs"), [
-    (["build"], [], 1),
-    (["build", "sdc1", "ml", "--jobs", "3"], ["sdc1", "ml"], 3),
-    (["engine", "build", "-j", "2", "base"], ["base"], 2),
-])
+@pytest.mark.parametrize(
+    ("argv", "images", "jobs"),
+    [
+        (["build"], [], 1),
+        (["build", "sdc1", "ml", "--jobs", "3"], ["sdc1", "ml"], 3),
+        (["engine", "build", "-j", "2", "base"], ["base"], 2),
+    ],
+)
 def test_invokes_own_parser_accepts_the_expanded_arguments(argv, images, jobs) -> None:
     """Guards the pinned invoke: its parser must take what expand_images produces."""
     SEEN.clear()

@@ -48,8 +48,12 @@ def fake_suite(root: Path) -> Path:
 def test_a_checkout_is_accepted_and_its_test_requirements_read(tmp_path: Path) -> None:
     suite = check_suite(fake_suite(tmp_path))
     # pre-commit runs their linters; no test needs it.
-    assert suite_requirements(suite) == ["docker==7.2.0", "plumbum==2.0.2", "pytest==9.1.1",
-                                        "pytest-xdist==3.8.0"]
+    assert suite_requirements(suite) == [
+        "docker==7.2.0",
+        "plumbum==2.0.2",
+        "pytest==9.1.1",
+        "pytest-xdist==3.8.0",
+    ]
 
 
 @pytest.mark.parametrize("remove", ["requirements-dev.txt", "tests/by_image/base-notebook", ""])
@@ -65,17 +69,21 @@ def test_another_folder_is_one_clear_error(tmp_path: Path, remove: str) -> None:
     assert (remove or "no such folder") in str(error.value)
 
 
-def test_the_pytest_command_leaves_out_the_conda_files_and_loads_our_plugin(
-        tmp_path: Path) -> None:
+def test_the_pytest_command_leaves_out_the_conda_files_and_loads_our_plugin(tmp_path: Path) -> None:
     suite = check_suite(fake_suite(tmp_path))
-    command = pytest_command(Path("/venv/bin/python"), suite, "docker-stacks-foundation",
-                             tmp_path / "out.xml")
+    command = pytest_command(
+        Path("/venv/bin/python"), suite, "docker-stacks-foundation", tmp_path / "out.xml"
+    )
     ignored = sorted(arg.rsplit("/", 1)[1] for arg in command if arg.startswith("--ignore="))
     assert ignored == sorted(f"{name}.py" for name in EXCLUDED["docker-stacks-foundation"])
     assert "test_package_managers.py" in ignored
     assert command[command.index("-p") + 1] == PLUGIN
-    assert {f"--registry={REGISTRY}", f"--owner={OWNER}", "--image=docker-stacks-foundation",
-            "-m"} <= set(command)
+    assert {
+        f"--registry={REGISTRY}",
+        f"--owner={OWNER}",
+        "--image=docker-stacks-foundation",
+        "-m",
+    } <= set(command)
     assert OWNER != "jupyter"  # never shadow real upstream tags
 
 
@@ -96,10 +104,12 @@ def test_the_report_counts_per_file(tmp_path: Path) -> None:
     junit.write_text(JUNIT)
     files = {f.name: f for f in file_results("base-notebook", junit)}
     failed = ("test_healthcheck::test_healthy[env4-None-None]",)
-    assert files["test_healthcheck"] == FileResult("base-notebook", "test_healthcheck", 2, 1, 0,
-                                                   failed)
-    assert files["test_ips"] == FileResult("base-notebook", "test_ips", 2, 0, 1,
-                                           ("test_ips::test_ipv46",))
+    assert files["test_healthcheck"] == FileResult(
+        "base-notebook", "test_healthcheck", 2, 1, 0, failed
+    )
+    assert files["test_ips"] == FileResult(
+        "base-notebook", "test_ips", 2, 0, 1, ("test_ips::test_ipv46",)
+    )
 
 
 def test_an_unreadable_report_is_one_clear_error(tmp_path: Path) -> None:
@@ -108,8 +118,9 @@ def test_an_unreadable_report_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def report(passed: int, failed: tuple[str, ...]) -> ConformanceReport:
-    return ConformanceReport("sha256:x", [FileResult("f", "test_x", passed + len(failed),
-                                                     passed, 0, failed)])
+    return ConformanceReport(
+        "sha256:x", [FileResult("f", "test_x", passed + len(failed), passed, 0, failed)]
+    )
 
 
 def test_the_goal_needs_95_percent_and_only_known_divergences() -> None:

@@ -15,8 +15,11 @@ CONTRACT_BLOCK = re.compile(r"```dockerfile\n(.*?)```", re.DOTALL)
 
 def instructions(text: str) -> list[tuple[str, str]]:
     """(KEYWORD, arguments) per instruction: continuation lines joined, comments dropped."""
-    logical = re.sub(r"\\\n", " ", "\n".join(line for line in text.splitlines()
-                                             if not line.lstrip().startswith("#")))
+    logical = re.sub(
+        r"\\\n",
+        " ",
+        "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")),
+    )
     found = []
     for line in logical.splitlines():
         if line.strip():
@@ -36,7 +39,8 @@ def follows(dockerfile: list[tuple[str, str]], required: list[tuple[str, str]]) 
     position = 0
     for keyword, words in required:
         while position < len(dockerfile) and not (
-                dockerfile[position][0] == keyword and words in dockerfile[position][1]):
+            dockerfile[position][0] == keyword and words in dockerfile[position][1]
+        ):
             position += 1
         if position == len(dockerfile):
             return f"{keyword} {words}"
@@ -59,16 +63,20 @@ def test_dockerfile_follows_the_contract(name: str) -> None:
             assert "--no-index" in words, f"images/{name}: pip install from an index: {words}"
             # The venv stays writable by group users: fixed in the layer that adds the files.
             assert "fix-permissions" in words.split("pip install", 1)[1], (
-                f"images/{name}: pip install without fix-permissions after it: {words}")
+                f"images/{name}: pip install without fix-permissions after it: {words}"
+            )
         if keyword == "RUN":
             assert not re.search(r"\bch(mod|grp|own) -R\b[^&;]*/opt/(venv|conda)", words), (
                 f"images/{name}: a recursive change of the venv copies it into a new layer; "
-                f"use fix-permissions in the install step: {words}")
+                f"use fix-permissions in the install step: {words}"
+            )
 
 
 def test_the_check_catches_a_broken_dockerfile() -> None:
-    broken = instructions("ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nUSER root\n"
-                          "RUN install-locked-requirements\nUSER ${NB_UID}\n")
+    broken = instructions(
+        "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nUSER root\n"
+        "RUN install-locked-requirements\nUSER ${NB_UID}\n"
+    )
     assert follows(broken, contract()) == "ARG WHEELHOUSE_URL"
 
 
@@ -86,8 +94,11 @@ def test_build_context_holds_exactly_what_is_copied(name: str) -> None:
     """The .dockerignore lets through only COPY sources: build-only files are fetched with
     with-build-files and used in the same step, so no layer keeps them."""
     folder = REPO / "images" / name
-    rules = [line.strip() for line in (folder / ".dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip()
+        for line in (folder / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*", f"images/{name}/.dockerignore must start by excluding everything"
     allowed = {rule[1:] for rule in rules[1:] if rule.startswith("!")}
     dockerfile = instructions((folder / "Dockerfile").read_text())

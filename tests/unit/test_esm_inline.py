@@ -25,16 +25,21 @@ from hubimages.deps.index import IndexFile, PackageIndex
 from hubimages.errors import HubImagesError
 
 needs_uv = pytest.mark.skipif(
-    shutil.which("uv") is None and importlib.util.find_spec("uv") is None, reason="needs uv")
+    shutil.which("uv") is None and importlib.util.find_spec("uv") is None, reason="needs uv"
+)
 
 CDN = "https://esm.sh/lib@1.0"
-WIDGET = ('function f(o){return o}import C from"' + CDN + '";var l=C;'
-          'function render({el:e}){new l.viewer(e)}var $={render};export{$ as default};\n')
-LIBRARY = ('var v=function(){};v.viewer=function(e){this.e=e};'
-           'v.note="share/export your view";const f=v;export{f as default};\n')
+WIDGET = (
+    'function f(o){return o}import C from"' + CDN + '";var l=C;'
+    "function render({el:e}){new l.viewer(e)}var $={render};export{$ as default};\n"
+)
+LIBRARY = (
+    "var v=function(){};v.viewer=function(e){this.e=e};"
+    'v.note="share/export your view";const f=v;export{f as default};\n'
+)
 
 # A build backend that writes a wheel holding the widget (no download, no compiler).
-BACKEND = textwrap.dedent('''
+BACKEND = textwrap.dedent("""
     import base64, hashlib, json, os, zipfile
 
     FILES = json.loads(open(os.path.join(os.path.dirname(__file__), "files.json")).read())
@@ -51,9 +56,8 @@ BACKEND = textwrap.dedent('''
             record.append("tinywidget-1.0.dist-info/RECORD,,")
             out.writestr("tinywidget-1.0.dist-info/RECORD", "\\n".join(record) + "\\n")
         return name
-''')
-PYPROJECT = ('[build-system]\nrequires = []\nbuild-backend = "tinybackend"\n'
-             'backend-path = ["."]\n')
+""")
+PYPROJECT = '[build-system]\nrequires = []\nbuild-backend = "tinybackend"\nbackend-path = ["."]\n'
 
 
 def add(tar: tarfile.TarFile, name: str, text: str) -> None:
@@ -68,18 +72,23 @@ def make_sdist(folder: Path) -> Path:
     files = {
         "tinywidget/__init__.py": "ESM = 'static/widget.js'\n",
         "tinywidget/static/widget.js": WIDGET,
-        "tinywidget-1.0.dist-info/WHEEL": ("Wheel-Version: 1.0\nGenerator: tiny\n"
-                                           "Root-Is-Purelib: true\nTag: py3-none-any\n"),
-        "tinywidget-1.0.dist-info/METADATA": ("Metadata-Version: 2.1\nName: tinywidget\n"
-                                              "Version: 1.0\n\n"),
+        "tinywidget-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: tiny\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+        "tinywidget-1.0.dist-info/METADATA": (
+            "Metadata-Version: 2.1\nName: tinywidget\nVersion: 1.0\n\n"
+        ),
     }
     sdist = folder / "tinywidget-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
         add(tar, "tinywidget-1.0/pyproject.toml", PYPROJECT)
         add(tar, "tinywidget-1.0/tinybackend.py", BACKEND)
         add(tar, "tinywidget-1.0/files.json", json.dumps(files))
-        add(tar, "tinywidget-1.0/PKG-INFO", "Metadata-Version: 2.1\nName: tinywidget\n"
-                                            "Version: 1.0\n")
+        add(
+            tar,
+            "tinywidget-1.0/PKG-INFO",
+            "Metadata-Version: 2.1\nName: tinywidget\nVersion: 1.0\n",
+        )
     return sdist
 
 
@@ -97,17 +106,33 @@ def sha256(path: Path) -> str:
 
 
 def inline_spec(archive: Path, **change: object) -> dict:
-    return {"file": "tinywidget/static/widget.js", "import": CDN,
-            "tarball": "https://registry.example.org/lib/-/lib-1.0.tgz", "sha256": sha256(archive),
-            "module": "package/dist/lib.js", "licenses": ["package/LICENSE"], **change}
+    return {
+        "file": "tinywidget/static/widget.js",
+        "import": CDN,
+        "tarball": "https://registry.example.org/lib/-/lib-1.0.tgz",
+        "sha256": sha256(archive),
+        "module": "package/dist/lib.js",
+        "licenses": ["package/LICENSE"],
+        **change,
+    }
 
 
 def declare(folder: Path, sdist: Path, inline: object) -> declarations.LocalWheel:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / declarations.DECLARATIONS
-    path.write_text(yaml.safe_dump({"tinywidget": {
-        "version": "1.0", "sdist_sha256": sha256(sdist), "label": "test1", "reason": "a test",
-        "inline_esm": inline}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "tinywidget": {
+                    "version": "1.0",
+                    "sdist_sha256": sha256(sdist),
+                    "label": "test1",
+                    "reason": "a test",
+                    "inline_esm": inline,
+                }
+            }
+        )
+    )
     return declarations.load(path)[0]
 
 
@@ -135,20 +160,23 @@ class TarballIndex(PackageIndex):
 
 def test_the_import_becomes_the_wrapped_module_evaluated_first() -> None:
     out = esm.inline_module(WIDGET, CDN, LIBRARY)
-    assert out.startswith('const C=(()=>{var v=function(){};')
-    assert 'const f=v;\nreturn f;})();\nfunction f(o){return o}var l=C;' in out
+    assert out.startswith("const C=(()=>{var v=function(){};")
+    assert "const f=v;\nreturn f;})();\nfunction f(o){return o}var l=C;" in out
     assert CDN not in out and "import" not in out
     assert out.endswith("export{$ as default};\n")  # the widget's own export stays
 
 
-@pytest.mark.parametrize(("module", "problem"), [
-    ("var v=1;export default v;\n", "does not end with `export{X as default}`"),
-    ("import x from\"y\";const f=x;export{f as default};", "has an import statement"),
-    ("const f=import(\"./chunk.js\");export{f as default};", "has a dynamic import()"),
-    ("const f=import.meta.url;export{f as default};", "has import.meta"),
-    ("const f=await g();export{f as default};", "has await"),
-    ("export{g};const f=1;export{f as default};", "exports more than its default"),
-])
+@pytest.mark.parametrize(
+    ("module", "problem"),
+    [
+        ("var v=1;export default v;\n", "does not end with `export{X as default}`"),
+        ('import x from"y";const f=x;export{f as default};', "has an import statement"),
+        ('const f=import("./chunk.js");export{f as default};', "has a dynamic import()"),
+        ("const f=import.meta.url;export{f as default};", "has import.meta"),
+        ("const f=await g();export{f as default};", "has await"),
+        ("export{g};const f=1;export{f as default};", "exports more than its default"),
+    ],
+)
 def test_modules_that_are_not_self_contained_are_refused(module: str, problem: str) -> None:
     with pytest.raises(HubImagesError, match=problem):
         esm.inline_module(WIDGET, CDN, module, "lib.js")
@@ -163,13 +191,16 @@ def test_the_import_must_be_there_once(importer: str) -> None:
 # -- declarations ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"licence": []}, r"key 'inline_esm': unknown key 'licence'"),
-    ({"module": None}, r"key 'inline_esm': key 'module' is missing"),
-    ({"tarball": "http://registry.example.org/lib.tgz"}, r"must be https URLs"),
-    ({"sha256": "ABC"}, r"sha256 must be 64 lowercase hex digits"),
-    ({"licenses": "package/LICENSE"}, r"licenses must be a list"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"licence": []}, r"key 'inline_esm': unknown key 'licence'"),
+        ({"module": None}, r"key 'inline_esm': key 'module' is missing"),
+        ({"tarball": "http://registry.example.org/lib.tgz"}, r"must be https URLs"),
+        ({"sha256": "ABC"}, r"sha256 must be 64 lowercase hex digits"),
+        ({"licenses": "package/LICENSE"}, r"licenses must be a list"),
+    ],
+)
 def test_bad_inline_declarations(tmp_path: Path, change: dict, expected: str) -> None:
     sdist, tarball = make_sdist(tmp_path / "s"), make_tarball(tmp_path / "t")
     spec = {k: v for k, v in inline_spec(tarball, **change).items() if v is not None}
@@ -185,8 +216,9 @@ def test_bad_inline_declarations(tmp_path: Path, change: dict, expected: str) ->
 def test_the_wheel_gets_the_module_and_its_licence(tmp_path: Path) -> None:
     sdist, tarball = make_sdist(tmp_path / "s"), make_tarball(tmp_path / "t")
     wheel = declare(tmp_path / "images" / "x", sdist, inline_spec(tarball))
-    out = wheelbuild.build(wheel, sdist, tmp_path / "a", TarballIndex(), exclude_newer="",
-                           tarball=tarball)
+    out = wheelbuild.build(
+        wheel, sdist, tmp_path / "a", TarballIndex(), exclude_newer="", tarball=tarball
+    )
     with zipfile.ZipFile(out) as archive:
         widget = archive.read("tinywidget/static/widget.js").decode()
         licence = archive.read("tinywidget-1.0+test1.dist-info/licenses/lib-1.0/LICENSE")
@@ -194,8 +226,9 @@ def test_the_wheel_gets_the_module_and_its_licence(tmp_path: Path) -> None:
     assert widget == esm.inline_module(WIDGET, CDN, LIBRARY)
     assert licence.startswith(b"GNU LESSER")
     assert "tinywidget-1.0+test1.dist-info/licenses/lib-1.0/LICENSE,sha256=" in record
-    again = wheelbuild.build(wheel, sdist, tmp_path / "b", TarballIndex(), exclude_newer="",
-                             tarball=tarball)
+    again = wheelbuild.build(
+        wheel, sdist, tmp_path / "b", TarballIndex(), exclude_newer="", tarball=tarball
+    )
     assert sha256(again) == sha256(out)  # reproducible, as the lock pins its hash
 
 
@@ -204,18 +237,24 @@ def test_a_tarball_that_does_not_fit_fails_and_leaves_nothing(tmp_path: Path) ->
     sdist = make_sdist(tmp_path / "s")
     tarball = make_tarball(tmp_path / "t", module="const f=import.meta.url;export{f as default};")
     wheel = declare(tmp_path / "images" / "x", sdist, inline_spec(tarball))
-    with pytest.raises(HubImagesError, match=r"tinywidget: inline_esm: package/dist/lib.js: has "
-                                             r"import.meta"):
-        wheelbuild.build(wheel, sdist, tmp_path / "out", TarballIndex(), exclude_newer="",
-                         tarball=tarball)
+    with pytest.raises(
+        HubImagesError,
+        match=r"tinywidget: inline_esm: package/dist/lib.js: has "
+        r"import.meta",
+    ):
+        wheelbuild.build(
+            wheel, sdist, tmp_path / "out", TarballIndex(), exclude_newer="", tarball=tarball
+        )
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_fetch_downloads_once_and_checks_the_hash(tmp_path: Path) -> None:
     made = make_tarball(tmp_path / "made")
-    spec = declarations.InlineModule(**{
-        k: v for k, v in inline_spec(made).items() if k not in ("import", "licenses")},
-        url=CDN, licenses=("package/LICENSE",))
+    spec = declarations.InlineModule(
+        **{k: v for k, v in inline_spec(made).items() if k not in ("import", "licenses")},
+        url=CDN,
+        licenses=("package/LICENSE",),
+    )
     cache = CacheLayout(tmp_path / "cache")
     index = TarballIndex(made.read_bytes())
     first = esm.fetch_tarball(spec, cache.npm_tarballs, index)

@@ -10,16 +10,20 @@ from hubimages.verify.results import TestRecord, gate_refusal, junit_path, save_
 
 IMAGE = "sha256:" + "1" * 64
 SUITE = "2" * 64
-REPORT = ('<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="{tests}" '
-          'failures="{failures}" errors="0" skipped="0"/></testsuites>')
+REPORT = (
+    '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="{tests}" '
+    'failures="{failures}" errors="0" skipped="0"/></testsuites>'
+)
 
 
 def run(folder: Path, tests: int = 12, failures: int = 0) -> None:
     """What `invoke test` leaves: the JUnit report, then the record bound to it."""
     junit = junit_path(folder, "base")
     junit.write_text(REPORT.format(tests=tests, failures=failures))
-    save_record(folder, TestRecord("base", IMAGE, failures == 0, 1.0, SUITE,
-                                   file_sha256(junit), tests, failures))
+    save_record(
+        folder,
+        TestRecord("base", IMAGE, failures == 0, 1.0, SUITE, file_sha256(junit), tests, failures),
+    )
 
 
 def test_a_real_run_passes(tmp_path: Path) -> None:
@@ -37,9 +41,19 @@ def test_no_run_another_image_or_changed_tests_are_refused(tmp_path: Path) -> No
 def test_a_record_written_by_hand_is_refused(tmp_path: Path) -> None:
     (tmp_path / "base.json").write_text(json.dumps({"image_id": IMAGE, "passed": True}))
     assert gate_refusal(tmp_path, "base", IMAGE, SUITE) is not None
-    (tmp_path / "base.json").write_text(json.dumps(
-        {"name": "base", "image_id": IMAGE, "passed": True, "seconds": 1,
-         "suite_sha256": SUITE, "junit_sha256": "5" * 64, "tests": 3}))
+    (tmp_path / "base.json").write_text(
+        json.dumps(
+            {
+                "name": "base",
+                "image_id": IMAGE,
+                "passed": True,
+                "seconds": 1,
+                "suite_sha256": SUITE,
+                "junit_sha256": "5" * 64,
+                "tests": 3,
+            }
+        )
+    )
     assert "without its JUnit report" in gate_refusal(tmp_path, "base", IMAGE, SUITE)
 
 

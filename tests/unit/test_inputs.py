@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubimages.build.inputs import input_hash
+from hubimages.builder.inputs import input_hash
 from hubimages.model.load import load_matrix
 
 

@@ -22,7 +22,10 @@ def test_ci_and_image_scripts_are_linted() -> None:
     assert ".ci/run" in found and "setup.sh" in found
 
 
-@pytest.mark.parametrize("name", ["ruff", "mypy", "hadolint", "shellcheck", "actionlint"])
+LINTERS = ["ruff", "ruff format", "mypy", "hadolint", "shellcheck", "actionlint"]
+
+
+@pytest.mark.parametrize("name", LINTERS)
 def test_linter_clean(name: str) -> None:
     cmd = linters(REPO)[name]
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)

@@ -34,11 +34,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 INDEX = "https://index.invalid/simple"  # never reached: a build that tried would fail
-SETTINGS = Settings(namespace="t", python="3.11", platform="linux/amd64",
-                    debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
-                    index_url=INDEX)
+SETTINGS = Settings(
+    namespace="t",
+    python="3.11",
+    platform="linux/amd64",
+    debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
+    index_url=INDEX,
+)
 
-BACKEND = textwrap.dedent('''
+BACKEND = textwrap.dedent("""
     import base64, hashlib, os, time, zipfile
 
     FILES = {
@@ -68,23 +72,25 @@ BACKEND = textwrap.dedent('''
             record.append("tinyext-1.0.dist-info/RECORD,,")
             out.writestr("tinyext-1.0.dist-info/RECORD", "\\n".join(record) + "\\n")
         return name
-''')
+""")
 
-PYPROJECT = textwrap.dedent('''
+PYPROJECT = textwrap.dedent("""
     [build-system]
     requires = []
     build-backend = "tinybackend"
     backend-path = ["."]
-''')
+""")
 
 
 def make_sdist(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     sdist = folder / "tinyext-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
-        for name, text in {"pyproject.toml": PYPROJECT, "tinybackend.py": BACKEND,
-                           "PKG-INFO": "Metadata-Version: 2.1\nName: tinyext\nVersion: 1.0\n"
-                           }.items():
+        for name, text in {
+            "pyproject.toml": PYPROJECT,
+            "tinybackend.py": BACKEND,
+            "PKG-INFO": "Metadata-Version: 2.1\nName: tinyext\nVersion: 1.0\n",
+        }.items():
             data = text.encode()
             info = tarfile.TarInfo(f"tinyext-1.0/{name}")
             info.size = len(data)
@@ -97,8 +103,16 @@ def sha256(path: Path) -> str:
 
 
 def declaration(sdist: Path, **extra: object) -> dict:
-    return {"tinyext": {"version": "1.0", "sdist_sha256": sha256(sdist), "label": "test1",
-                        "drop_requires": ["notebook<7"], "reason": "a test", **extra}}
+    return {
+        "tinyext": {
+            "version": "1.0",
+            "sdist_sha256": sha256(sdist),
+            "label": "test1",
+            "drop_requires": ["notebook<7"],
+            "reason": "a test",
+            **extra,
+        }
+    }
 
 
 def write_yaml(folder: Path, data: dict) -> Path:
@@ -169,14 +183,18 @@ def test_building_twice_gives_the_same_bytes(tiny, tmp_path: Path) -> None:
 
 def test_add_requires(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "s")
-    path = write_yaml(tmp_path / "x", declaration(
-        sdist, drop_requires=[], add_requires=["notebook>=7", "tornado"]))
+    path = write_yaml(
+        tmp_path / "x",
+        declaration(sdist, drop_requires=[], add_requires=["notebook>=7", "tornado"]),
+    )
     wheel = declarations.load(path)[0]
     out = wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     with zipfile.ZipFile(out) as archive:
         metadata = archive.read("tinyext-1.0+test1.dist-info/METADATA").decode()
-    assert ("Requires-Dist: pytest; extra == 'test'\nRequires-Dist: notebook>=7\n"
-            "Requires-Dist: tornado\n") in metadata
+    assert (
+        "Requires-Dist: pytest; extra == 'test'\nRequires-Dist: notebook>=7\n"
+        "Requires-Dist: tornado\n"
+    ) in metadata
     assert "Requires-Dist: notebook <7\n" in metadata
 
 
@@ -184,18 +202,29 @@ def test_an_edit_that_does_not_apply_fails_and_leaves_nothing(tmp_path: Path) ->
     sdist = make_sdist(tmp_path / "s")
     path = write_yaml(tmp_path / "x", declaration(sdist, drop_requires=["notebook<6"]))
     wheel = declarations.load(path)[0]
-    with pytest.raises(HubImagesError, match=r"drop_requires 'notebook<6' is not a requirement "
-                                             r"of the built wheel \(it has: notebook <7, "):
+    with pytest.raises(
+        HubImagesError,
+        match=r"drop_requires 'notebook<6' is not a requirement "
+        r"of the built wheel \(it has: notebook <7, ",
+    ):
         wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_replace_text_edits_the_matching_files(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "s")
-    path = write_yaml(tmp_path / "x", declaration(sdist, replace_text=[
-        {"files": "*/share/tiny/*.json", "old": "{}", "new": '{"offline": true}'}]))
-    out = wheelbuild.build(declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(),
-                           exclude_newer="")
+    path = write_yaml(
+        tmp_path / "x",
+        declaration(
+            sdist,
+            replace_text=[
+                {"files": "*/share/tiny/*.json", "old": "{}", "new": '{"offline": true}'}
+            ],
+        ),
+    )
+    out = wheelbuild.build(
+        declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(), exclude_newer=""
+    )
     with zipfile.ZipFile(out) as archive:
         edited = archive.read("tinyext-1.0+test1.data/data/share/tiny/ext.json")
         record = archive.read("tinyext-1.0+test1.dist-info/RECORD").decode()
@@ -208,12 +237,20 @@ def test_replace_text_edits_the_matching_files(tmp_path: Path) -> None:
 
 def test_a_text_edit_that_changes_nothing_fails_and_leaves_nothing(tmp_path: Path) -> None:
     sdist = make_sdist(tmp_path / "s")
-    path = write_yaml(tmp_path / "x", declaration(sdist, replace_text=[
-        {"files": "*.json", "old": "https://cdn.invalid/x.css", "new": ""}]))
-    with pytest.raises(HubImagesError, match=r"tinyext: replace_text: no file matching '\*.json' "
-                                             r"contains 'https://cdn.invalid/x.css'"):
-        wheelbuild.build(declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(),
-                         exclude_newer="")
+    path = write_yaml(
+        tmp_path / "x",
+        declaration(
+            sdist, replace_text=[{"files": "*.json", "old": "https://cdn.invalid/x.css", "new": ""}]
+        ),
+    )
+    with pytest.raises(
+        HubImagesError,
+        match=r"tinyext: replace_text: no file matching '\*.json' "
+        r"contains 'https://cdn.invalid/x.css'",
+    ):
+        wheelbuild.build(
+            declarations.load(path)[0], sdist, tmp_path / "out", OfflineIndex(), exclude_newer=""
+        )
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
@@ -230,9 +267,19 @@ def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch
 
 
 def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
-    path = write_yaml(tmp_path / "x", {"tinyext": {
-        "version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
-        "drop_requires": ["x"], "drop_require": ["y"]}})
+    path = write_yaml(
+        tmp_path / "x",
+        {
+            "tinyext": {
+                "version": "1.0",
+                "sdist_sha256": "0" * 64,
+                "label": "a",
+                "reason": "r",
+                "drop_requires": ["x"],
+                "drop_require": ["y"],
+            }
+        },
+    )
     with pytest.raises(HubImagesError) as error:
         declarations.load(path)
     message = str(error.value)
@@ -241,33 +288,50 @@ def test_unknown_key_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
     assert "tinyext: unknown key 'drop_require'; allowed: add_requires, drop_requires" in message
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"version": "1.0+x"}, r"key 'version': give the sdist's version"),
-    ({"sdist_sha256": "ABC"}, r"key 'sdist_sha256': must be 64 lowercase hex"),
-    ({"label": "Sk-1"}, r"key 'label': must be a local version label"),
-    ({"reason": None}, r"key 'reason' is missing"),
-    ({"drop_requires": "notebook<7"}, r"key 'drop_requires': must be a list"),
-    ({"replace_text": {"files": "*", "old": "a", "new": ""}}, r"key 'replace_text': must be a "
-                                                              r"list of mappings"),
-    ({"replace_text": [{"files": "*", "old": "a"}]}, r"key 'replace_text': must be a list"),
-    ({"replace_text": [{"files": "*", "old": "", "new": "b"}]}, r"old must not be empty"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"version": "1.0+x"}, r"key 'version': give the sdist's version"),
+        ({"sdist_sha256": "ABC"}, r"key 'sdist_sha256': must be 64 lowercase hex"),
+        ({"label": "Sk-1"}, r"key 'label': must be a local version label"),
+        ({"reason": None}, r"key 'reason' is missing"),
+        ({"drop_requires": "notebook<7"}, r"key 'drop_requires': must be a list"),
+        (
+            {"replace_text": {"files": "*", "old": "a", "new": ""}},
+            r"key 'replace_text': must be a "
+            r"list of mappings",
+        ),
+        ({"replace_text": [{"files": "*", "old": "a"}]}, r"key 'replace_text': must be a list"),
+        ({"replace_text": [{"files": "*", "old": "", "new": "b"}]}, r"old must not be empty"),
+    ],
+)
 def test_bad_declarations(tmp_path: Path, change: dict, expected: str) -> None:
-    entry = {"version": "1.0", "sdist_sha256": "0" * 64, "label": "a", "reason": "r",
-             "drop_requires": ["x"], **change}
-    path = write_yaml(tmp_path / "x", {"tinyext": {k: v for k, v in entry.items()
-                                                   if v is not None}})
+    entry = {
+        "version": "1.0",
+        "sdist_sha256": "0" * 64,
+        "label": "a",
+        "reason": "r",
+        "drop_requires": ["x"],
+        **change,
+    }
+    path = write_yaml(
+        tmp_path / "x", {"tinyext": {k: v for k, v in entry.items() if v is not None}}
+    )
     with pytest.raises(HubImagesError, match=expected):
         declarations.load(path)
 
 
-def test_fetch_serves_the_locked_local_wheel_building_it_when_missing(tiny, tmp_path: Path
-                                                                      ) -> None:
+def test_fetch_serves_the_locked_local_wheel_building_it_when_missing(tiny, tmp_path: Path) -> None:
     """A fresh machine: the lock pins the local wheel, the cache has only the sdist."""
     wheel, sdist = tiny
     cache = CacheLayout(tmp_path / "cache")
-    index = OfflineIndex((IndexFile(sdist.name, wheel.sdist_sha256, "https://index.invalid/",
-                                    "2024-01-02T03:04:05.678Z"),))
+    index = OfflineIndex(
+        (
+            IndexFile(
+                sdist.name, wheel.sdist_sha256, "https://index.invalid/", "2024-01-02T03:04:05.678Z"
+            ),
+        )
+    )
     expected = sha256(wheelbuild.build(wheel, sdist, tmp_path / "elsewhere", index))
     assert index.asked == ["tinyext"]  # the build took its --exclude-newer from the index
     lock = tmp_path / "images" / "x" / "requirements.lock"

@@ -29,19 +29,24 @@ def make_wheel(index: Path, name: str, version: str) -> None:
     folder = index / name
     folder.mkdir(parents=True, exist_ok=True)
     info = f"{name}-{version}.dist-info"
-    files = {f"{name}/__init__.py": b"",
-             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                 .encode(),
-             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\n"
-                              b"Tag: py3-none-any\n"}
-    record = "".join(f"{path},sha256={digest(data)},{len(data)}\n"
-                     for path, data in files.items()) + f"{info}/RECORD,,\n"
+    files = {
+        f"{name}/__init__.py": b"",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+    record = (
+        "".join(f"{path},sha256={digest(data)},{len(data)}\n" for path, data in files.items())
+        + f"{info}/RECORD,,\n"
+    )
     with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as out:
         for path, data in files.items():
             out.writestr(path, data)
         out.writestr(f"{info}/RECORD", record)
-    links = "".join(f'<a href="{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">'
-                    f"{w.name}</a>\n" for w in sorted(folder.glob("*.whl")))
+    links = "".join(
+        f'<a href="{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>\n'
+        for w in sorted(folder.glob("*.whl"))
+    )
     (folder / "index.html").write_text(f"<html><body>{links}</body></html>")
 
 
@@ -65,8 +70,9 @@ def project(tmp_path: Path, matrix_data: dict) -> Path:
 
 def lock(root: Path, names: list[str]) -> list[Path]:
     matrix = load_matrix(root / "build-matrix.yaml")
-    return lock_images(matrix, names, PackageIndex(matrix.settings.index_url),
-                       CacheLayout(root / ".cache"))
+    return lock_images(
+        matrix, names, PackageIndex(matrix.settings.index_url), CacheLayout(root / ".cache")
+    )
 
 
 def test_locks_follow_the_lineage(project: Path) -> None:
@@ -90,8 +96,7 @@ def test_a_conflict_below_changes_no_lock(project: Path) -> None:
         lock(project, ["a"])
     message = str(error.value)
     assert message.startswith("images/c: locking failed:")
-    assert "no lock was changed: images/a/requirements.lock, images/c/requirements.lock" in \
-        message
+    assert "no lock was changed: images/a/requirements.lock, images/c/requirements.lock" in message
     assert "\n" not in message
     assert {p: p.read_text() for p in project.glob("images/*/requirements.lock")} == before
 
@@ -109,8 +114,11 @@ def test_a_project_missing_from_the_index_is_one_line() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         index = PackageIndex(f"http://127.0.0.1:{server.server_address[1]}/simple")
-        with pytest.raises(HubImagesError, match=r"project 'nope' is not on http://127\.0\.0\.1:"
-                                                 r"\d+/simple \(HTTP 404\): check its name"):
+        with pytest.raises(
+            HubImagesError,
+            match=r"project 'nope' is not on http://127\.0\.0\.1:"
+            r"\d+/simple \(HTTP 404\): check its name",
+        ):
             index.files("nope")
     finally:
         server.shutdown()

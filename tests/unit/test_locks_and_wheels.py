@@ -12,8 +12,12 @@ from hubimages.deps.wheelhouse import choose_wheel, target_tags
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import DebianSettings, Settings
 
-SETTINGS = Settings(namespace="t", python="3.11", platform="linux/amd64",
-                    debian=DebianSettings("bookworm", "http://deb.debian.org/debian"))
+SETTINGS = Settings(
+    namespace="t",
+    python="3.11",
+    platform="linux/amd64",
+    debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
+)
 H1, H2, H3, H4 = ("1" * 64, "2" * 64, "3" * 64, "4" * 64)
 
 
@@ -23,7 +27,8 @@ def test_read_lock(tmp_path: Path) -> None:
         "# header\n"
         f"numpy==2.4.1 \\\n    --hash=sha256:{H1} \\\n    --hash=sha256:{H2}\n"
         "    # via -r images/pybdsf/requirements.in\n"
-        f"Jinja2==3.1.6 ; python_version >= '3' \\\n    --hash=sha256:{H3}\n")
+        f"Jinja2==3.1.6 ; python_version >= '3' \\\n    --hash=sha256:{H3}\n"
+    )
     entries = read_lock(lock).requirements
     assert [(e.name, e.version) for e in entries] == [("numpy", "2.4.1"), ("Jinja2", "3.1.6")]
     assert entries[0].hashes == {H1, H2}
@@ -57,8 +62,11 @@ def test_choose_best_compatible_locked_wheel() -> None:
 def test_hash_not_in_lock_is_never_chosen() -> None:
     req = LockedRequirement("six", "1.17.0", frozenset({H1}))
     files = [_file("six-1.17.0-py2.py3-none-any.whl", H2)]
-    with pytest.raises(HubImagesError, match=r"six==1\.17\.0: no locked hash matches a file "
-                                             r"of version 1\.17\.0 on the index"):
+    with pytest.raises(
+        HubImagesError,
+        match=r"six==1\.17\.0: no locked hash matches a file "
+        r"of version 1\.17\.0 on the index",
+    ):
         choose_wheel(req, files, target_tags(SETTINGS))
 
 
@@ -83,15 +91,21 @@ def test_host_hub_matches_the_images_hub() -> None:
 def test_a_locked_hash_of_another_version_is_refused_on_the_host() -> None:
     req = LockedRequirement("six", "1.17.0", frozenset({H1}))
     files = [_file("six-1.16.0-py2.py3-none-any.whl", H1)]
-    with pytest.raises(HubImagesError, match=r"six==1\.17\.0: the locked hash .* is the file "
-                                             r"six-1\.16\.0-py2\.py3-none-any\.whl, of version "
-                                             r"1\.16\.0"):
+    with pytest.raises(
+        HubImagesError,
+        match=r"six==1\.17\.0: the locked hash .* is the file "
+        r"six-1\.16\.0-py2\.py3-none-any\.whl, of version "
+        r"1\.16\.0",
+    ):
         choose_wheel(req, files, target_tags(SETTINGS))
 
 
 def test_a_pin_the_index_does_not_have_is_named() -> None:
     req = LockedRequirement("six", "99.0.0", frozenset({H1}))
     files = [_file("six-1.17.0-py2.py3-none-any.whl", H2), _file("six-1.17.0.tar.gz", H3)]
-    with pytest.raises(HubImagesError, match=r"six==99\.0\.0: the index has no file of version "
-                                             r"99\.0\.0: fix the pin"):
+    with pytest.raises(
+        HubImagesError,
+        match=r"six==99\.0\.0: the index has no file of version "
+        r"99\.0\.0: fix the pin",
+    ):
         choose_wheel(req, files, target_tags(SETTINGS))

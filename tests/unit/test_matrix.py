@@ -62,8 +62,11 @@ REJECTIONS = [
     ("images.base.parent", "c", ["image 'base'", "either a parent or a source"]),
     ("images.a.display_name", _DELETE, ["image 'a'", "key 'display_name'"]),
     ("images.a.parent", _DELETE, ["image 'a'", "key 'parent'", "missing"]),
-    ("images.Bad_Name", {"parent": "base", "display_name": "x", "description": "d"},
-     ["image 'Bad_Name'", "invalid image name"]),
+    (
+        "images.Bad_Name",
+        {"parent": "base", "display_name": "x", "description": "d"},
+        ["image 'Bad_Name'", "invalid image name"],
+    ),
     ("settings.namespace", "Not Valid", ["key 'settings.namespace'", "invalid image namespace"]),
     ("images.base.source", {"from": "UPPER/case:tag!"}, ["key 'source.from'", "not a valid"]),
     ("images.base.source", "download", ["key 'source'", "bootstrap"]),
@@ -75,10 +78,10 @@ REJECTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("where", "value", "words"), REJECTIONS,
-                         ids=[r[0] for r in REJECTIONS])
-def test_rejections_name_file_image_and_key(tmp_path: Path, matrix_data: dict, where: str,
-                                           value: object, words: list[str]) -> None:
+@pytest.mark.parametrize(("where", "value", "words"), REJECTIONS, ids=[r[0] for r in REJECTIONS])
+def test_rejections_name_file_image_and_key(
+    tmp_path: Path, matrix_data: dict, where: str, value: object, words: list[str]
+) -> None:
     _break(matrix_data, where, value)
     path = write_matrix(tmp_path, matrix_data)
     with pytest.raises(MatrixError) as info:
@@ -140,20 +143,26 @@ def test_empty_images_rejected(tmp_path: Path, matrix_data: dict) -> None:
         load_matrix(write_matrix(tmp_path, matrix_data))
 
 
-def test_cli_reports_one_line_and_exits_nonzero_without_engine(tmp_path: Path,
-                                                               matrix_data: dict) -> None:
+def test_cli_reports_one_line_and_exits_nonzero_without_engine(
+    tmp_path: Path, matrix_data: dict
+) -> None:
     """`invoke build` on a broken matrix fails before any engine call, with one line."""
     matrix_data["images"]["a"]["parnet"] = "base"
     path = write_matrix(tmp_path, matrix_data)
     result = subprocess.run(
         [sys.executable, "-m", "invoke", "build", "a", f"--matrix={path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "DOCKER_HOST": "tcp://127.0.0.1:9"},
     )
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == [f"error: {path}: image 'a': key 'parnet': unknown key; allowed: "
-                     "default, description, display_name, parent, source, stacks, tag_packages"]
+    assert lines == [
+        f"error: {path}: image 'a': key 'parnet': unknown key; allowed: "
+        "default, description, display_name, parent, source, stacks, tag_packages"
+    ]
 
 
 def test_yaml_round_trip_of_repository_matrix() -> None:
@@ -162,12 +171,16 @@ def test_yaml_round_trip_of_repository_matrix() -> None:
 
 
 def test_duplicate_key_rejected_naming_the_line(tmp_path: Path, matrix_file: Path) -> None:
-    text = matrix_file.read_text().replace("    parent: base\n",
-                                           "    parent: base\n    parent: a\n", 1)
+    text = matrix_file.read_text().replace(
+        "    parent: base\n", "    parent: base\n    parent: a\n", 1
+    )
     matrix_file.write_text(text)
     line = text.splitlines().index("    parent: a") + 1
-    with pytest.raises(MatrixError, match=rf"line {line}: key 'parent' is given twice \(first "
-                                          rf"at line {line - 1}\); keep one"):
+    with pytest.raises(
+        MatrixError,
+        match=rf"line {line}: key 'parent' is given twice \(first "
+        rf"at line {line - 1}\); keep one",
+    ):
         load_matrix(matrix_file)
 
 
@@ -184,8 +197,13 @@ def test_directory_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [["--matrix=."], ["--matrix=README.md"]])
 def test_cli_bad_matrix_path_is_one_line(args: list[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "invoke", "check", *args], cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "check", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

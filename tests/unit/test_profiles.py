@@ -25,14 +25,25 @@ TAG = "2026-11-24-abc1234"
 
 
 def published(name: str, letter: str, hub: str = "5.5.4") -> PublishedImage:
-    return PublishedImage(name=name, repository=f"127.0.0.1:5000/ska/{name}", tag=TAG,
-                          digest="sha256:" + letter * 64, image_id="sha256:" + "0" * 64,
-                          jupyterhub=hub, jupyterlab="4.6.6")
+    return PublishedImage(
+        name=name,
+        repository=f"127.0.0.1:5000/ska/{name}",
+        tag=TAG,
+        digest="sha256:" + letter * 64,
+        image_id="sha256:" + "0" * 64,
+        jupyterhub=hub,
+        jupyterlab="4.6.6",
+    )
 
 
 def release_of(*images: PublishedImage) -> Release:
-    return Release(tag=TAG, registry="127.0.0.1:5000/ska", created="2026-11-24T00:00:00Z",
-                   revision="abc1234" + "0" * 33, images=images)
+    return Release(
+        tag=TAG,
+        registry="127.0.0.1:5000/ska",
+        created="2026-11-24T00:00:00Z",
+        revision="abc1234" + "0" * 33,
+        images=images,
+    )
 
 
 @pytest.fixture
@@ -108,8 +119,9 @@ def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None
     allowed = spawner._get_allowed_images()
     assert list(allowed.values()) == [release.image(n).pinned for n in ("base", "a", "c")]
     assert spawner.image == release.image("base").pinned
-    assert "JupyterHub 5.4.0" in next(label for label, ref in allowed.items()
-                                      if ref == release.image("a").pinned)
+    assert "JupyterHub 5.4.0" in next(
+        label for label, ref in allowed.items() if ref == release.image("a").pinned
+    )
     # The form offers each label; the choice goes through DockerSpawner's own resolution.
     form = spawner.options_form
     for label, ref in allowed.items():
@@ -175,5 +187,8 @@ def test_z2jh_pulls_the_profiles_images_once(matrix, release) -> None:
     image = values["singleuser"]["image"]
     assert f"{image['name']}:{image['tag']}" == release.image("base").pinned  # chart's join
     assert image["pullPolicy"] == "IfNotPresent"
-    assert values["prePuller"] == {"pullProfileListImages": True, "hook": {"enabled": True},
-                                   "continuous": {"enabled": True}}
+    assert values["prePuller"] == {
+        "pullProfileListImages": True,
+        "hook": {"enabled": True},
+        "continuous": {"enabled": True},
+    }

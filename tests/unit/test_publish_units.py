@@ -24,13 +24,16 @@ from hubimages.publish.target import RegistryTarget
 DIGEST = "sha256:" + "a" * 64
 
 
-@pytest.mark.parametrize(("value", "host", "namespace"), [
-    ("127.0.0.1:5000/ska", "127.0.0.1:5000", "ska"),
-    ("127.0.0.1:5000", "127.0.0.1:5000", "skahub"),
-    ("registry.example.org/org/team", "registry.example.org", "org/team"),
-    ("https://ghcr.io/ska-telescope/", "ghcr.io", "ska-telescope"),
-    ("localhost:5000/a", "localhost:5000", "a"),
-])
+@pytest.mark.parametrize(
+    ("value", "host", "namespace"),
+    [
+        ("127.0.0.1:5000/ska", "127.0.0.1:5000", "ska"),
+        ("127.0.0.1:5000", "127.0.0.1:5000", "skahub"),
+        ("registry.example.org/org/team", "registry.example.org", "org/team"),
+        ("https://ghcr.io/ska-telescope/", "ghcr.io", "ska-telescope"),
+        ("localhost:5000/a", "localhost:5000", "a"),
+    ],
+)
 def test_registry_target_parse(value: str, host: str, namespace: str) -> None:
     target = RegistryTarget.parse(value, "skahub")
     assert (target.host, target.namespace) == (host, namespace)
@@ -100,17 +103,24 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
             return self._json(200, {"token": "t0k"})
         if self.headers.get("Authorization") != "Bearer t0k":
             self.send_response(401)
-            self.send_header("WWW-Authenticate", f'Bearer realm="http://127.0.0.1:{port}/token"'
-                             ',service="test"')
+            self.send_header(
+                "WWW-Authenticate", f'Bearer realm="http://127.0.0.1:{port}/token",service="test"'
+            )
             self.end_headers()
             return None
         if self.path == "/v2/ska/a/manifests/1":
-            body = {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"digest": DIGEST}, "layers": [{"size": 5}, {"size": 7}]}
+            body = {
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"digest": DIGEST},
+                "layers": [{"size": 5}, {"size": 7}],
+            }
             return self._json(200, body, {"Docker-Content-Digest": "sha256:" + "b" * 64})
         if self.path == "/v2/ska/a/tags/list?n=1000":
-            return self._json(200, {"tags": ["latest", "2026-11-01-aaaaaaa"]},
-                              {"Link": '</v2/ska/a/tags/list?n=1000&last=latest>; rel="next"'})
+            return self._json(
+                200,
+                {"tags": ["latest", "2026-11-01-aaaaaaa"]},
+                {"Link": '</v2/ska/a/tags/list?n=1000&last=latest>; rel="next"'},
+            )
         if self.path == "/v2/ska/a/tags/list?n=1000&last=latest":
             return self._json(200, {"tags": ["2026-11-02-bbbbbbb"]})
         return self._json(404, {"errors": [{"message": "manifest unknown"}]})
@@ -134,7 +144,10 @@ def test_bearer_token_flow_and_missing_tag() -> None:
         found = registry.manifest("a", "1")
         assert found is not None
         assert (found.digest, found.config_digest, found.layers_size) == (
-            "sha256:" + "b" * 64, DIGEST, 12)
+            "sha256:" + "b" * 64,
+            DIGEST,
+            12,
+        )
         assert registry.manifest("a", "2") is None
         assert registry.tags("a") == ["latest", "2026-11-01-aaaaaaa", "2026-11-02-bbbbbbb"]
         assert registry.tags("unknown") == []
@@ -143,16 +156,32 @@ def test_bearer_token_flow_and_missing_tag() -> None:
 
 
 def image(name: str, tag: str, letter: str) -> PublishedImage:
-    return PublishedImage(name=name, repository=f"r:5000/ska/{name}", tag=tag,
-                          digest="sha256:" + letter * 64, image_id=DIGEST, jupyterhub="5.5.4")
+    return PublishedImage(
+        name=name,
+        repository=f"r:5000/ska/{name}",
+        tag=tag,
+        digest="sha256:" + letter * 64,
+        image_id=DIGEST,
+        jupyterhub="5.5.4",
+    )
 
 
 def test_history_newest_first_and_rerun_replaces(tmp_path: Path) -> None:
     day_one = "2026-11-01-aaaaaaa"
-    one = Release(day_one, "r:5000/ska", "t1", "a" * 40,
-                  (image("base", day_one, "1"), image("ml", day_one, "2")))
-    two = Release("2026-11-02-bbbbbbb", "r:5000/ska", "t2", "b" * 40,
-                  (image("base", "2026-11-02-bbbbbbb", "3"),))
+    one = Release(
+        day_one,
+        "r:5000/ska",
+        "t1",
+        "a" * 40,
+        (image("base", day_one, "1"), image("ml", day_one, "2")),
+    )
+    two = Release(
+        "2026-11-02-bbbbbbb",
+        "r:5000/ska",
+        "t2",
+        "b" * 40,
+        (image("base", "2026-11-02-bbbbbbb", "3"),),
+    )
     store = ReleaseStore(tmp_path)
     store.add_to_history(one)
     store.add_to_history(two)
@@ -167,18 +196,28 @@ def test_history_newest_first_and_rerun_replaces(tmp_path: Path) -> None:
 
 
 def inventory(tag: str, python: dict, debian: dict) -> Inventory:
-    return Inventory(image="sdc1", release=tag, python="3.11.2", python_packages=python,
-                     debian_packages=debian, size=1, compressed_size=1, reference="r",
-                     tags=(tag,), digest=DIGEST)
+    return Inventory(
+        image="sdc1",
+        release=tag,
+        python="3.11.2",
+        python_packages=python,
+        debian_packages=debian,
+        size=1,
+        compressed_size=1,
+        reference="r",
+        tags=(tag,),
+        digest=DIGEST,
+    )
 
 
 def test_diff_reports_added_removed_and_changed(tmp_path: Path) -> None:
     store = ReleaseStore(tmp_path)
-    for tag, python in (("A", {"numpy": "2.3", "six": "1.16"}),
-                        ("B", {"numpy": "2.4", "jax": "0.9"})):
+    for tag, python in (
+        ("A", {"numpy": "2.3", "six": "1.16"}),
+        ("B", {"numpy": "2.4", "jax": "0.9"}),
+    ):
         store.write_inventory(inventory(tag, python, {"bash": "5.2"}))
-    changes = diff_inventories(store.load_inventory("sdc1", "A"),
-                               store.load_inventory("sdc1", "B"))
+    changes = diff_inventories(store.load_inventory("sdc1", "A"), store.load_inventory("sdc1", "B"))
     text = format_diff("sdc1", "A", "B", changes)
     assert "+ python jax 0.9" in text
     assert "- python six 1.16" in text
@@ -193,17 +232,21 @@ def test_diff_of_unknown_release_names_what_exists(tmp_path: Path) -> None:
 
 
 def built_image(name: str, created: str, version: str | None) -> TestedImage:
-    labels = {"org.opencontainers.image.created": created,
-              "org.opencontainers.image.revision": f"{name}-revision"}
+    labels = {
+        "org.opencontainers.image.created": created,
+        "org.opencontainers.image.revision": f"{name}-revision",
+    }
     if version is not None:
         labels["org.opencontainers.image.version"] = version
     return TestedImage(name, Image(attrs={"Id": DIGEST, "Config": {"Labels": labels}}))
 
 
 def test_release_tag_is_read_from_the_newest_build_never_from_the_clock() -> None:
-    images = [built_image("base", "2026-11-20T10:00:00Z", "2026-11-20-aaaaaaa"),
-              built_image("sdc1", "2026-11-24T23:59:59Z", "2026-11-24-bbbbbbb"),
-              built_image("ml", "2026-11-22T08:00:00Z", "2026-11-22-ccccccc")]
+    images = [
+        built_image("base", "2026-11-20T10:00:00Z", "2026-11-20-aaaaaaa"),
+        built_image("sdc1", "2026-11-24T23:59:59Z", "2026-11-24-bbbbbbb"),
+        built_image("ml", "2026-11-22T08:00:00Z", "2026-11-22-ccccccc"),
+    ]
     choice = release_choice(images)
     assert (choice.tag, choice.revision) == ("2026-11-24-bbbbbbb", "sdc1-revision")
 

@@ -46,8 +46,9 @@ def spawned(slug: str, config: Config | None = None) -> tuple[KubeSpawner, Any]:
 
 
 def pod_env(pod: Any) -> dict[str, Any]:
-    return {e.name: e.value if e.value is not None else e.value_from
-            for e in pod.spec.containers[0].env}
+    return {
+        e.name: e.value if e.value is not None else e.value_from for e in pod.spec.containers[0].env
+    }
 
 
 @pytest.mark.parametrize("slug", [p["slug"] for p in PROFILES])
@@ -61,14 +62,16 @@ def test_each_profile_sets_only_variables_rucio_configure_reads(slug: str) -> No
     assert env["RUCIO_AUTH_TYPE"] in ("userpass", "oidc")
     mounts = {m.mount_path for m in pod.spec.containers[0].volume_mounts}
     assert {env[key] for key in ("RUCIO_CA_CERT", "RUCIO_CLIENT_PROXY") if key in env} <= {
-        f"{mount}/{name}" for mount in mounts for name in ("ca-bundle.pem", "x509up")}
+        f"{mount}/{name}" for mount in mounts for name in ("ca-bundle.pem", "x509up")
+    }
 
 
 def test_the_password_comes_from_the_users_secret() -> None:
     _, pod = spawned("sdc1-rucio-userpass")
     # KubeSpawner keeps these parts as the Kubernetes API spells them.
     assert pod_env(pod)["RUCIO_PASSWORD"] == {
-        "secretKeyRef": {"name": f"rucio-{USER}", "key": "password"}}
+        "secretKeyRef": {"name": f"rucio-{USER}", "key": "password"}
+    }
     volumes = {v.name: v for v in pod.spec.volumes}
     assert volumes["rucio-secrets"].secret["secretName"] == f"rucio-{USER}"
 

@@ -15,8 +15,10 @@ import pytest
 from hubimages.services.simpleindex import PurePythonWheel, serving, write_index
 
 # pip as on a machine without pip configuration: only the index named on the command line.
-PIP_ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
-           "PIP_CONFIG_FILE": os.devnull}
+PIP_ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
+    "PIP_CONFIG_FILE": os.devnull,
+}
 PROBE = PurePythonWheel("Site-Probe", "1.2", "def greet():\n    return 'hello from the site'\n")
 
 
@@ -42,23 +44,57 @@ def test_pip_installs_from_the_index_and_the_module_imports(site: Path, tmp_path
     target = tmp_path / "target"
     with serving(site, "127.0.0.1") as url:
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--no-cache-dir",
-             "--disable-pip-version-check", "--index-url", url, "--target", str(target),
-             "site-probe==1.2"],
-            capture_output=True, text=True, check=False, env=PIP_ENV)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--index-url",
+                url,
+                "--target",
+                str(target),
+                "site-probe==1.2",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=PIP_ENV,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
-    run = subprocess.run([sys.executable, "-c", "import site_probe; print(site_probe.greet())"],
-                         capture_output=True, text=True, check=False,
-                         env={"PYTHONPATH": str(target)})
+    run = subprocess.run(
+        [sys.executable, "-c", "import site_probe; print(site_probe.greet())"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(target)},
+    )
     assert run.stdout.strip() == "hello from the site", run.stderr
 
 
 def test_a_project_the_index_lacks_is_not_found(site: Path, tmp_path: Path) -> None:
     with serving(site, "127.0.0.1") as url:
         result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-cache-dir", "--no-deps",
-             "--disable-pip-version-check", "--index-url", url, "-d", str(tmp_path),
-             "numpy"], capture_output=True, text=True, check=False, env=PIP_ENV)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-cache-dir",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--index-url",
+                url,
+                "-d",
+                str(tmp_path),
+                "numpy",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=PIP_ENV,
+        )
     assert result.returncode != 0
     assert "No matching distribution found for numpy" in result.stderr
 

@@ -8,16 +8,30 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "hubimages"
 # Lower layers first; a module may import from its own layer or any layer below it.
-LAYERS = ["core", "model", "services", "deps", "build", "verify", "publish", "ci", "bench",
-          "e2e", "cli"]
+LAYERS = [
+    "core",
+    "model",
+    "services",
+    "deps",
+    "builder",
+    "verify",
+    "publish",
+    "ci",
+    "bench",
+    "e2e",
+    "cli",
+]
 MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 300
 
 
 def modules() -> dict[str, ast.Module]:
-    return {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
-            .removesuffix(".__init__"): ast.parse(p.read_text())
-            for p in sorted(PACKAGE.rglob("*.py"))}
+    return {
+        ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): ast.parse(p.read_text())
+        for p in sorted(PACKAGE.rglob("*.py"))
+    }
 
 
 MODULES = modules()
@@ -35,8 +49,11 @@ def imports(tree: ast.AST) -> list[tuple[str, int]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.module, node.lineno))
-            found += [(f"{node.module}.{a.name}", node.lineno) for a in node.names
-                      if f"{node.module}.{a.name}" in MODULES]
+            found += [
+                (f"{node.module}.{a.name}", node.lineno)
+                for a in node.names
+                if f"{node.module}.{a.name}" in MODULES
+            ]
         elif isinstance(node, ast.Import):
             found += [(alias.name, node.lineno) for alias in node.names]
     return [(name, line) for name, line in found if name.startswith("hubimages")]
@@ -47,26 +64,40 @@ def functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
 
 
 def test_imports_point_downwards() -> None:
-    upwards = [f"{module}:{line} imports {name}" for module, tree in MODULES.items()
-               for name, line in imports(tree) if layer(name) > layer(module)]
+    upwards = [
+        f"{module}:{line} imports {name}"
+        for module, tree in MODULES.items()
+        for name, line in imports(tree)
+        if layer(name) > layer(module)
+    ]
     assert upwards == []
 
 
 def test_no_import_inside_a_function() -> None:
-    hidden = [f"{module}:{inner.lineno} in {node.name}()" for module, tree in MODULES.items()
-              for node in functions(tree) for inner in ast.walk(node)
-              if isinstance(inner, ast.Import | ast.ImportFrom)]
+    hidden = [
+        f"{module}:{inner.lineno} in {node.name}()"
+        for module, tree in MODULES.items()
+        for node in functions(tree)
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Import | ast.ImportFrom)
+    ]
     assert hidden == []
 
 
 def test_functions_and_modules_stay_small() -> None:
-    too_long = [f"{module}:{node.lineno} {node.name}" for module, tree in MODULES.items()
-                for node in functions(tree)
-                if (node.end_lineno or node.lineno) - node.lineno + 1 > MAX_FUNCTION_LINES]
+    too_long = [
+        f"{module}:{node.lineno} {node.name}"
+        for module, tree in MODULES.items()
+        for node in functions(tree)
+        if (node.end_lineno or node.lineno) - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
     assert too_long == []
-    too_big = [module for module, tree in MODULES.items()
-               if max((getattr(n, "end_lineno", 0) or 0 for n in ast.walk(tree)), default=0)
-               > MAX_MODULE_LINES]
+    too_big = [
+        module
+        for module, tree in MODULES.items()
+        if max((getattr(n, "end_lineno", 0) or 0 for n in ast.walk(tree)), default=0)
+        > MAX_MODULE_LINES
+    ]
     assert too_big == []
 
 
@@ -76,8 +107,11 @@ def test_only_the_command_line_prints_or_exits() -> None:
         if layer(module) == LAYERS.index("cli"):
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in ("print", "exit"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("print", "exit")
+            ):
                 found.append(f"{module}:{node.lineno} {node.func.id}()")
             if isinstance(node, ast.Name) and node.id == "SystemExit":
                 found.append(f"{module}:{node.lineno} SystemExit")
@@ -85,8 +119,9 @@ def test_only_the_command_line_prints_or_exits() -> None:
 
 
 def test_no_import_cycle() -> None:
-    edges = {m: {n for n, _ in imports(tree) if n in MODULES and n != m}
-             for m, tree in MODULES.items()}
+    edges = {
+        m: {n for n, _ in imports(tree) if n in MODULES and n != m} for m, tree in MODULES.items()
+    }
     done: set[str] = set()
 
     def visit(module: str, trail: list[str]) -> None:
@@ -103,5 +138,5 @@ def test_no_import_cycle() -> None:
 
 def test_the_checks_see_a_cycle_and_an_upward_import() -> None:
     tree = ast.parse("from hubimages.cli import report\n")
-    assert layer("hubimages.build.image") < layer(imports(tree)[0][0])
+    assert layer("hubimages.builder.image") < layer(imports(tree)[0][0])
     assert ("hubimages.cli.report", 1) in imports(tree)

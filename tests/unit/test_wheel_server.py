@@ -49,7 +49,9 @@ def via_proxy(server: WheelServer, url: str) -> tuple[int, bytes]:
 def test_apt_reaches_the_mirror_and_nothing_else(mirror: str) -> None:
     with WheelServer("127.0.0.1", 0, [f"{mirror}/debian"]) as server:
         assert via_proxy(server, f"{mirror}/debian/dists/bookworm/Release") == (
-            200, b"Origin: Debian\n")
+            200,
+            b"Origin: Debian\n",
+        )
         assert via_proxy(server, f"{mirror}/debian/dists/nope/Release")[0] == 404
         assert via_proxy(server, f"{mirror}/other/file")[0] == 403
         assert via_proxy(server, f"{mirror}/debian/../other/file")[0] == 403

@@ -21,8 +21,10 @@ STAGE_JOB = re.compile(r"^stage-(\d+)$")
 
 def load(path: Path) -> dict:
     # PyYAML reads the key `on` as True.
-    return {("on" if key is True else key): value
-            for key, value in yaml.safe_load(path.read_text()).items()}
+    return {
+        ("on" if key is True else key): value
+        for key, value in yaml.safe_load(path.read_text()).items()
+    }
 
 
 def stage_jobs() -> dict[int, dict]:
@@ -31,24 +33,30 @@ def stage_jobs() -> dict[int, dict]:
 
 
 def test_actionlint_is_clean_with_shellcheck() -> None:
-    result = subprocess.run(linters(REPO)["actionlint"], cwd=REPO, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        linters(REPO)["actionlint"], cwd=REPO, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "-shellcheck=" in " ".join(linters(REPO)["actionlint"])
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
-                   "      - run: echo ${{ github.event.pull_request.title }}\n"
-                   "        if: ${{ needs.nothing.outputs.x }}\n")
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+        "        if: ${{ needs.nothing.outputs.x }}\n"
+    )
     cmd = [linters(REPO)["actionlint"][0], str(bad)]
     assert subprocess.run(cmd, capture_output=True, check=False).returncode != 0
 
 
 def test_every_action_is_pinned_by_commit() -> None:
-    uses = [u for path in WORKFLOWS.glob("*.yml")
-            for u in re.findall(r"uses:\s*(\S+)", path.read_text())]
+    uses = [
+        u
+        for path in WORKFLOWS.glob("*.yml")
+        for u in re.findall(r"uses:\s*(\S+)", path.read_text())
+    ]
     assert uses
     for use in uses:
         if use.startswith("./"):

@@ -20,8 +20,10 @@ DATABASE = "rucio"
 
 def postgres_bin() -> Path:
     """The newest PostgreSQL server installed (Debian: /usr/lib/postgresql/<major>/bin)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if not found:
         raise HubImagesError(f"PostgreSQL's server is not installed: {SETUP_HINT}")
     return Path(found[-1]).parent
@@ -52,16 +54,55 @@ class PostgresCluster:
         binaries = postgres_bin()
         self.socket.mkdir(parents=True, exist_ok=True)
         give_to(SERVICE_USER, self.folder)
-        run(as_user(SERVICE_USER, [str(binaries / "initdb"), "-D", str(self.data), "-U", DATABASE,
-                                   "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]),
-            "PostgreSQL initdb")
-        options = (f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        run(as_user(SERVICE_USER, [str(binaries / "pg_ctl"), "-D", str(self.data), "-l",
-                                   str(self.log_path), "-w", "-t", "60", "-o", options, "start"]),
-            f"starting PostgreSQL (log: {self.log_path})")
-        run(as_user(SERVICE_USER, [str(binaries / "createdb"), "-h", str(self.socket), "-U",
-                                   DATABASE, DATABASE]), "PostgreSQL createdb")
+        run(
+            as_user(
+                SERVICE_USER,
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    DATABASE,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--no-instructions",
+                ],
+            ),
+            "PostgreSQL initdb",
+        )
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        run(
+            as_user(
+                SERVICE_USER,
+                [
+                    str(binaries / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log_path),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                ],
+            ),
+            f"starting PostgreSQL (log: {self.log_path})",
+        )
+        run(
+            as_user(
+                SERVICE_USER,
+                [str(binaries / "createdb"), "-h", str(self.socket), "-U", DATABASE, DATABASE],
+            ),
+            "PostgreSQL createdb",
+        )
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").is_file()
@@ -69,6 +110,20 @@ class PostgresCluster:
     def stop(self) -> None:
         """Immediate shutdown: the data is thrown away, so no checkpoint is written."""
         if self.running():
-            run(as_user(SERVICE_USER, [str(postgres_bin() / "pg_ctl"), "-D", str(self.data),
-                                       "-m", "immediate", "-w", "-t", "30", "stop"]),
-                "stopping PostgreSQL")
+            run(
+                as_user(
+                    SERVICE_USER,
+                    [
+                        str(postgres_bin() / "pg_ctl"),
+                        "-D",
+                        str(self.data),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "-t",
+                        "30",
+                        "stop",
+                    ],
+                ),
+                "stopping PostgreSQL",
+            )

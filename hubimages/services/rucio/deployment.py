@@ -2,7 +2,7 @@
 PostgreSQL, the schema, Apache WebDAV (two RSEs), the Rucio server, then the scientist's account,
 scope, RSEs and quotas through the API. Anything started is stopped again on failure, on
 Ctrl-C and at the end (`with LocalRucio(...) as site:`), and a record under .cache/rucio/runs/
-lets `invoke rucio --stop` or the next test run stop what a dead process left."""
+lets `invoke rucio-site --stop` or the next test run stop what a dead process left."""
 
 from __future__ import annotations
 
@@ -27,15 +27,15 @@ from hubimages.errors import HubImagesError
 from hubimages.services.rucio.database import PostgresCluster
 from hubimages.services.rucio.host import answers, make_certificate
 from hubimages.services.rucio.records import (
-    NETWORK_LABEL,
     RunRecord,
     StateFolders,
+    ensure_network,
     find_record,
     remove_network,
     sweep_abandoned,
     teardown,
 )
-from hubimages.services.rucio.server import RucioServer, venv_python
+from hubimages.services.rucio.server import RucioServer, run_transfers, venv_python
 from hubimages.services.rucio.site import CA_FILE, PROXY_FILE, RseEndpoint, RucioSite
 from hubimages.services.rucio.storage import WebDavStorage
 from hubimages.services.rucio.venv import server_venv
@@ -55,16 +55,6 @@ def service_files(project_root: Path) -> Path:
     return project_root / "services" / "rucio"
 
 
-def run_transfers(site: RucioSite, config_dir: Path) -> list[dict[str, object]]:
-    """One pass of the test transfer agent (services/rucio/transfer_agent.py): the copies that
-    rules on another RSE wait for. Raises if a copy failed."""
-    out = venv_python(
-        site.venv, config_dir, [str(config_dir / "transfer_agent.py")],
-        "the test transfer agent", site.root_config,
-        {"X509_USER_PROXY": str(site.proxy), "RUCIO_SITE_CA": str(site.ca_cert)})
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
 @dataclass
 class LocalRucio:
     config_dir: Path  # services/rucio of this checkout
@@ -72,7 +62,7 @@ class LocalRucio:
     name: str  # names the network and the record: one deployment per name at a time
     index_url: str  # where the server venv's packages come from
     client: docker.DockerClient
-    detached: bool = False  # outlives this process (`invoke rucio`); else stopped by it
+    detached: bool = False  # outlives this process (`invoke rucio-site`); else stopped by it
     # An --internal network (sessions reach its gateway only; no published ports), e.g. for
     # `invoke e2e`'s hub, whose user servers share it.
     internal: bool = False
@@ -90,25 +80,36 @@ class LocalRucio:
     def __enter__(self) -> RucioSite:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def start(self) -> RucioSite:
         sweep_abandoned(self.cache.rucio_runs, self.client)
         if find_record(self.cache.rucio_runs, self.name) is not None:
-            raise HubImagesError(f"a local Rucio named {self.name!r} is already running: stop it "
-                                 "first (invoke rucio --stop)")
-        venv = server_venv(self.cache.rucio_venv, self.config_dir / "requirements.lock",
-                           self.index_url)
+            raise HubImagesError(
+                f"a local Rucio named {self.name!r} is already running: stop it "
+                "first (invoke rucio-site --stop)"
+            )
+        venv = server_venv(
+            self.cache.rucio_venv, self.config_dir / "requirements.lock", self.index_url
+        )
         started = time.monotonic()
         state = Path(tempfile.mkdtemp(prefix=f"hubimages-rucio-{self.name}-"))
         # Under /tmp, not .cache: PostgreSQL and Apache run as their own users and must reach
         # it whatever the permissions of the checkout's parents.
         state.chmod(0o755)
-        self.record = RunRecord(self.name, 0 if self.detached else os.getpid(), state,
-                                NETWORK_PREFIX + self.name,
-                                self.cache.rucio_client_files(self.name))
+        self.record = RunRecord(
+            self.name,
+            0 if self.detached else os.getpid(),
+            state,
+            NETWORK_PREFIX + self.name,
+            self.cache.rucio_client_files(self.name),
+        )
         self.record.save(self.cache.rucio_runs)
         try:
             self.site = self._start_parts(venv, state, started)
@@ -127,7 +128,7 @@ class LocalRucio:
 
     def _start_parts(self, venv: Path, state: Path, started: float) -> RucioSite:
         assert self.record is not None
-        gateway = self._network(self.record.network)
+        gateway = ensure_network(self.client, self.record.network, self.name, self.internal)
         folders = StateFolders(state)
         tls, client_files = folders.tls, self.record.client_files
         tls.mkdir()
@@ -135,80 +136,103 @@ class LocalRucio:
         cert, key = tls / "server.crt", tls / "server.key"
         make_certificate(cert, key, "hubimages-rucio", ip=gateway)
         shutil.copyfile(cert, client_files / CA_FILE)  # in place: mounted sessions see it
-        make_certificate(client_files / PROXY_FILE, client_files / PROXY_FILE,
-                         "hubimages-rucio throwaway client")
+        make_certificate(
+            client_files / PROXY_FILE, client_files / PROXY_FILE, "hubimages-rucio throwaway client"
+        )
         (client_files / PROXY_FILE).chmod(0o644)  # read by the session's user; protects nothing
         now = self._step("network", "network and certificates", started)
         database = PostgresCluster(folders.db)
         database.start()
         now = self._step("database", "PostgreSQL", now)
-        self.server = RucioServer(venv, self.config_dir, folders.server, gateway,
-                                  free_port(gateway), cert, key, secrets.token_urlsafe(16))
+        self.server = RucioServer(
+            venv,
+            self.config_dir,
+            folders.server,
+            gateway,
+            free_port(gateway),
+            cert,
+            key,
+            secrets.token_urlsafe(16),
+        )
         self.server.write_configs(database.url)
         self.server.create_schema()
         now = self._step("schema", "schema and root account", now)
         self.storage = WebDavStorage(
-            self.config_dir, folders.storage, (folders.rse(1), folders.rse(2)), gateway,
-            (free_port(gateway), free_port(gateway)), cert, key)
+            self.config_dir,
+            folders.storage,
+            (folders.rse(1), folders.rse(2)),
+            gateway,
+            (free_port(gateway), free_port(gateway)),
+            cert,
+            key,
+        )
         self.storage.start()
         now = self._step("storage", "Apache WebDAV", now)
         self.server.start()
         now = self._step("server", "Rucio server answers /ping", now)
         site = RucioSite(
-            name=self.name, network=self.record.network, gateway=gateway, url=self.server.url,
-            account=ACCOUNT, password=secrets.token_urlsafe(12), scope=SCOPE,
-            rses=tuple(RseEndpoint(name, self.storage.url(i), self.storage.ports[i],
-                                   self.storage.roots[i]) for i, name in enumerate(RSE_NAMES)),
-            client_files=client_files, root_config=self.server.root_config, venv=venv,
-            state=state)
+            name=self.name,
+            network=self.record.network,
+            gateway=gateway,
+            url=self.server.url,
+            account=ACCOUNT,
+            password=secrets.token_urlsafe(12),
+            scope=SCOPE,
+            rses=tuple(
+                RseEndpoint(name, self.storage.url(i), self.storage.ports[i], self.storage.roots[i])
+                for i, name in enumerate(RSE_NAMES)
+            ),
+            client_files=client_files,
+            root_config=self.server.root_config,
+            venv=venv,
+            state=state,
+        )
         self._populate(site)
         self._step("bootstrap", "accounts, scope, RSEs and quotas", now)
         return replace(site, started_in=round(time.monotonic() - started, 1))
 
-    def _network(self, name: str) -> str:
-        """A bridge network of our own: its gateway is the host's address on it, where
-        every part listens, so sessions on that network reach them and nothing else does."""
-        try:
-            found = self.client.networks.get(name)
-        except docker.errors.NotFound:
-            found = None
-        if found is not None and NETWORK_LABEL not in (found.attrs.get("Labels") or {}):
-            raise HubImagesError(f"docker network {name} exists and is not ours: remove it or "
-                                 "choose another namespace")
-        # Ours and still there: kept by `--stop` for the sessions on it, which then see the
-        # new deployment at the same address.
-        network = found or self.client.networks.create(
-            name, driver="bridge", internal=self.internal, labels={NETWORK_LABEL: self.name},
-            check_duplicate=True)
-        network.reload()
-        configs = network.attrs.get("IPAM", {}).get("Config") or [{}]
-        gateway = configs[0].get("Gateway")
-        if not gateway:
-            raise HubImagesError(f"docker network {name} has no gateway address")
-        return str(gateway)
-
     def _populate(self, site: RucioSite) -> None:
         assert self.server is not None
-        spec = {"account": site.account, "email": f"{site.account}@localhost",
-                "password": site.password, "scope": site.scope, "quota_bytes": QUOTA_BYTES,
-                "rses": [{"name": r.name, "hostname": site.gateway, "port": r.port}
-                         for r in site.rses]}
+        spec = {
+            "account": site.account,
+            "email": f"{site.account}@localhost",
+            "password": site.password,
+            "scope": site.scope,
+            "quota_bytes": QUOTA_BYTES,
+            "rses": [{"name": r.name, "hostname": site.gateway, "port": r.port} for r in site.rses],
+        }
         path = self.server.folder / "populate.json"
         path.write_text(json.dumps(spec))
         path.chmod(0o600)
-        self.server.python([str(self.config_dir / "bootstrap.py"), "populate", str(path)],
-                           "Rucio accounts, scope and RSEs", self.server.root_config,
-                           {"X509_USER_PROXY": str(site.proxy)})
+        self.server.python(
+            [str(self.config_dir / "bootstrap.py"), "populate", str(path)],
+            "Rucio accounts, scope and RSEs",
+            self.server.root_config,
+            {"X509_USER_PROXY": str(site.proxy)},
+        )
 
     def upload(self, path: Path, name: str) -> str:
         """Put a file in the scientist's scope on the first RSE, as root from the host (data
         already in the lake when a session starts); its DID."""
         site = self._running_part(self.site)
-        out = venv_python(site.venv, self.config_dir,
-                          [str(site.venv / "bin" / "rucio"), "upload", "--rse", site.rses[0].name,
-                           "--scope", site.scope, "--lfn", name, str(path)],
-                          f"rucio upload of {path.name}", site.root_config,
-                          {"X509_USER_PROXY": str(site.proxy)})
+        out = venv_python(
+            site.venv,
+            self.config_dir,
+            [
+                str(site.venv / "bin" / "rucio"),
+                "upload",
+                "--rse",
+                site.rses[0].name,
+                "--scope",
+                site.scope,
+                "--lfn",
+                name,
+                str(path),
+            ],
+            f"rucio upload of {path.name}",
+            site.root_config,
+            {"X509_USER_PROXY": str(site.proxy)},
+        )
         log.debug("rucio upload: %s", out)
         return f"{site.scope}:{name}"
 

@@ -34,12 +34,12 @@ def give_to(user: str, *paths: Path) -> None:
             subprocess.run(["chown", "-R", f"{user}:{user}", str(path)], check=True)
 
 
-def run(cmd: list[str], what: str, env: dict[str, str] | None = None,
-        timeout: float = 180) -> str:
+def run(cmd: list[str], what: str, env: dict[str, str] | None = None, timeout: float = 180) -> str:
     """Run to completion; a failure raises one line: what failed and the last line it said."""
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                              check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
     except FileNotFoundError:
         raise HubImagesError(f"{what}: {cmd[0]} is not installed: {SETUP_HINT}") from None
     except subprocess.TimeoutExpired:
@@ -52,9 +52,24 @@ def run(cmd: list[str], what: str, env: dict[str, str] | None = None,
 
 def make_certificate(cert: Path, key: Path, common_name: str, ip: str | None = None) -> None:
     """A self-signed EC certificate (valid a week), for an IP address when `ip` is given."""
-    cmd = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-           "ec_paramgen_curve:prime256v1", "-nodes", "-days", "7", "-subj", f"/CN={common_name}",
-           "-keyout", str(key), "-out", str(cert)]
+    cmd = [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "7",
+        "-subj",
+        f"/CN={common_name}",
+        "-keyout",
+        str(key),
+        "-out",
+        str(cert),
+    ]
     if ip:
         cmd += ["-addext", f"subjectAltName=IP:{ip}"]
     run(cmd, f"openssl: certificate for {common_name}")
@@ -63,8 +78,9 @@ def make_certificate(cert: Path, key: Path, common_name: str, ip: str | None = N
 def answers(url: str, ca: Path) -> bool:
     """Whether an HTTPS URL answers at all (any HTTP status), trusting only `ca`."""
     context = ssl.create_default_context(cafile=str(ca))
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                         urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
     try:
         with opener.open(url, timeout=2):
             return True
@@ -74,8 +90,9 @@ def answers(url: str, ca: Path) -> bool:
         return False
 
 
-def wait_for(url: str, ca: Path, what: str, alive: Callable[[], bool], log: Path,
-             timeout: float = 60) -> None:
+def wait_for(
+    url: str, ca: Path, what: str, alive: Callable[[], bool], log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if answers(url, ca):
@@ -96,8 +113,12 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def stop_group(pid: int, sig: int = signal.SIGTERM, timeout: float = 15,
-               process: subprocess.Popen[bytes] | None = None) -> None:
+def stop_group(
+    pid: int,
+    sig: int = signal.SIGTERM,
+    timeout: float = 15,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
     """Signal the process group `pid` leads, wait for its leader, then kill what is left."""
     try:
         os.killpg(pid, sig)

@@ -1,5 +1,5 @@
 """Records of running local Rucio deployments (one JSON file each under .cache/rucio/runs/),
-and the teardown that needs nothing but a record: so `invoke rucio --stop` stops what another
+and the teardown that needs nothing but a record: so `invoke rucio-site --stop` stops what another
 process started, and a test run sweeps what a killed one left."""
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class StateFolders:
 @dataclass
 class RunRecord:
     name: str
-    owner: int  # pid of the process that stops it (a test run); 0: until `invoke rucio --stop`
+    owner: int  # pid of the process that stops it (a test run); 0: until `invoke rucio-site --stop`
     state: Path
     network: str
     client_files: Path  # outside `state`: sessions keep them mounted (see teardown)
@@ -64,9 +64,14 @@ class RunRecord:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        data = {"name": self.name, "owner": self.owner, "state": str(self.state),
-                "network": self.network, "client_files": str(self.client_files),
-                "site": json.loads(self.site.to_json()) if self.site else None}
+        data = {
+            "name": self.name,
+            "owner": self.owner,
+            "state": str(self.state),
+            "network": self.network,
+            "client_files": str(self.client_files),
+            "site": json.loads(self.site.to_json()) if self.site else None,
+        }
         tmp = folder / f".{self.name}.json.tmp"
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(folder / f"{self.name}.json")
@@ -75,8 +80,14 @@ class RunRecord:
     def load(cls, path: Path) -> RunRecord:
         data = json.loads(path.read_text())
         site = RucioSite.from_json(json.dumps(data["site"])) if data.get("site") else None
-        return cls(data["name"], int(data["owner"]), Path(data["state"]), data["network"],
-                   Path(data["client_files"]), site)
+        return cls(
+            data["name"],
+            int(data["owner"]),
+            Path(data["state"]),
+            data["network"],
+            Path(data["client_files"]),
+            site,
+        )
 
     @property
     def abandoned(self) -> bool:
@@ -132,8 +143,10 @@ def teardown(record: RunRecord, folder: Path, client: docker.DockerClient) -> li
         ("PostgreSQL", PostgresCluster(folders.db).stop),
         (f"docker network {record.network}", network),
         (f"folder {record.state}", lambda: shutil.rmtree(record.state, ignore_errors=True)),
-        (f"folder {record.client_files}", lambda: None if kept else shutil.rmtree(
-            record.client_files, ignore_errors=True)),
+        (
+            f"folder {record.client_files}",
+            lambda: None if kept else shutil.rmtree(record.client_files, ignore_errors=True),
+        ),
     ]
     failures = []
     for what, step in steps:
@@ -157,3 +170,31 @@ def sweep_abandoned(folder: Path, client: docker.DockerClient) -> list[str]:
             teardown(record, folder, client)
             swept.append(record.name)
     return swept
+
+
+def ensure_network(client: docker.DockerClient, name: str, owner: str, internal: bool) -> str:
+    """A bridge network of our own: its gateway is the host's address on it, where
+    every part listens, so sessions on that network reach them and nothing else does."""
+    try:
+        found = client.networks.get(name)
+    except docker.errors.NotFound:
+        found = None
+    if found is not None and NETWORK_LABEL not in (found.attrs.get("Labels") or {}):
+        raise HubImagesError(
+            f"docker network {name} exists and is not ours: remove it or choose another namespace"
+        )
+    # Ours and still there: kept by `--stop` for the sessions on it, which then see the
+    # new deployment at the same address.
+    network = found or client.networks.create(
+        name,
+        driver="bridge",
+        internal=internal,
+        labels={NETWORK_LABEL: owner},
+        check_duplicate=True,
+    )
+    network.reload()
+    configs = network.attrs.get("IPAM", {}).get("Config") or [{}]
+    gateway = configs[0].get("Gateway")
+    if not gateway:
+        raise HubImagesError(f"docker network {name} has no gateway address")
+    return str(gateway)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import io
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubimages.services.rucio.host import run, stop_group, wait_for
+from hubimages.services.rucio.site import RucioSite
 
 APP = "rucio.web.rest.flaskapi.v1.main:application"
 POLICY_PACKAGE = "skahub_site_policy"
@@ -19,11 +21,11 @@ WORKERS = 2
 PID_FILE = "gunicorn.pid"
 # alembic's env.py calls logging.config.fileConfig() on this file: it needs these sections.
 ALEMBIC_LOGGING = {
-    "loggers": {"keys": "root"}, "handlers": {"keys": "console"},
+    "loggers": {"keys": "root"},
+    "handlers": {"keys": "console"},
     "formatters": {"keys": "generic"},
     "logger_root": {"level": "WARNING", "handlers": "console"},
-    "handler_console": {"class": "StreamHandler", "args": "(sys.stderr,)",
-                        "formatter": "generic"},
+    "handler_console": {"class": "StreamHandler", "args": "(sys.stderr,)", "formatter": "generic"},
     "formatter_generic": {"format": "%(levelname)s [%(name)s] %(message)s"},
 }
 
@@ -37,12 +39,22 @@ def stop_gunicorn(pid_file: Path) -> None:
     pid_file.unlink(missing_ok=True)
 
 
-def venv_python(venv: Path, config_dir: Path, args: list[str], what: str, config: Path,
-                extra_env: dict[str, str] | None = None) -> str:
+def venv_python(
+    venv: Path,
+    config_dir: Path,
+    args: list[str],
+    what: str,
+    config: Path,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run the server venv's Python with a Rucio config (server or root client) and the
     policy package importable (the server's config names it)."""
-    env = {**os.environ, "RUCIO_CONFIG": str(config), "PYTHONPATH": str(config_dir / "policy"),
-           **(extra_env or {})}
+    env = {
+        **os.environ,
+        "RUCIO_CONFIG": str(config),
+        "PYTHONPATH": str(config_dir / "policy"),
+        **(extra_env or {}),
+    }
     env.pop("RUCIO_HOME", None)
     return run([str(venv / "bin" / "python"), *args], what, env=env)
 
@@ -90,48 +102,107 @@ class RucioServer:
     def write_configs(self, database_url: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         alembic = self.folder / "alembic.ini"
-        alembic.write_text(ini({"alembic": {"script_location": "rucio.db.sqla:migrate_repo",
-                                            "sqlalchemy.url": database_url},
-                                **ALEMBIC_LOGGING}))
-        self.config.write_text(ini({
-            "common": {"loglevel": "INFO"},
-            "database": {"default": database_url},
-            "bootstrap": {"userpass_identity": "root", "userpass_pwd": self.root_password,
-                          "userpass_email": "root@localhost"},
-            "alembic": {"cfg": str(alembic)},
-            "policy": {"package": POLICY_PACKAGE, "lfn2pfn_algorithm_default": "hash",
-                       "support": "root@localhost"},
-        }))
-        self.root_config.write_text(ini({"client": {
-            "rucio_host": self.url, "auth_host": self.url, "account": "root",
-            "auth_type": "userpass", "username": "root", "password": self.root_password,
-            "ca_cert": str(self.cert), "request_retries": "3",
-        }}))
+        alembic.write_text(
+            ini(
+                {
+                    "alembic": {
+                        "script_location": "rucio.db.sqla:migrate_repo",
+                        "sqlalchemy.url": database_url,
+                    },
+                    **ALEMBIC_LOGGING,
+                }
+            )
+        )
+        self.config.write_text(
+            ini(
+                {
+                    "common": {"loglevel": "INFO"},
+                    "database": {"default": database_url},
+                    "bootstrap": {
+                        "userpass_identity": "root",
+                        "userpass_pwd": self.root_password,
+                        "userpass_email": "root@localhost",
+                    },
+                    "alembic": {"cfg": str(alembic)},
+                    "policy": {
+                        "package": POLICY_PACKAGE,
+                        "lfn2pfn_algorithm_default": "hash",
+                        "support": "root@localhost",
+                    },
+                }
+            )
+        )
+        self.root_config.write_text(
+            ini(
+                {
+                    "client": {
+                        "rucio_host": self.url,
+                        "auth_host": self.url,
+                        "account": "root",
+                        "auth_type": "userpass",
+                        "username": "root",
+                        "password": self.root_password,
+                        "ca_cert": str(self.cert),
+                        "request_retries": "3",
+                    }
+                }
+            )
+        )
         for path in (self.config, self.root_config):
             path.chmod(0o600)
 
-    def python(self, args: list[str], what: str, config: Path,
-               extra_env: dict[str, str] | None = None) -> str:
+    def python(
+        self, args: list[str], what: str, config: Path, extra_env: dict[str, str] | None = None
+    ) -> str:
         return venv_python(self.venv, self.config_dir, args, what, config, extra_env)
 
     def create_schema(self) -> None:
-        self.python([str(self.config_dir / "bootstrap.py"), "schema"],
-                    "Rucio schema and root account", self.config)
+        self.python(
+            [str(self.config_dir / "bootstrap.py"), "schema"],
+            "Rucio schema and root account",
+            self.config,
+        )
 
     def start(self) -> None:
-        cmd = [str(self.venv / "bin" / "gunicorn"), "--bind", f"{self.address}:{self.port}",
-               "--workers", str(WORKERS), "--timeout", "60", "--graceful-timeout", "5",
-               "--no-control-socket", "--certfile", str(self.cert), "--keyfile", str(self.key),
-               "--pythonpath", str(self.config_dir / "policy"),
-               "--env", f"RUCIO_CONFIG={self.config}", "--pid", str(self.pid_file),
-               "--access-logfile", str(self.folder / "access.log"),
-               "--error-logfile", str(self.log_path), "--capture-output", APP]
+        cmd = [
+            str(self.venv / "bin" / "gunicorn"),
+            "--bind",
+            f"{self.address}:{self.port}",
+            "--workers",
+            str(WORKERS),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--no-control-socket",
+            "--certfile",
+            str(self.cert),
+            "--keyfile",
+            str(self.key),
+            "--pythonpath",
+            str(self.config_dir / "policy"),
+            "--env",
+            f"RUCIO_CONFIG={self.config}",
+            "--pid",
+            str(self.pid_file),
+            "--access-logfile",
+            str(self.folder / "access.log"),
+            "--error-logfile",
+            str(self.log_path),
+            "--capture-output",
+            APP,
+        ]
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=self.folder, start_new_session=True)
-        wait_for(f"{self.url}/ping", self.cert, "the Rucio server (gunicorn)",
-                 lambda: self.process is not None and self.process.poll() is None,
-                 self.log_path)
+            self.process = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True
+            )
+        wait_for(
+            f"{self.url}/ping",
+            self.cert,
+            "the Rucio server (gunicorn)",
+            lambda: self.process is not None and self.process.poll() is None,
+            self.log_path,
+        )
 
     def running(self) -> bool:
         if self.process is not None:
@@ -143,3 +214,17 @@ class RucioServer:
             stop_group(self.process.pid, signal.SIGINT, process=self.process)
             self.process = None
         stop_gunicorn(self.pid_file)
+
+
+def run_transfers(site: RucioSite, config_dir: Path) -> list[dict[str, object]]:
+    """One pass of the test transfer agent (services/rucio/transfer_agent.py): the copies that
+    rules on another RSE wait for. Raises if a copy failed."""
+    out = venv_python(
+        site.venv,
+        config_dir,
+        [str(config_dir / "transfer_agent.py")],
+        "the test transfer agent",
+        site.root_config,
+        {"X509_USER_PROXY": str(site.proxy), "RUCIO_SITE_CA": str(site.ca_cert)},
+    )
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]

@@ -14,8 +14,10 @@ CA_FILE = "ca.pem"
 PROXY_FILE = "x509up"
 # What the session's hook exports (images/rucio/50-rucio.sh, for the default user): a shell
 # that `docker exec` opens does not go through it, a terminal in the lab does.
-SESSION_EXPORTS = {"RUCIO_CONFIG": "/home/jovyan/.config/rucio/rucio.cfg",
-                   "X509_USER_PROXY": f"{CONTAINER_SECRETS}/{PROXY_FILE}"}
+SESSION_EXPORTS = {
+    "RUCIO_CONFIG": "/home/jovyan/.config/rucio/rucio.cfg",
+    "X509_USER_PROXY": f"{CONTAINER_SECRETS}/{PROXY_FILE}",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,20 @@ class RucioSite:
     def docker_run_args(self, image: str, name: str, port: int) -> list[str]:
         """`docker run` arguments that start `image` as a session pointed at this site, its
         lab published on 127.0.0.1:`port`."""
-        args = ["docker", "run", "--rm", "-it", "--name", name, "-p", f"127.0.0.1:{port}:8888",
-                "--network", self.network, "-v", f"{self.client_files}:{CONTAINER_SECRETS}:ro"]
+        args = [
+            "docker",
+            "run",
+            "--rm",
+            "-it",
+            "--name",
+            name,
+            "-p",
+            f"127.0.0.1:{port}:8888",
+            "--network",
+            self.network,
+            "-v",
+            f"{self.client_files}:{CONTAINER_SECRETS}:ro",
+        ]
         for key, value in self.session_env().items():
             args += ["-e", f"{key}={value}"]
         return [*args, image]
@@ -97,10 +111,20 @@ class RucioSite:
     def from_json(cls, text: str) -> RucioSite:
         raw = json.loads(text)
         return cls(
-            name=raw["name"], network=raw["network"], gateway=raw["gateway"], url=raw["url"],
-            account=raw["account"], password=raw["password"], scope=raw["scope"],
-            rses=tuple(RseEndpoint(r["name"], r["url"], int(r["port"]), Path(r["folder"]))
-                       for r in raw["rses"]),
-            client_files=Path(raw["client_files"]), root_config=Path(raw["root_config"]),
-            venv=Path(raw["venv"]), state=Path(raw["state"]),
-            started_in=float(raw.get("started_in", 0)))
+            name=raw["name"],
+            network=raw["network"],
+            gateway=raw["gateway"],
+            url=raw["url"],
+            account=raw["account"],
+            password=raw["password"],
+            scope=raw["scope"],
+            rses=tuple(
+                RseEndpoint(r["name"], r["url"], int(r["port"]), Path(r["folder"]))
+                for r in raw["rses"]
+            ),
+            client_files=Path(raw["client_files"]),
+            root_config=Path(raw["root_config"]),
+            venv=Path(raw["venv"]),
+            state=Path(raw["state"]),
+            started_in=float(raw.get("started_in", 0)),
+        )

@@ -48,9 +48,13 @@ class WebDavStorage:
 
     def config_variables(self) -> dict[str, str]:
         """The environment webdav.conf reads (see its header)."""
-        variables = {"SITE_CONFIG": str(self.config_dir), "STORAGE_FILES": str(self.files),
-                     "SITE_CERT": str(self.cert), "SITE_KEY": str(self.key),
-                     "SITE_ADDR": self.address}
+        variables = {
+            "SITE_CONFIG": str(self.config_dir),
+            "STORAGE_FILES": str(self.files),
+            "SITE_CERT": str(self.cert),
+            "SITE_KEY": str(self.key),
+            "SITE_ADDR": self.address,
+        }
         for number, (port, root) in enumerate(zip(self.ports, self.roots, strict=True), 1):
             variables.update({f"RSE{number}_PORT": str(port), f"RSE{number}_ROOT": str(root)})
         return variables
@@ -63,11 +67,16 @@ class WebDavStorage:
             folder.mkdir(parents=True, exist_ok=True)
         give_to(SERVICE_USER, self.files, *self.roots)
         env = {**os.environ, **self.config_variables()}
-        defines = [*(["-D", "AS_ROOT"] if is_root() else []),
-                   *(["-D", "THROTTLED"] if throttled else [])]
+        defines = [
+            *(["-D", "AS_ROOT"] if is_root() else []),
+            *(["-D", "THROTTLED"] if throttled else []),
+        ]
         log = self.files / "error.log"
-        run([APACHE, "-f", str(self.config_dir / CONFIG), *defines, "-k", "start"],
-            f"starting Apache WebDAV (log: {log})", env=env)
+        run(
+            [APACHE, "-f", str(self.config_dir / CONFIG), *defines, "-k", "start"],
+            f"starting Apache WebDAV (log: {log})",
+            env=env,
+        )
         # `-k start` returns once Apache forked away; its pid file follows a moment later.
         deadline = time.monotonic() + 10
         while not (self.files / PID_FILE).is_file():

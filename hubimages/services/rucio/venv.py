@@ -21,7 +21,7 @@ def server_venv(venv: Path, lock: Path, index_url: str) -> Path:
     wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
     stamp = venv / STAMP
     venv.parent.mkdir(parents=True, exist_ok=True)
-    # Two starts at once (a test run and `invoke rucio`) must not build one venv twice.
+    # Two starts at once (a test run and `invoke rucio-site`) must not build one venv twice.
     with (venv.parent / f".{venv.name}.lock").open("w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if stamp.is_file() and stamp.read_text() == wanted:
@@ -30,10 +30,24 @@ def server_venv(venv: Path, lock: Path, index_url: str) -> Path:
         started = time.monotonic()
         stamp.unlink(missing_ok=True)
         run([sys.executable, "-m", "venv", "--clear", str(venv)], "making the Rucio server venv")
-        run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-             "--disable-pip-version-check", "--no-cache-dir", "--require-hashes",
-             "--index-url", index_url, "-r", str(lock)],
-            f"installing {lock.name} into the Rucio server venv", timeout=900)
+        run(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-cache-dir",
+                "--require-hashes",
+                "--index-url",
+                index_url,
+                "-r",
+                str(lock),
+            ],
+            f"installing {lock.name} into the Rucio server venv",
+            timeout=900,
+        )
         stamp.write_text(wanted)
         log.info("rucio: server venv ready in %.0f s", time.monotonic() - started)
     return venv

@@ -23,7 +23,11 @@ def test_image_config(image):
     assert health["Test"] == ["CMD", "/usr/local/bin/docker-healthcheck"]
     seconds = 1_000_000_000
     assert (health["Interval"], health["Timeout"], health["StartPeriod"], health["Retries"]) == (
-        3 * seconds, 1 * seconds, 3 * seconds, 3)
+        3 * seconds,
+        1 * seconds,
+        3 * seconds,
+        3,
+    )
     env = dict(item.split("=", 1) for item in config["Env"])
     # docker-stacks' paths: /opt/conda/bin first (the venv under its docker-stacks name).
     assert env["PATH"].split(":")[0] == "/opt/conda/bin"
@@ -110,8 +114,9 @@ def test_lab_asks_nobody_about_news(server):
     token = re.search(r"token=(\w+)", logs(server)).group(1)
     page = http_get(f"http://{server.ip}:8888/lab", token=token)
     assert page.status == 200
-    config = re.search(rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
-                       page.body, re.S)
+    config = re.search(
+        rb'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page.body, re.S
+    )
     assert config is not None, page.body[:300]
     disabled = json.loads(config.group(1))["disabledExtensions"]
     assert "@jupyterlab/apputils-extension:announcements" in disabled

@@ -25,20 +25,41 @@ def test_becomes_healthy(containers):
     ("environment", "command", "user"),
     [
         (
-            {"JUPYTER_PORT": "9000", "NOTEBOOK_ARGS": "--ServerApp.base_url=/user/someone/",
-             **{name: PROXY for name in ("http_proxy", "https_proxy", "HTTP_PROXY",
-                                         "HTTPS_PROXY", "all_proxy")}},
-            None, None,
+            {
+                "JUPYTER_PORT": "9000",
+                "NOTEBOOK_ARGS": "--ServerApp.base_url=/user/someone/",
+                **{
+                    name: PROXY
+                    for name in (
+                        "http_proxy",
+                        "https_proxy",
+                        "HTTP_PROXY",
+                        "HTTPS_PROXY",
+                        "all_proxy",
+                    )
+                },
+            },
+            None,
+            None,
         ),
-        ({"GEN_CERT": "1", "JUPYTER_PORT": "7891"},
-         ["start-notebook.py", "--ServerApp.base_url=/test"], None),
+        (
+            {"GEN_CERT": "1", "JUPYTER_PORT": "7891"},
+            ["start-notebook.py", "--ServerApp.base_url=/test"],
+            None,
+        ),
         ({"JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime"}, None, None),
         ({"RESTARTABLE": "yes"}, None, None),
         ({"NB_USER": "alice", "CHOWN_HOME": "1"}, None, "root"),
         ({"NB_USER": "alice", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime"}, None, "root"),
     ],
-    ids=["port-base-url-proxy", "gen-cert", "runtime-dir", "restartable", "renamed-by-root",
-         "renamed-runtime-dir"],
+    ids=[
+        "port-base-url-proxy",
+        "gen-cert",
+        "runtime-dir",
+        "restartable",
+        "renamed-by-root",
+        "renamed-runtime-dir",
+    ],
 )
 def test_healthy(containers, environment, command, user):
     container = containers.start(command, environment=environment, user=user)
@@ -65,8 +86,6 @@ def test_unhealthy_when_the_server_does_not_answer(containers):
 
 def test_a_unix_socket_server_is_healthy(containers):
     # No TCP URL to ask, as docker-stacks: healthy without a request.
-    container = containers.start(
-        ["start-notebook.py", "--ServerApp.sock=/tmp/jupyter.sock"])
+    container = containers.start(["start-notebook.py", "--ServerApp.sock=/tmp/jupyter.sock"])
     assert wait_for_health(container) == "healthy"
     assert "not served over HTTP(S)" in last_output(container)
-

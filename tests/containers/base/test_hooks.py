@@ -43,8 +43,7 @@ def test_run_hooks_sources_runs_and_skips_in_order(containers):
         files=files,
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["exec sees 123", "sourced sees 123",
-                                          "after: [unset] []"]
+    assert result.stdout.splitlines() == ["exec sees 123", "sourced sees 123", "after: [unset] []"]
     assert f"Running hooks in: {folder} as uid: 1000 gid: 100" in result.stderr
     assert f"Sourcing shell script: {folder}/10-set.sh" in result.stderr
     assert f"Running executable: {folder}/20-exec" in result.stderr
@@ -77,8 +76,9 @@ def test_failing_hooks_are_errors_and_the_rest_runs(containers):
 
 def test_a_hook_that_sets_errexit_and_fails_ends_the_shell(containers):
     files = {"/tmp/hooks/10-strict.sh": hook("set -e\nfalse\necho not reached\n", 0o644)}
-    result = containers.run(["bash", "-c", f"{RUN_HOOKS} /tmp/hooks; echo not reached either"],
-                            files=files)
+    result = containers.run(
+        ["bash", "-c", f"{RUN_HOOKS} /tmp/hooks; echo not reached either"], files=files
+    )
     assert result.exit_code != 0
     assert "not reached" not in result.stdout
 
@@ -106,7 +106,8 @@ def test_start_sh_continues_after_failing_hooks(containers):
 
 
 @pytest.mark.parametrize(
-    ("user", "start_uid", "before_uid"), [("root", "0", "0"), ("1000", "1000", "1000")])
+    ("user", "start_uid", "before_uid"), [("root", "0", "0"), ("1000", "1000", "1000")]
+)
 def test_hooks_run_as_the_starting_user(containers, user, start_uid, before_uid):
     # At a root start both folders run as root, before privileges are dropped.
     files = {
@@ -114,17 +115,22 @@ def test_hooks_run_as_the_starting_user(containers, user, start_uid, before_uid)
         f"{HOOKS}/before-notebook.d/10-who.sh": hook('export BEFORE_UID="$(id -u)"\n', 0o644),
     }
     result = containers.run(
-        ["bash", "-c", 'echo "$START_UID $BEFORE_UID $(id -u)"'], user=user, files=files)
+        ["bash", "-c", 'echo "$START_UID $BEFORE_UID $(id -u)"'], user=user, files=files
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == [start_uid, before_uid, "1000"]
 
 
 def test_hooks_run_as_root_see_only_root_owned_folders_on_path(containers):
     # The venv is writable by group users: nothing of it runs as root, not even by name.
-    files = {f"{HOOKS}/before-notebook.d/10-path.sh": hook(
-        'export HOOK_PATH="$PATH"; export PATH="/opt/extra/bin:$PATH"\n', 0o644)}
-    result = containers.run(["bash", "-c", 'echo "$HOOK_PATH"; echo "$PATH"'], user="root",
-                            files=files)
+    files = {
+        f"{HOOKS}/before-notebook.d/10-path.sh": hook(
+            'export HOOK_PATH="$PATH"; export PATH="/opt/extra/bin:$PATH"\n', 0o644
+        )
+    }
+    result = containers.run(
+        ["bash", "-c", 'echo "$HOOK_PATH"; echo "$PATH"'], user="root", files=files
+    )
     assert result.exit_code == 0, result.output
     hook_path, command_path = result.stdout.split()
     assert hook_path == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

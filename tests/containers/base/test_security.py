@@ -10,8 +10,17 @@ from tests.containers.helpers import logs, wait_for_health
 # OpenShift's arbitrary uid in group root, an arbitrary uid in group users.
 USERS = ["1000:0", "1234:0", "1234:100"]
 # What root reads or runs at a root start, and what sudo trusts.
-ROOT_OWNED = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/sudoers", "/etc/sudoers.d",
-              "/etc/pam.d", "/etc/jupyter", "/usr/local/bin", "/usr/local/sbin"]
+ROOT_OWNED = [
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/shadow",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/pam.d",
+    "/etc/jupyter",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+]
 
 # Become root with an empty root password, or with a password of ours: in /etc/passwd (the
 # docker-stacks way would allow it: it is group-root writable there), in nss_wrapper's copy
@@ -46,7 +55,8 @@ def test_the_passwd_attack_does_not_give_root(containers, user):
 def test_root_owned_files_are_not_writable(containers, user):
     folders = " ".join(ROOT_OWNED)
     result = containers.run(
-        ["sh", "-c", f"find {folders} -writable 2>/dev/null; echo checked"], user=user)
+        ["sh", "-c", f"find {folders} -writable 2>/dev/null; echo checked"], user=user
+    )
     assert result.stdout.split() == ["checked"], result.output
 
 
@@ -56,8 +66,9 @@ def test_sudo_is_the_only_set_uid_program(containers):
 
 
 def test_pam_takes_no_empty_password_and_root_is_locked(containers):
-    result = containers.run(["sh", "-c", "grep -l nullok /etc/pam.d/*; passwd -S root"],
-                            user="root", entrypoint=[])
+    result = containers.run(
+        ["sh", "-c", "grep -l nullok /etc/pam.d/*; passwd -S root"], user="root", entrypoint=[]
+    )
     assert result.stdout.split()[:2] == ["root", "L"], result.output
 
 
@@ -78,8 +89,15 @@ echo planted
 
 def test_the_planted_wrappers_catch_root(containers):
     result = containers.run(
-        ["sh", "-c", f"{PLANT} PATH=/opt/venv/bin:$PATH id -u; /usr/bin/test -e /tmp/run-as-root"
-                     " && echo caught"], user="root", entrypoint=[])
+        [
+            "sh",
+            "-c",
+            f"{PLANT} PATH=/opt/venv/bin:$PATH id -u; /usr/bin/test -e /tmp/run-as-root"
+            " && echo caught",
+        ],
+        user="root",
+        entrypoint=[],
+    )
     assert result.stdout.split() == ["planted", "0", "caught"], result.output
 
 
@@ -87,10 +105,18 @@ def test_root_runs_nothing_the_user_put_in_the_venv(containers):
     # Started as root with the root-start options: start.sh, the image's hooks and the
     # HEALTHCHECK (over https here, as root: the container's user) run as root, the server as
     # alice, who plants the wrappers. The next start must not run any of them as root.
-    environment = {"NB_USER": "alice", "NB_UID": "1234", "NB_GID": "2000", "CHOWN_HOME": "yes",
-                   "CHOWN_EXTRA": "/tmp", "NB_UMASK": "002", "GEN_CERT": "1"}
-    container = containers.start(["sh", "-c", f"{PLANT} exec start-notebook.py"], user="root",
-                                 environment=environment)
+    environment = {
+        "NB_USER": "alice",
+        "NB_UID": "1234",
+        "NB_GID": "2000",
+        "CHOWN_HOME": "yes",
+        "CHOWN_EXTRA": "/tmp",
+        "NB_UMASK": "002",
+        "GEN_CERT": "1",
+    }
+    container = containers.start(
+        ["sh", "-c", f"{PLANT} exec start-notebook.py"], user="root", environment=environment
+    )
     assert wait_for_health(container) == "healthy"
     container.restart(timeout=10)
     assert wait_for_health(container) == "healthy"

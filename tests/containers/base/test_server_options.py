@@ -34,8 +34,12 @@ def test_jupyter_port(containers, user):
 
 @pytest.mark.parametrize(
     ("command", "process", "page"),
-    [(None, "jupyter-lab", "lab"), ("lab", "jupyter-lab", "lab"),
-     ("server", "jupyter-server", None), ("notebook", "jupyter-notebook", "tree")],
+    [
+        (None, "jupyter-lab", "lab"),
+        ("lab", "jupyter-lab", "lab"),
+        ("server", "jupyter-server", None),
+        ("notebook", "jupyter-notebook", "tree"),
+    ],
 )
 def test_docker_stacks_jupyter_cmd(containers, command, process, page):
     environment = {"NOTEBOOK_ARGS": f"--IdentityProvider.token={TOKEN}"}
@@ -77,8 +81,11 @@ def server_pid(container) -> int:
     # The server's Python process, not run-one-constantly (whose arguments name jupyter-lab).
     code, out = exec_text(container, "ps -eo pid=,args=")
     assert code == 0, out
-    pids = [int(line.split()[0]) for line in out.splitlines()
-            if line.split()[1].endswith("python") and "jupyter-lab" in line]
+    pids = [
+        int(line.split()[0])
+        for line in out.splitlines()
+        if line.split()[1].endswith("python") and "jupyter-lab" in line
+    ]
     assert pids, out
     return pids[0]
 

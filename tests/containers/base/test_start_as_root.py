@@ -18,22 +18,39 @@ def run_as_root(containers, script: str, **environment: str):
 def test_defaults_as_root_drop_to_jovyan(containers):
     result = run_as_root(containers, 'id; echo "$HOME"; pwd')
     assert result.stdout.split("\n")[:3] == [
-        "uid=1000(jovyan) gid=100(users) groups=100(users)", "/home/jovyan", "/home/jovyan"]
+        "uid=1000(jovyan) gid=100(users) groups=100(users)",
+        "/home/jovyan",
+        "/home/jovyan",
+    ]
     assert problem_lines(result.stderr) == []
     assert re.search(r"\] Running as jovyan: bash -c id;", result.stderr), result.stderr
 
 
 def test_nb_user_gets_a_copy_of_the_home_and_jovyan_stays(containers):
-    script = ('id; echo "$HOME"; pwd; stat -c "%U:%G" "$HOME" "$HOME/work" "$HOME/.jupyter";'
-              ' ls -d /home/jovyan/work; getent passwd alice | cut -d: -f6; touch "$HOME/x"')
+    script = (
+        'id; echo "$HOME"; pwd; stat -c "%U:%G" "$HOME" "$HOME/work" "$HOME/.jupyter";'
+        ' ls -d /home/jovyan/work; getent passwd alice | cut -d: -f6; touch "$HOME/x"'
+    )
     result = run_as_root(containers, script, NB_USER="alice")
     assert result.stdout.split() == [
-        "uid=1000(alice)", "gid=100(users)", "groups=100(users)", "/home/alice", "/home/alice",
-        "alice:users", "alice:users", "alice:users", "/home/jovyan/work", "/home/alice",
+        "uid=1000(alice)",
+        "gid=100(users)",
+        "groups=100(users)",
+        "/home/alice",
+        "/home/alice",
+        "alice:users",
+        "alice:users",
+        "alice:users",
+        "/home/jovyan/work",
+        "/home/alice",
     ]
     assert problem_lines(result.stderr) == []
-    for line in ("Updated the jovyan user:", "- username: jovyan       -> alice",
-                 "- home dir: /home/jovyan -> /home/alice", "Running as alice: bash -c"):
+    for line in (
+        "Updated the jovyan user:",
+        "- username: jovyan       -> alice",
+        "- home dir: /home/jovyan -> /home/alice",
+        "Running as alice: bash -c",
+    ):
         assert line in result.stderr
 
 
@@ -43,7 +60,8 @@ def test_nb_user_keeps_the_files_of_a_folder_bind_mounted_in_the_home(containers
     tmp_path.chmod(0o777)  # the user, uid 1000, writes there
     result = containers.run(
         ["bash", "-c", 'cat "$HOME/data/foo.txt"; echo new > "$HOME/data/bar.txt"'],
-        user=ROOT, working_dir="/home/",
+        user=ROOT,
+        working_dir="/home/",
         environment={"NB_USER": "user", "CHOWN_HOME": "yes", "CHOWN_HOME_OPTS": "-R"},
         volumes={str(tmp_path): {"bind": "/home/jovyan/data", "mode": "rw"}},
     )
@@ -58,7 +76,8 @@ def test_nb_user_with_a_mounted_home_links_to_it(containers, tmp_path):
     tmp_path.chmod(0o777)
     result = containers.run(
         ["bash", "-c", 'readlink /home/alice; ls "$HOME"; touch "$HOME/new"'],
-        user=ROOT, environment={"NB_USER": "alice"},
+        user=ROOT,
+        environment={"NB_USER": "alice"},
         volumes={str(tmp_path): {"bind": "/home/jovyan", "mode": "rw"}},
     )
     assert result.exit_code == 0, result.output
@@ -69,8 +88,9 @@ def test_nb_user_with_a_mounted_home_links_to_it(containers, tmp_path):
 
 
 def test_a_restarted_container_keeps_the_renamed_user(containers):
-    container = containers.start(["bash", "-c", "id -un; ls -d /home/*"], user=ROOT,
-                                 environment={"NB_USER": "alice"})
+    container = containers.start(
+        ["bash", "-c", "id -un; ls -d /home/*"], user=ROOT, environment={"NB_USER": "alice"}
+    )
     assert wait_for_exit(container) == 0, logs(container)
     container.start()
     assert wait_for_exit(container) == 0, logs(container)
@@ -81,9 +101,15 @@ def test_nb_uid(containers):
     # docker-stacks semantics: the home keeps its owner unless CHOWN_HOME; group users can
     # write it.
     result = run_as_root(
-        containers, 'id; stat -c %u "$HOME"; touch "$HOME/x" && echo ok', NB_UID="1234")
+        containers, 'id; stat -c %u "$HOME"; touch "$HOME/x" && echo ok', NB_UID="1234"
+    )
     assert result.stdout.split() == [
-        "uid=1234(jovyan)", "gid=100(users)", "groups=100(users)", "1000", "ok"]
+        "uid=1234(jovyan)",
+        "gid=100(users)",
+        "groups=100(users)",
+        "1000",
+        "ok",
+    ]
 
 
 def test_nb_gid_makes_a_group_named_after_the_user(containers):
@@ -158,10 +184,15 @@ def test_grant_sudo(containers, value, granted):
 
 def test_sudo_keeps_the_venv_first_on_path(containers):
     result = run_as_root(
-        containers, "sudo -n which python jupyter pip; sudo -n python -c 'import jupyterlab'",
-        GRANT_SUDO="yes")
+        containers,
+        "sudo -n which python jupyter pip; sudo -n python -c 'import jupyterlab'",
+        GRANT_SUDO="yes",
+    )
     assert result.stdout.split() == [
-        "/opt/conda/bin/python", "/opt/conda/bin/jupyter", "/opt/conda/bin/pip"]
+        "/opt/conda/bin/python",
+        "/opt/conda/bin/jupyter",
+        "/opt/conda/bin/pip",
+    ]
 
 
 @pytest.mark.parametrize("user", [ROOT, "1000"])
@@ -195,11 +226,19 @@ def test_jupyter_env_vars_to_unset(containers, user):
 
 def test_root_triplet_stays_root_with_home_root(containers):
     result = run_as_root(
-        containers, 'id; echo "$HOME"; getent passwd root; stat -c %U:%G "$HOME/work"; env',
-        NB_USER="root", NB_UID="0", NB_GID="0")
+        containers,
+        'id; echo "$HOME"; getent passwd root; stat -c %U:%G "$HOME/work"; env',
+        NB_USER="root",
+        NB_UID="0",
+        NB_GID="0",
+    )
     lines = result.stdout.splitlines()
-    assert lines[:4] == ["uid=0(root) gid=0(root) groups=0(root)", "/home/root",
-                         "root:x:0:0:root:/home/root:/bin/bash", "root:root"]
+    assert lines[:4] == [
+        "uid=0(root) gid=0(root) groups=0(root)",
+        "/home/root",
+        "root:x:0:0:root:/home/root:/bin/bash",
+        "root:root",
+    ]
     assert not [line for line in lines if line.startswith("SUDO")]  # no sudo in between
     assert "Running as root: bash -c" in result.stderr
     assert problem_lines(result.stderr) == []
@@ -213,8 +252,9 @@ def test_nb_user_root_needs_uid_and_gid_0(containers):
 
 
 def test_start_sh_in_the_command_only_runs_the_command(containers):
-    result = containers.run(["start.sh", "sudo", "-n", "id", "-u"], user=ROOT,
-                            environment={"GRANT_SUDO": "yes"})
+    result = containers.run(
+        ["start.sh", "sudo", "-n", "id", "-u"], user=ROOT, environment={"GRANT_SUDO": "yes"}
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "0"
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING[")]
@@ -229,8 +269,11 @@ def test_no_command_runs_bash(containers):
 
 
 def test_jupyter_docker_stacks_quiet_hides_info(containers):
-    result = containers.run(["true"], user=ROOT, environment={
-        "NB_USER": "alice", "GRANT_SUDO": "yes", "JUPYTER_DOCKER_STACKS_QUIET": "1"})
+    result = containers.run(
+        ["true"],
+        user=ROOT,
+        environment={"NB_USER": "alice", "GRANT_SUDO": "yes", "JUPYTER_DOCKER_STACKS_QUIET": "1"},
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
 

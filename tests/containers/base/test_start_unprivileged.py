@@ -40,13 +40,11 @@ def test_root_only_variable_is_warned_about(containers, variable, value):
 
 @pytest.mark.parametrize(
     "environment",
-    [{"NB_UID": "1000", "NB_GID": "100", "NB_USER": "jovyan"},
-     {"NB_UID": "1234", "NB_GID": "0"}],
+    [{"NB_UID": "1000", "NB_GID": "100", "NB_USER": "jovyan"}, {"NB_UID": "1234", "NB_GID": "0"}],
     ids=["image-defaults", "the-running-ids"],
 )
 def test_values_that_hold_are_not_warned_about(containers, environment):
-    result = containers.run(["true"], user="1234:0", group_add=["users"],
-                            environment=environment)
+    result = containers.run(["true"], user="1234:0", group_add=["users"], environment=environment)
     assert result.exit_code == 0, result.output
     assert warnings(result.stderr) == []
 
@@ -57,8 +55,11 @@ def test_no_sudo_granted_without_root(containers):
 
 
 def test_uid_with_gid_0_gets_a_passwd_entry_as_jovyan(containers):
-    result = containers.run(["bash", "-c", "id -un; getent passwd 1234; getent passwd jovyan"],
-                            user="1234:0", group_add=["users"])
+    result = containers.run(
+        ["bash", "-c", "id -un; getent passwd 1234; getent passwd jovyan"],
+        user="1234:0",
+        group_add=["users"],
+    )
     assert result.exit_code == 0, result.output
     name, entry, by_name = result.stdout.split()
     assert name == "jovyan"
@@ -68,8 +69,12 @@ def test_uid_with_gid_0_gets_a_passwd_entry_as_jovyan(containers):
 
 
 def test_uid_with_gid_0_and_nb_user_is_named_but_keeps_the_home(containers):
-    result = containers.run(["bash", "-c", 'whoami; echo "$HOME"'], user="1234:0",
-                            group_add=["users"], environment={"NB_USER": "kitten"})
+    result = containers.run(
+        ["bash", "-c", 'whoami; echo "$HOME"'],
+        user="1234:0",
+        group_add=["users"],
+        environment={"NB_USER": "kitten"},
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["kitten", "/home/jovyan"]
     found = warnings(result.stderr)
@@ -98,7 +103,8 @@ def test_uid_with_another_gid_is_told_to_use_gid_0(containers):
 def test_arbitrary_uid_gets_a_writable_home(containers, user, group_add, home, hints):
     result = containers.run(
         ["bash", "-c", 'id -u; echo "$HOME"; pwd; touch "$HOME/f" && echo writable'],
-        user=user, group_add=group_add,
+        user=user,
+        group_add=group_add,
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["1234", home, home, "writable"]

@@ -235,7 +235,6 @@ print("ALADIN_JSON:" + json.dumps(res))
 """
 
 
-
 def result(run_container, script: str, marker: str, **engine: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     rc, logs = run_container(["python", "-c", script], timeout=600, **engine)
     assert rc == 0, logs[-5000:]
@@ -293,8 +292,9 @@ def test_aplpy_plots_the_cutout_with_its_sources(run_container) -> None:  # type
 def tap_network(docker_client, image, sdc1_data):  # type: ignore[no-untyped-def]
     """An internal network with GAVO DaCHS answering as `dachs`."""
     parent = project_base(docker_client, image)
-    image_id = service_image(docker_client, "dachs", parent,
-                             {"truth.cat": sdc1_data / "truth_B1_0.3tr.cat"})
+    image_id = service_image(
+        docker_client, "dachs", parent, {"truth.cat": sdc1_data / "truth_B1_0.3tr.cat"}
+    )
     with service_network(docker_client) as network:
         dachs = network.start(image_id, "dachs")
         wait_for_http(dachs, f"http://{dachs.ip}:8080/tap/capabilities")
@@ -331,8 +331,9 @@ def test_ipyaladin_widget_and_extension_work_offline(run_container) -> None:  # 
     out = result(run_container, ALADIN, "ALADIN_JSON:", network_mode="none")
     extensions = out["labextensions"]
     assert re.search(r"^\s*anywidget v\S+ enabled OK", extensions, re.MULTILINE), extensions
-    assert re.search(r"^\s*@jupyter-widgets/jupyterlab-manager v\S+ enabled OK", extensions,
-                     re.MULTILINE), extensions
+    assert re.search(
+        r"^\s*@jupyter-widgets/jupyterlab-manager v\S+ enabled OK", extensions, re.MULTILINE
+    ), extensions
     assert out["errors"] == [] and out["views"] == 1, out
     # What the browser imports: Aladin Lite itself (2.6 MB), no module from a CDN.
     assert out["esm_bytes"] > 2_000_000 and out["esm_has_aladin"], out

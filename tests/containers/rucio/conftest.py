@@ -26,8 +26,12 @@ REPO = Path(__file__).resolve().parents[3]
 def local_rucio(docker_client) -> Iterator[LocalRucio]:  # type: ignore[no-untyped-def]
     """The deployment, for the tests that stop its parts or run its test transfer agent."""
     deployment = LocalRucio(
-        service_files(REPO), CacheLayout.for_project(REPO), f"test-{os.getpid()}",
-        load_matrix(REPO / "build-matrix.yaml").settings.index_url, docker_client)
+        service_files(REPO),
+        CacheLayout.for_project(REPO),
+        f"test-{os.getpid()}",
+        load_matrix(REPO / "build-matrix.yaml").settings.index_url,
+        docker_client,
+    )
     # Stopped by the fixture's end; atexit covers a run cut short before it; the next run
     # sweeps what a killed one left (records under .cache/rucio/runs/).
     atexit.register(deployment.stop)
@@ -58,4 +62,3 @@ def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:  # ty
     response = session.log_in(rucio_site.password)
     assert response.json() == {"success": True}, response.body
     return session
-

@@ -47,8 +47,11 @@ for pid in sorted((p for p in os.listdir('/proc') if p.isdigit()), key=int):
 
 def checksums(data: bytes) -> dict[str, str]:
     """What Rucio records of a file: size, Adler-32 (8 hex digits) and MD5."""
-    return {"bytes": str(len(data)), "adler32": f"{zlib.adler32(data) & 0xFFFFFFFF:08x}",
-            "md5": hashlib.md5(data).hexdigest()}  # noqa: S324 (Rucio's checksum, not security)
+    return {
+        "bytes": str(len(data)),
+        "adler32": f"{zlib.adler32(data) & 0xFFFFFFFF:08x}",
+        "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),  # Rucio's checksum
+    }
 
 
 @dataclass
@@ -68,8 +71,9 @@ class Lab:
 
     def sh(self, script: str) -> tuple[int, str]:
         """Run a shell script as in a terminal of the session: (exit code, stdout+stderr)."""
-        result = self.container.exec_run(["bash", "-c", script], user="jovyan", workdir=HOME,
-                                         environment=self.environment())
+        result = self.container.exec_run(
+            ["bash", "-c", script], user="jovyan", workdir=HOME, environment=self.environment()
+        )
         return result.exit_code, result.output.decode("utf-8", "replace")
 
     def output(self, script: str) -> str:
@@ -78,15 +82,21 @@ class Lab:
 
     def upload(self, site: RucioSite, path: str, name: str) -> str:
         """`rucio upload` of a file of the session to the site's first RSE; the new DID."""
-        out = self.output(f"rucio upload --rse {site.rses[0].name} --scope {site.scope} "
-                          f"--lfn {name} {path}")
+        out = self.output(
+            f"rucio upload --rse {site.rses[0].name} --scope {site.scope} --lfn {name} {path}"
+        )
         assert "Successfully uploaded file" in out, out
         return f"{site.scope}:{name}"
 
     def start_sh(self, script: str) -> None:
         """Start a script in the background (its output is for the script to keep)."""
-        self.container.exec_run(["bash", "-c", script], user="jovyan", workdir=HOME,
-                                environment=self.environment(), detach=True)
+        self.container.exec_run(
+            ["bash", "-c", script],
+            user="jovyan",
+            workdir=HOME,
+            environment=self.environment(),
+            detach=True,
+        )
 
     def read(self, path: str) -> bytes:
         stream, _ = self.container.get_archive(path)
@@ -114,9 +124,15 @@ class Lab:
     def log_in(self, password: str, account: str = "") -> HttpResponse:
         """What the extension's login form sends for userpass."""
         user = account or self.environment()["RUCIO_ACCOUNT"]
-        return self.api("PUT", "auth", {"namespace": self.namespace, "type": "userpass",
-                                         "params": {"username": user, "password": password,
-                                                    "account": user}})
+        return self.api(
+            "PUT",
+            "auth",
+            {
+                "namespace": self.namespace,
+                "type": "userpass",
+                "params": {"username": user, "password": password, "account": user},
+            },
+        )
 
     def server_up(self) -> bool:
         response = http_get(f"http://{self.ip}:8888/api", timeout=5)
@@ -133,14 +149,17 @@ class Lab:
             time.sleep(0.5)
 
 
-def start_lab(factory: ContainerFactory, site: RucioSite, data: Path,
-              overrides: dict[str, str]) -> Lab:
+def start_lab(
+    factory: ContainerFactory, site: RucioSite, data: Path, overrides: dict[str, str]
+) -> Lab:
     """A notebook server of the image under test on the site's network, the SDC1 data
     mounted read-only at DATA_MOUNT; waits for its /api."""
     env = {**site.session_env(), **overrides}
     container = factory.server(
-        environment=env, network=site.network,
-        volumes={**site.session_volumes(), str(data): {"bind": DATA_MOUNT, "mode": "ro"}})
+        environment=env,
+        network=site.network,
+        volumes={**site.session_volumes(), str(data): {"bind": DATA_MOUNT, "mode": "ro"}},
+    )
     lab = Lab(container, container.ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab

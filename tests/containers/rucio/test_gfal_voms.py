@@ -84,8 +84,9 @@ def storage_network(docker_client, image):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def transfers(module_containers, storage_network) -> dict:  # type: ignore[no-untyped-def]
-    result = module_containers.run(["python", "-c", TRANSFERS], timeout=180,
-                                   network=storage_network)
+    result = module_containers.run(
+        ["python", "-c", TRANSFERS], timeout=180, network=storage_network
+    )
     assert result.exit_code == 0, result.output[-4000:]
     line = [ln for ln in result.stdout.splitlines() if ln.startswith("GFAL_JSON:")]
     assert line, result.output[-4000:]
@@ -122,16 +123,20 @@ def test_python_api_and_rucio_protocol(transfers) -> None:  # type: ignore[no-un
 def test_gfal_in_the_venv_not_debian_python(containers) -> None:  # type: ignore[no-untyped-def]
     """The gfal-* scripts pick the venv's python (it imports gfal2). The venv sees Debian's
     site packages (base: the user site): gfal2 and gfal2_util are the only ones there."""
-    command = ("import gfal2, gfal2_util, os, sys; "
-               "print(os.path.realpath(sys.prefix), gfal2.get_version()); "
-               "print(sorted(os.listdir('/usr/lib/python3/dist-packages')))")
-    result = containers.run(["sh", "-c", f'python -c "{command}"; gfal-copy --version'],
-                            network_mode="none")
+    command = (
+        "import gfal2, gfal2_util, os, sys; "
+        "print(os.path.realpath(sys.prefix), gfal2.get_version()); "
+        "print(sorted(os.listdir('/usr/lib/python3/dist-packages')))"
+    )
+    result = containers.run(
+        ["sh", "-c", f'python -c "{command}"; gfal-copy --version'], network_mode="none"
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("/opt/venv ")
-    assert lines[1] == str(sorted(["gfal2.cpython-311-x86_64-linux-gnu.so", "gfal2_util",
-                                   "gfal2_util-1.8.0.egg-info"]))
+    assert lines[1] == str(
+        sorted(["gfal2.cpython-311-x86_64-linux-gnu.so", "gfal2_util", "gfal2_util-1.8.0.egg-info"])
+    )
     assert "gfal2-util version" in result.output
 
 

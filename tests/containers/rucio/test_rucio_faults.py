@@ -35,8 +35,10 @@ def test_wrong_password_gives_one_clear_line_and_a_clear_payload(lab_factory, ru
     lines = [line for line in ANSI_COLOUR.sub("", out).splitlines() if line.strip()]
     assert len(lines) == 2, out
     assert lines[0].split("\t")[1:] == ["ERROR", "Cannot authenticate."], out
-    assert lines[1] == ("Details: CannotAuthenticate: Cannot authenticate to account "
-                        f"{rucio_site.account} with given credentials"), out
+    assert lines[1] == (
+        "Details: CannotAuthenticate: Cannot authenticate to account "
+        f"{rucio_site.account} with given credentials"
+    ), out
 
     response = lab.log_in(WRONG)  # the extension's login form, with the wrong password
     assert response.status == 401
@@ -50,8 +52,7 @@ def test_wrong_password_gives_one_clear_line_and_a_clear_payload(lab_factory, ru
     assert rucio_site.scope in lab.api_ok("GET", "list-scopes")["scopes"]
 
 
-def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_rucio,
-                                                        rucio_site):
+def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_rucio, rucio_site):
     assert rucio_site.scope in lab.api_ok("GET", "list-scopes")["scopes"]
     local_rucio.stop_server()
     try:
@@ -68,7 +69,8 @@ def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_r
         response = late.log_in(rucio_site.password)  # upstream answers a login with 401
         assert response.status == 401, response.body
         assert response.json()["error"].startswith(
-            "Rucio API request failed at the transport layer: ConnectionError"), response.body
+            "Rucio API request failed at the transport layer: ConnectionError"
+        ), response.body
         assert "Connection refused" in response.json()["error"]
     finally:
         local_rucio.start_server()
@@ -78,8 +80,9 @@ def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_r
     assert rucio_site.scope in late.api_ok("GET", "list-scopes")["scopes"]
 
 
-def download_cut_short(local_rucio: LocalRucio, lab: Lab, part: str,
-                       command: Callable[[], object]) -> None:
+def download_cut_short(
+    local_rucio: LocalRucio, lab: Lab, part: str, command: Callable[[], object]
+) -> None:
     """Serve downloads slowly, run `command` in the session, stop the storage once `part`
     (the file being written) appears, then bring the storage back at full speed."""
     local_rucio.stop_storage()
@@ -97,8 +100,12 @@ def test_storage_down_during_a_cli_download(lab, local_rucio, rucio_site, sdc1_d
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-cli-{FITS}")
     target = f"{HOME}/cut-cli/{did.replace(':', '/')}"
     download = f"rucio download --dir cut-cli {did}"
-    download_cut_short(local_rucio, lab, f"{target}.part", lambda: lab.start_sh(
-        f"{download} > cut-cli.log 2>&1; echo finished >> cut-cli.log"))
+    download_cut_short(
+        local_rucio,
+        lab,
+        f"{target}.part",
+        lambda: lab.start_sh(f"{download} > cut-cli.log 2>&1; echo finished >> cut-cli.log"),
+    )
     wait_until(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "end of download")
     out = lab.output("cat cut-cli.log")
     assert "Download attempt failed" in out, out
@@ -115,8 +122,12 @@ def test_storage_down_during_an_extension_download(lab, local_rucio, rucio_site)
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-ext-{FITS}")
     downloads = f"{HOME}/rucio/{rucio_site.name}/downloads"
     in_progress = f"{downloads}/*/{did.replace(':', '/')}.part"
-    download_cut_short(local_rucio, lab, in_progress,
-                       lambda: lab.api_ok("POST", "did/make-available", {"did": did}))
+    download_cut_short(
+        local_rucio,
+        lab,
+        in_progress,
+        lambda: lab.api_ok("POST", "did/make-available", {"did": did}),
+    )
     status = lab.file_status(did, {"FAILED", "OK", "STUCK"})
     assert status["status"] == "FAILED", status
     assert "None of the requested files have been downloaded" in str(status["error"])

@@ -23,8 +23,9 @@ RULE_ID = re.compile(r"^([0-9a-f]{32})$", re.MULTILINE)
 
 def rule_state(table: str, did: str, rse: str) -> str:
     """The state (OK, REPLICATING, ...) of the rule on `rse`, from `rucio rule list`."""
-    row = re.search(rf"^\S+\s+\S+\s+{re.escape(did)}\s+([A-Z_]+)\[[0-9/]+\]\s+{rse}\s",
-                    table, re.MULTILINE)
+    row = re.search(
+        rf"^\S+\s+\S+\s+{re.escape(did)}\s+([A-Z_]+)\[[0-9/]+\]\s+{rse}\s", table, re.MULTILINE
+    )
     assert row, table
     return row.group(1)
 
@@ -48,8 +49,9 @@ def test_cli_round_trip(lab, rucio_site, local_rucio, sdc1_data):
     did = f"{rucio_site.scope}:{name}"
 
     # The CLI's exit codes say 0 after several failures: its words are what is checked.
-    code, out = lab.sh(f"rucio upload --rse {first} --scope {rucio_site.scope} --lfn {name} "
-                       f"{DATA_MOUNT}/{FITS}")
+    code, out = lab.sh(
+        f"rucio upload --rse {first} --scope {rucio_site.scope} --lfn {name} {DATA_MOUNT}/{FITS}"
+    )
     assert code == 0 and "Successfully uploaded file" in out, out
     assert [p.read_bytes() for p in stored_files(rucio_site, 0, name)] == [original]
 

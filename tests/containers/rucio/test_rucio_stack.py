@@ -66,8 +66,11 @@ def read_config(containers, environment, **kwargs) -> tuple[dict, str]:
 
 def hook_lines(text: str) -> list[str]:
     """rucio-configure's lines, in start.sh's format: LEVEL[date time] rucio-configure: ..."""
-    return [line for line in text.splitlines()
-            if re.match(r"^(INFO|WARNING|ERROR)\[[^]]+\] rucio-configure: ", line)]
+    return [
+        line
+        for line in text.splitlines()
+        if re.match(r"^(INFO|WARNING|ERROR)\[[^]]+\] rucio-configure: ", line)
+    ]
 
 
 def test_rucio_cli_runs(containers):
@@ -150,8 +153,13 @@ def test_extension_config_from_environment(containers):
 def test_client_proxy_reaches_the_storage_clients(containers):
     """Rucio's storage clients (WebDAV, gfal) present X509_USER_PROXY whenever the session holds
     no OIDC token, so RUCIO_CLIENT_PROXY is exported as that with every auth type."""
-    env = {**COMMON, "RUCIO_AUTH_TYPE": "userpass", "RUCIO_USERNAME": "a", "RUCIO_PASSWORD": "b",
-           "RUCIO_CLIENT_PROXY": "/run/secrets/rucio/x509up"}
+    env = {
+        **COMMON,
+        "RUCIO_AUTH_TYPE": "userpass",
+        "RUCIO_USERNAME": "a",
+        "RUCIO_PASSWORD": "b",
+        "RUCIO_CLIENT_PROXY": "/run/secrets/rucio/x509up",
+    }
     result = containers.run(["sh", "-c", 'echo "$X509_USER_PROXY"'], environment=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["/run/secrets/rucio/x509up"]
@@ -271,8 +279,14 @@ def test_the_icon_font_comes_from_the_image_not_from_google(containers):
     """The extension's Material Icons: its CSS import of Google Fonts is dropped from the wheel
     and the lab serves Debian's font through custom.css, so an offline hub draws the icons and
     the browser logs no error."""
-    found = containers.run(["grep", "-rlF", "fonts.googleapis.com",
-                            "/opt/venv/share/jupyter/labextensions/rucio-jupyterlab"])
+    found = containers.run(
+        [
+            "grep",
+            "-rlF",
+            "fonts.googleapis.com",
+            "/opt/venv/share/jupyter/labextensions/rucio-jupyterlab",
+        ]
+    )
     assert found.exit_code == 1, found.output  # grep: 1 = no match, 2 = no such folder
     server = containers.server()  # no Rucio settings: the lab alone
     token = token_from_logs(server)
@@ -294,30 +308,32 @@ def test_the_icon_font_comes_from_the_image_not_from_google(containers):
 def test_the_extension_starts_logged_in_with_the_given_credentials(containers, auth_type):
     """Credentials the profile gives are stored as the panel's login form would store them, so
     the panel opens logged in (the front end's first GET of /auth finds them)."""
-    env = {**COMMON, "RUCIO_AUTH_TYPE": auth_type, **AUTH_CASES[auth_type][0],
-           "RUCIO_NAME": "ska"}
+    env = {**COMMON, "RUCIO_AUTH_TYPE": auth_type, **AUTH_CASES[auth_type][0], "RUCIO_NAME": "ska"}
     server = containers.server(environment=env)
     token = token_from_logs(server)
-    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska"
-                        f"&type={auth_type}", token=token)
+    response = http_get(
+        f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska&type={auth_type}", token=token
+    )
     assert response.status == 200, response.body
     stored = response.json()
     assert stored["account"] == "alice"
-    expected = {"userpass": {"username": "alice", "password": "s3cr%t;#x"},
-                "x509": {"certificate": "/certs/usercert.pem", "key": "/certs/userkey.pem"},
-                "x509_proxy": {"proxy": "/tmp/x509up_u1000"}}[auth_type]
+    expected = {
+        "userpass": {"username": "alice", "password": "s3cr%t;#x"},
+        "x509": {"certificate": "/certs/usercert.pem", "key": "/certs/userkey.pem"},
+        "x509_proxy": {"proxy": "/tmp/x509up_u1000"},
+    }[auth_type]
     assert {key: stored[key] for key in expected} == expected
     assert f"extension logged in ({auth_type})" in logs(server)
     assert problem_lines(logs(server)) == []
 
 
 def test_oidc_and_no_credentials_store_no_login(containers):
-    env = {**COMMON, "RUCIO_AUTH_TYPE": "oidc", "RUCIO_NAME": "ska",
-           **AUTH_CASES["oidc"][0]}
+    env = {**COMMON, "RUCIO_AUTH_TYPE": "oidc", "RUCIO_NAME": "ska", **AUTH_CASES["oidc"][0]}
     server = containers.server(environment=env)
     token = token_from_logs(server)
-    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska"
-                        "&type=userpass", token=token)
+    response = http_get(
+        f"http://{server.ip}:8888/rucio-jupyterlab/auth?namespace=ska&type=userpass", token=token
+    )
     assert response.status == 404, response.body
     assert "extension logged in" not in logs(server)
 
@@ -325,13 +341,16 @@ def test_oidc_and_no_credentials_store_no_login(containers):
 def test_the_settings_file_picker_lists_the_home_without_an_instance(containers):
     """The extension's file pickers (certificate, key, proxy paths) ask /file-browser with no
     instance: answered with the home's files, not refused (an edit of the local wheel)."""
-    server = containers.server(environment={**COMMON, "RUCIO_AUTH_TYPE": "userpass",
-                                            **AUTH_CASES["userpass"][0]})
+    server = containers.server(
+        environment={**COMMON, "RUCIO_AUTH_TYPE": "userpass", **AUTH_CASES["userpass"][0]}
+    )
     token = token_from_logs(server)
     made = server.exec_run(["touch", "/home/jovyan/usercert.pem"], user="jovyan")
     assert made.exit_code == 0, made.output
-    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/file-browser?path=",
-                        token=token)
+    response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/file-browser?path=", token=token)
     assert response.status == 200, response.body
-    assert {"type": "file", "name": "usercert.pem",
-            "path": "/home/jovyan/usercert.pem"} in response.json()
+    assert {
+        "type": "file",
+        "name": "usercert.pem",
+        "path": "/home/jovyan/usercert.pem",
+    } in response.json()

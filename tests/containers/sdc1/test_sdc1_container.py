@@ -129,7 +129,7 @@ def test_example_notebook_executes_as_jovyan(run_container) -> None:  # type: ig
 
 def test_example_notebook_appears_in_home(run_container) -> None:  # type: ignore[no-untyped-def]
     """JupyterLab shows the home folder: the example is copied there once, at start."""
-    rc, logs = run_container(["bash", "-c", "ls -a \"$HOME\""])
+    rc, logs = run_container(["bash", "-c", 'ls -a "$HOME"'])
     assert rc == 0, logs
     assert "sdc1-example.ipynb" in logs.split()
     assert ".sdc1-example-copied" in logs.split()

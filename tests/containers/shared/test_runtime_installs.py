@@ -25,18 +25,30 @@ SITE = "/opt/venv/lib/python3.11/site-packages"
         ("4321:100", {}, []),
         ("4321:0", {}, ["users"]),
     ],
-    ids=["jovyan", "root-start-nb-uid", "root-start-nb-user-gid", "uid-in-users",
-         "uid-gid-0-group-added"],
+    ids=[
+        "jovyan",
+        "root-start-nb-uid",
+        "root-start-nb-user-gid",
+        "uid-in-users",
+        "uid-gid-0-group-added",
+    ],
 )
 def test_pip_install_into_the_venv(containers, user, environment, group_add):
-    result = containers.run(["bash", "-c", f"{INSTALL} && {WHERE}"], user=user,
-                            environment=environment, group_add=group_add, files=FILES)
+    result = containers.run(
+        ["bash", "-c", f"{INSTALL} && {WHERE}"],
+        user=user,
+        environment=environment,
+        group_add=group_add,
+        files=FILES,
+    )
     assert result.exit_code == 0, result.output
     version, path = result.stdout.split()[-2:]
     assert version == "1.0"
     # The venv itself (under either of its names), not a user-site fallback.
-    assert path.split("/site-packages/")[0] in {"/opt/venv/lib/python3.11",
-                                                  "/opt/conda/lib/python3.11"}, result.output
+    assert path.split("/site-packages/")[0] in {
+        "/opt/venv/lib/python3.11",
+        "/opt/conda/lib/python3.11",
+    }, result.output
 
 
 def test_pip_magic_in_a_notebook_kernel(containers):
@@ -58,8 +70,9 @@ def test_pip_magic_in_a_notebook_kernel(containers):
 def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client):
     """What README.md tells users: `pip install --user` goes to ~/.local, which a new container
     with the same home volume (a hub's next server) imports."""
-    volume = docker_client.volumes.create(f"hubimages-test-{uuid.uuid4().hex[:12]}",
-                                          labels={"hubimages.test": "1"})
+    volume = docker_client.volumes.create(
+        f"hubimages-test-{uuid.uuid4().hex[:12]}", labels={"hubimages.test": "1"}
+    )
     home = {volume.name: {"bind": "/home/jovyan", "mode": "rw"}}
     try:
         first = containers.run(["bash", "-c", f"{INSTALL} --user"], volumes=home, files=FILES)
@@ -80,7 +93,9 @@ def test_the_venv_stays_writable_by_group_users(containers):
     # home.
     checks = " ".join(
         f"find {folder} ! -type l \\( ! -group 100 -o ! -perm -g+w \\) -print;"
-        f" find {folder} -type d ! -perm -g+s -print;" for folder in ("/opt/venv", "/home/jovyan"))
+        f" find {folder} -type d ! -perm -g+s -print;"
+        for folder in ("/opt/venv", "/home/jovyan")
+    )
     result = containers.run(["bash", "-c", f"{checks} echo checked"], entrypoint=[])
     assert result.stdout.split() == ["checked"], result.stdout[:2000]
 
@@ -89,8 +104,13 @@ def test_what_a_user_creates_in_the_venv_stays_in_group_users(containers):
     # docker-stacks' promise: a later start with another uid of the group can manage it.
     folder = f"{SITE}/probe-dir"
     result = containers.run(
-        ["bash", "-c", f"mkdir {folder} && touch {folder}/file && stat -c '%G %a' {folder}"
-                       f" {folder}/file"],
-        user="1010:1010", group_add=["users"])
+        [
+            "bash",
+            "-c",
+            f"mkdir {folder} && touch {folder}/file && stat -c '%G %a' {folder} {folder}/file",
+        ],
+        user="1010:1010",
+        group_add=["users"],
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["users", "2755", "users", "644"]

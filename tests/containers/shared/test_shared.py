@@ -159,10 +159,14 @@ def test_no_extra_ca_certificates(idle):
 BUILD_LEFTOVERS = re.compile(
     r"^(tmp/.+|root/\.cache/.+|.*\.whl|.*/tornado/test/.*"
     r"|.*(strip-symtab\.py|debian-packages\.txt|requirements\.(in|lock)|local-wheels\.yaml)"
-    r"|.*/sdc1-pipeline/(tests|\.ruff_cache)(/.*)?)$")
+    r"|.*/sdc1-pipeline/(tests|\.ruff_cache)(/.*)?)$"
+)
 
 
 def test_no_build_file_is_left_in_any_layer(docker_client, image) -> None:
-    found = [f"{layer[:12]}: {path}" for layer, path in layer_paths(docker_client, image.id)
-             if BUILD_LEFTOVERS.match(path.removeprefix("./"))]
+    found = [
+        f"{layer[:12]}: {path}"
+        for layer, path in layer_paths(docker_client, image.id)
+        if BUILD_LEFTOVERS.match(path.removeprefix("./"))
+    ]
     assert found == [], found[:20]

@@ -22,7 +22,7 @@ def _data_candidates() -> list[Path]:
     here = Path(__file__).resolve()
     cands = [Path(os.environ["SDC1_DATA"])] if os.environ.get("SDC1_DATA") else []
     cands.append(Path("/data/sdc1"))
-    cands += [p / "shared" / "data" / "sdc1" for p in here.parents]
+    cands += [p / "data" / "sdc1" for p in here.parents]  # the repository's sample data
     return cands
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from repo2docker.buildpacks.base import BuildPack
 from repo2docker.buildpacks.docker import DockerBuildPack
 
-from hubimages.build.userenv.config import RepoConfig
+from hubimages.builder.userenv.config import RepoConfig
 
 # The platform images' runtime contract (images/base/Dockerfile): what an image without a
 # readable config (a render with no engine) is assumed to have.
@@ -45,27 +45,40 @@ class Plan:
 def render(plan: Plan, repo_dir: str = "") -> str:
     """The Dockerfile of a repository without its own: classic-builder syntax only."""
     config, repo_dir = plan.config, repo_dir or plan.home
-    lines = [f"FROM {plan.base_image}", "USER 0",
-             *(f"ARG {arg}" for arg in ("WHEELHOUSE_URL", "LOCK_URL", "LOCK_SHA256",
-                                        "DEBIAN_PACKAGES", "APT_PROXY")),
-             f"ARG REPO_DIR={repo_dir}"]
+    lines = [
+        f"FROM {plan.base_image}",
+        "USER 0",
+        *(
+            f"ARG {arg}"
+            for arg in ("WHEELHOUSE_URL", "LOCK_URL", "LOCK_SHA256", "DEBIAN_PACKAGES", "APT_PROXY")
+        ),
+        f"ARG REPO_DIR={repo_dir}",
+    ]
     if config.apt_packages:
         lines.append("RUN install-debian-packages")
     if plan.locked:
         lines.append("RUN install-locked-requirements")
     # The home stays setgid and group-writable as in the platform image (any uid of its group).
-    executables = [f'"${{REPO_DIR}}/{config.relative(p)}"'
-                   for p in (config.post_build, config.start) if p is not None]
-    lines += [f"COPY --chown={plan.uid}:{plan.gid} src/ ${{REPO_DIR}}/",
-              'RUN chmod 2775 "${REPO_DIR}"'
-              + (f" && chmod +x {' '.join(executables)}" if executables else ""),
-              "WORKDIR ${REPO_DIR}", f"USER {plan.uid}"]
+    executables = [
+        f'"${{REPO_DIR}}/{config.relative(p)}"'
+        for p in (config.post_build, config.start)
+        if p is not None
+    ]
+    lines += [
+        f"COPY --chown={plan.uid}:{plan.gid} src/ ${{REPO_DIR}}/",
+        'RUN chmod 2775 "${REPO_DIR}"'
+        + (f" && chmod +x {' '.join(executables)}" if executables else ""),
+        "WORKDIR ${REPO_DIR}",
+        f"USER {plan.uid}",
+    ]
     if config.post_build is not None:
         lines.append(f"RUN ./{config.relative(config.post_build)}")
     if config.start is not None:
         start = f"{repo_dir}/{config.relative(config.start)}"
-        lines += [f"ENTRYPOINT {json.dumps([*plan.entrypoint, start])}",
-                  f"CMD {json.dumps(list(plan.cmd))}"]
+        lines += [
+            f"ENTRYPOINT {json.dumps([*plan.entrypoint, start])}",
+            f"CMD {json.dumps(list(plan.cmd))}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -80,13 +93,21 @@ class PlatformBuildPack(BuildPack):  # type: ignore[misc]
     def render(self, build_args: dict[str, str] | None = None) -> str:
         return render(self.plan, (build_args or {}).get("REPO_DIR", ""))
 
-    def build(self, client: Any, image_spec: str, memory_limit: int,
-              build_args: dict[str, str], cache_from: list[str],
-              extra_build_kwargs: dict[str, Any], platform: str | None = None) -> Iterator[Any]:
+    def build(
+        self,
+        client: Any,
+        image_spec: str,
+        memory_limit: int,
+        build_args: dict[str, str],
+        cache_from: list[str],
+        extra_build_kwargs: dict[str, Any],
+        platform: str | None = None,
+    ) -> Iterator[Any]:
         # repo2docker writes labels into its own template; ours has none: the engine adds them.
         extra = {**extra_build_kwargs, "labels": dict(self.get_labels())}
-        yield from super().build(client, image_spec, memory_limit, build_args, cache_from,
-                                 extra, platform)
+        yield from super().build(
+            client, image_spec, memory_limit, build_args, cache_from, extra, platform
+        )
 
 
 class PlatformDockerfileBuildPack(DockerBuildPack):  # type: ignore[misc]
@@ -94,15 +115,25 @@ class PlatformDockerfileBuildPack(DockerBuildPack):  # type: ignore[misc]
 
     plan: Plan
 
-    def build(self, client: Any, image_spec: str, memory_limit: int,
-              build_args: dict[str, str], cache_from: list[str],
-              extra_build_kwargs: dict[str, Any], platform: str | None = None) -> Iterator[Any]:
+    def build(
+        self,
+        client: Any,
+        image_spec: str,
+        memory_limit: int,
+        build_args: dict[str, str],
+        cache_from: list[str],
+        extra_build_kwargs: dict[str, Any],
+        platform: str | None = None,
+    ) -> Iterator[Any]:
         args = {**build_args, "BASE_IMAGE": self.plan.base_image}
-        yield from super().build(client, image_spec, memory_limit, args, cache_from,
-                                 extra_build_kwargs, platform)
+        yield from super().build(
+            client, image_spec, memory_limit, args, cache_from, extra_build_kwargs, platform
+        )
 
 
 def bound_buildpacks(plan: Plan) -> list[type[BuildPack]]:
     """repo2docker instantiates buildpack classes itself: these carry the plan."""
-    return [type("Dockerfile", (PlatformDockerfileBuildPack,), {"plan": plan}),
-            type("Platform", (PlatformBuildPack,), {"plan": plan})]
+    return [
+        type("Dockerfile", (PlatformDockerfileBuildPack,), {"plan": plan}),
+        type("Platform", (PlatformBuildPack,), {"plan": plan}),
+    ]

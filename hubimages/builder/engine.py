@@ -30,7 +30,8 @@ def connect(timeout: int = DEFAULT_TIMEOUT_S) -> DockerClient:
     if client is None:
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise EngineUnavailableError(
-            f"no Docker engine answers at {where}: run `invoke engine` to install and start one")
+            f"no Docker engine answers at {where}: run `invoke engine` to install and start one"
+        )
     return client
 
 
@@ -46,11 +47,14 @@ def build_network(client: DockerClient) -> tuple[str, str]:
     try:
         network = client.networks.get(BUILD_NETWORK)
     except docker.errors.NotFound:
-        network = client.networks.create(BUILD_NETWORK, driver="bridge", internal=True,
-                                          labels={"hubimages": "build"})
+        network = client.networks.create(
+            BUILD_NETWORK, driver="bridge", internal=True, labels={"hubimages": "build"}
+        )
     if not network.attrs.get("Internal"):
-        raise HubImagesError(f"docker network {BUILD_NETWORK} exists but is not internal; "
-                             f"remove it with `docker network rm {BUILD_NETWORK}`")
+        raise HubImagesError(
+            f"docker network {BUILD_NETWORK} exists but is not internal; "
+            f"remove it with `docker network rm {BUILD_NETWORK}`"
+        )
     gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
     return BUILD_NETWORK, gateway
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from hubimages.build.engine import image_or_none
-from hubimages.build.rootfs import ensure_root_image, rootfs_key
-from hubimages.build.run import BuildResult, BuildRun
+from hubimages.builder.engine import image_or_none
+from hubimages.builder.rootfs import ensure_root_image, rootfs_key
+from hubimages.builder.run import BuildResult, BuildRun
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import ImageSpec
 
@@ -33,8 +33,7 @@ def parent_of(run: BuildRun, spec: ImageSpec, results: dict[str, BuildResult]) -
     if spec.source_from is not None:
         return Parent(f"from:{spec.source_from}", spec.source_from, None)
     suite = run.matrix.settings.debian.suite
-    return Parent(f"rootfs:{rootfs_key(run.matrix, spec)}", f"debian:{suite} (bootstrapped)",
-                  None)
+    return Parent(f"rootfs:{rootfs_key(run.matrix, spec)}", f"debian:{suite} (bootstrapped)", None)
 
 
 def parent_image_id(run: BuildRun, spec: ImageSpec, parent: Parent) -> str:
@@ -55,5 +54,6 @@ def _pull(run: BuildRun, ref: str) -> str:
         except docker.errors.APIError as exc:
             raise HubImagesError(
                 f"cannot pull {ref}: {exc.explanation}; this site needs a registry for "
-                "source.from, or use source: bootstrap") from None
+                "source.from, or use source: bootstrap"
+            ) from None
     return str(image.id)

@@ -45,14 +45,21 @@ def probe(client: DockerClient, image_id: str, folder: Path) -> ImageContents:
         return ImageContents(**json.loads(cached.read_text()))
     try:
         output = client.containers.run(
-            image_id, ["python", "-c", PROBE_SCRIPT], entrypoint=[], network_mode="none",
-            remove=True, user="1000", labels={PROBE_LABEL: "1"})
+            image_id,
+            ["python", "-c", PROBE_SCRIPT],
+            entrypoint=[],
+            network_mode="none",
+            remove=True,
+            user="1000",
+            labels={PROBE_LABEL: "1"},
+        )
     except docker.errors.DockerException as exc:
-        raise HubImagesError(f"asking image {image_id[7:19]} what it holds failed: {exc}"
-                             ) from None
+        raise HubImagesError(f"asking image {image_id[7:19]} what it holds failed: {exc}") from None
     data = json.loads(bytes(output).decode().strip().splitlines()[-1])
-    contents = ImageContents(python=data["python"],
-                             python_packages=dict(sorted(data["python_packages"].items())),
-                             debian_packages=dict(sorted(data["debian_packages"].items())))
+    contents = ImageContents(
+        python=data["python"],
+        python_packages=dict(sorted(data["python_packages"].items())),
+        debian_packages=dict(sorted(data["debian_packages"].items())),
+    )
     write_json(cached, asdict(contents))
     return contents

@@ -63,17 +63,26 @@ def read_config(root: Path, python: str) -> RepoConfig:
         return RepoConfig(root, folder, dockerfile=folder / "Dockerfile")
     _check_runtime(root, folder, python)
     config = RepoConfig(
-        root, folder,
+        root,
+        folder,
         requirements=_file(folder, "requirements.txt"),
         package=folder == root and _is_python_package(root),
         apt_packages=_apt_packages(root, folder),
         post_build=_file(folder, "postBuild"),
-        start=_file(folder, "start"))
-    if not (config.requirements or config.package or config.apt_packages or config.post_build
-            or config.start or (folder / "runtime.txt").is_file()):
+        start=_file(folder, "start"),
+    )
+    if not (
+        config.requirements
+        or config.package
+        or config.apt_packages
+        or config.post_build
+        or config.start
+        or (folder / "runtime.txt").is_file()
+    ):
         raise HubImagesError(
             "no recognised configuration: add requirements.txt, apt.txt, postBuild, start, "
-            "runtime.txt or a Dockerfile (in binder/, .binder/ or the repository's root)")
+            "runtime.txt or a Dockerfile (in binder/, .binder/ or the repository's root)"
+        )
     return config
 
 
@@ -89,13 +98,17 @@ def _check_runtime(root: Path, folder: Path, python: str) -> None:
     text = path.read_text().strip()
     match = re.fullmatch(r"python-(\d+)\.(\d+)(?:\.\d+)?", text)
     if match is None:
-        raise HubImagesError(f"{path.relative_to(root)}: {text!r} is not supported; only "
-                             f"python-{python} (the platform image's Python) is")
+        raise HubImagesError(
+            f"{path.relative_to(root)}: {text!r} is not supported; only "
+            f"python-{python} (the platform image's Python) is"
+        )
     if f"{match.group(1)}.{match.group(2)}" != python:
-        raise HubImagesError(f"{path.relative_to(root)}: asks for Python "
-                             f"{match.group(1)}.{match.group(2)}, but the platform image has "
-                             f"{python}: build it on an image with that Python, or change "
-                             "runtime.txt")
+        raise HubImagesError(
+            f"{path.relative_to(root)}: asks for Python "
+            f"{match.group(1)}.{match.group(2)}, but the platform image has "
+            f"{python}: build it on an image with that Python, or change "
+            "runtime.txt"
+        )
 
 
 def _apt_packages(root: Path, folder: Path) -> tuple[str, ...]:
@@ -108,8 +121,10 @@ def _apt_packages(root: Path, folder: Path) -> tuple[str, ...]:
         if not name:
             continue
         if not DEBIAN_PACKAGE.match(name):
-            raise HubImagesError(f"{path.relative_to(root)}:{number}: {name!r} is not a Debian "
-                                 "package name (one name per line, no versions or commands)")
+            raise HubImagesError(
+                f"{path.relative_to(root)}:{number}: {name!r} is not a Debian "
+                "package name (one name per line, no versions or commands)"
+            )
         packages.append(name)
     return tuple(sorted(set(packages)))
 
@@ -138,11 +153,14 @@ def check_dockerfile(config: RepoConfig) -> None:
     lines = config.dockerfile.read_text().splitlines()
     for number, line in enumerate(lines, 1):
         if BUILDKIT_ONLY.match(line):
-            raise HubImagesError(f"{where}:{number}: {line.strip()!r} needs BuildKit, which "
-                                 "this engine does not have: use plain Dockerfile syntax")
-    first = next((line.split() for line in lines
-                  if line.strip().upper().startswith("FROM ")), None)
+            raise HubImagesError(
+                f"{where}:{number}: {line.strip()!r} needs BuildKit, which "
+                "this engine does not have: use plain Dockerfile syntax"
+            )
+    first = next((line.split() for line in lines if line.strip().upper().startswith("FROM ")), None)
     if first is None or first[1] not in ("${BASE_IMAGE}", "$BASE_IMAGE"):
-        raise HubImagesError(f"{where}: start with `ARG BASE_IMAGE` and `FROM ${{BASE_IMAGE}}`: "
-                             "the build passes the platform image there, and no other image "
-                             "can be pulled")
+        raise HubImagesError(
+            f"{where}: start with `ARG BASE_IMAGE` and `FROM ${{BASE_IMAGE}}`: "
+            "the build passes the platform image there, and no other image "
+            "can be pulled"
+        )

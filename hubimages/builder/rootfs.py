@@ -18,8 +18,8 @@ from pathlib import Path
 from docker import DockerClient
 
 from hubimages import RECIPE_VERSION
-from hubimages.build.engine import image_or_none
-from hubimages.build.host import ensure_debian_tools
+from hubimages.builder.engine import image_or_none
+from hubimages.builder.host import ensure_debian_tools
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import ImageSpec, Matrix
@@ -66,8 +66,9 @@ def root_image_ref(matrix: Matrix, spec: ImageSpec) -> str:
     return f"{matrix.settings.namespace}/debian-root:{matrix.settings.debian.suite}-{key}"
 
 
-def ensure_root_image(client: DockerClient, matrix: Matrix, spec: ImageSpec,
-                      cache: CacheLayout) -> str:
+def ensure_root_image(
+    client: DockerClient, matrix: Matrix, spec: ImageSpec, cache: CacheLayout
+) -> str:
     """The id of the bootstrapped root image, importing (and bootstrapping) only when needed."""
     ref = root_image_ref(matrix, spec)
     image = image_or_none(client, ref)
@@ -95,13 +96,16 @@ def bootstrap_command(matrix: Matrix, spec: ImageSpec, output: Path) -> list[str
     debian = matrix.settings.debian
     packages = debian_packages(spec)
     cmd = [
-        "mmdebstrap", "--variant=minbase", "--format=tar", "--quiet",
+        "mmdebstrap",
+        "--variant=minbase",
+        "--format=tar",
+        "--quiet",
         f"--architectures={_debian_arch(matrix.settings.machine)}",
-        "--aptopt=Acquire::Languages \"none\"",
+        '--aptopt=Acquire::Languages "none"',
         *(f"--dpkgopt={opt}" for opt in DPKG_EXCLUDES),
         *_merged_usr_hook(),
         # apt lists are large and stale by the time anyone uses them: `apt-get update` first.
-        "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+        '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin',
     ]
     if packages:
         cmd.append(f"--include={','.join(packages)}")
@@ -115,11 +119,21 @@ def bootstrap(matrix: Matrix, spec: ImageSpec, tarball: Path) -> None:
     partial = tarball.with_name(f"{tarball.stem}.{os.getpid()}.partial")
     # A fixed timestamp makes the tarball reproducible for a given set of package versions.
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1700000000")}
-    log.info("%s: bootstrapping Debian %s from %s (%d extra packages)",
-             spec.name, debian.suite, debian.mirror, len(debian_packages(spec)))
+    log.info(
+        "%s: bootstrapping Debian %s from %s (%d extra packages)",
+        spec.name,
+        debian.suite,
+        debian.mirror,
+        len(debian_packages(spec)),
+    )
     started = time.monotonic()
-    result = subprocess.run(bootstrap_command(matrix, spec, partial), env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        bootstrap_command(matrix, spec, partial),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         tail = (result.stderr or result.stdout).strip().splitlines()[-BOOTSTRAP_LOG_TAIL:]
@@ -127,14 +141,21 @@ def bootstrap(matrix: Matrix, spec: ImageSpec, tarball: Path) -> None:
             log.error("  mmdebstrap: %s", line)
         raise HubImagesError(
             f"{spec.name}: mmdebstrap of {debian.suite} from {debian.mirror} failed; check "
-            f"settings.debian in the matrix and images/{spec.name}/{PACKAGE_LIST}")
+            f"settings.debian in the matrix and images/{spec.name}/{PACKAGE_LIST}"
+        )
     if partial.stat().st_size < MIN_ROOTFS_BYTES:
         partial.unlink()
-        raise HubImagesError(f"{spec.name}: mmdebstrap wrote no usable rootfs; see its output "
-                             "with `invoke build --verbose`")
+        raise HubImagesError(
+            f"{spec.name}: mmdebstrap wrote no usable rootfs; see its output "
+            "with `invoke build --verbose`"
+        )
     partial.rename(tarball)  # atomic: the cache never holds a half tarball
-    log.info("%s: rootfs ready in %.0fs (%d MB)", spec.name, time.monotonic() - started,
-             tarball.stat().st_size // 2**20)
+    log.info(
+        "%s: rootfs ready in %.0fs (%d MB)",
+        spec.name,
+        time.monotonic() - started,
+        tarball.stat().st_size // 2**20,
+    )
 
 
 def _merged_usr_hook() -> list[str]:

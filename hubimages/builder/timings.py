@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hubimages.build.run import BuildResult, BuildStatus
+from hubimages.builder.run import BuildResult, BuildStatus
 from hubimages.core.clock import utc_timestamp
 from hubimages.core.files import write_json
 
@@ -22,8 +22,11 @@ def record_build_times(path: Path, results: Iterable[BuildResult], jobs: int) ->
         fcntl.flock(guard, fcntl.LOCK_EX)  # concurrent `invoke build`s keep each other's times
         times = read_build_times(path)
         for result in built:
-            times[result.name] = {"seconds": round(result.seconds, 1), "jobs": jobs,
-                                  "finished": utc_timestamp()}
+            times[result.name] = {
+                "seconds": round(result.seconds, 1),
+                "jobs": jobs,
+                "finished": utc_timestamp(),
+            }
         write_json(path, times)
 
 

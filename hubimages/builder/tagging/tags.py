@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hubimages.build.tagging.taggers import TAGGERS, ImageFacts
+from hubimages.builder.tagging.taggers import TAGGERS, ImageFacts
 from hubimages.model.spec import ImageSpec
 
 

@@ -29,12 +29,23 @@ def input_hash(matrix: Matrix, name: str, parent_token: str, dirty: bool = False
     add("parent", parent_token.encode())
     if dirty:
         add("dirty", b"uncommitted files")
-    add("spec", json.dumps({
-        "name": spec.name, "parent": spec.parent, "source": spec.source_from,
-        "stacks": spec.stacks, "display_name": spec.display_name,
-        "description": spec.description, "python": settings.python,
-        "platform": settings.platform, "index_url": settings.index_url,
-    }, sort_keys=True).encode())
+    add(
+        "spec",
+        json.dumps(
+            {
+                "name": spec.name,
+                "parent": spec.parent,
+                "source": spec.source_from,
+                "stacks": spec.stacks,
+                "display_name": spec.display_name,
+                "description": spec.description,
+                "python": settings.python,
+                "platform": settings.platform,
+                "index_url": settings.index_url,
+            },
+            sort_keys=True,
+        ).encode(),
+    )
     for folder in recipe(matrix, name):
         for path in folder_files(folder.folder):
             add(f"{folder.name}/{path.relative_to(folder.folder).as_posix()}", path.read_bytes())

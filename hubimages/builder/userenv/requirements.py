@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from hubimages.build.userenv.config import RepoConfig
+from hubimages.builder.userenv.config import RepoConfig
 from hubimages.core.files import file_sha256, write_atomically
 from hubimages.core.tools import uv_command
 from hubimages.deps.catalog import LocalWheelCatalog
@@ -64,15 +64,24 @@ class Resolver:
                 req = LockedRequirement(req.name, req.version, frozenset({file_sha256(wheel)}))
             entries.append(req)
         if config.package:
-            wheel = build_wheel(config.root, self.folder / "package", self.index,
-                                what=f"the repository's package ({name})")
+            wheel = build_wheel(
+                config.root,
+                self.folder / "package",
+                self.index,
+                what=f"the repository's package ({name})",
+            )
             package, version, _, _ = parse_wheel_filename(wheel.name)
             built[normalize(package)] = wheel
-            entries.append(LockedRequirement(package, str(version),
-                                             frozenset({file_sha256(wheel)})))
+            entries.append(
+                LockedRequirement(package, str(version), frozenset({file_sha256(wheel)}))
+            )
         lock = _write_lock(self.folder / "requirements.lock", name, entries)
-        served = Lock(lock.image, lock.path, lock.text,
-                      tuple(r for r in lock.requirements if r.normalized not in built))
+        served = Lock(
+            lock.image,
+            lock.path,
+            lock.text,
+            tuple(r for r in lock.requirements if r.normalized not in built),
+        )
         wheels = fetch(served, self.settings, self.wheels, self.index, self.catalog)
         return Resolved(lock, [*wheels, *built.values()])
 
@@ -81,11 +90,25 @@ class Resolver:
         only if that fails, sdists too (built into wheels later)."""
         out = self.folder / "compiled.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [*uv_command(), "pip", "compile", "--quiet", "--generate-hashes", "--no-header",
-               "--python-version", self.settings.python,
-               "--python-platform", f"{self.settings.machine}-manylinux_2_36",
-               "--index-url", self.index.url, "--constraint", str(platform.path),
-               "--output-file", str(out), *inputs]
+        cmd = [
+            *uv_command(),
+            "pip",
+            "compile",
+            "--quiet",
+            "--generate-hashes",
+            "--no-header",
+            "--python-version",
+            self.settings.python,
+            "--python-platform",
+            f"{self.settings.machine}-manylinux_2_36",
+            "--index-url",
+            self.index.url,
+            "--constraint",
+            str(platform.path),
+            "--output-file",
+            str(out),
+            *inputs,
+        ]
         links = self.catalog.find_links_for_lock(f"environment-{platform.image}")
         if links is not None:  # the platform's own wheels built on the host (its pins)
             cmd += ["--find-links", str(links)]
@@ -96,14 +119,22 @@ class Resolver:
         if any_kind is None:
             return out.read_text()
         detail = any_kind if "no usable wheels" in wheels_only else wheels_only
-        raise HubImagesError(f"{' + '.join(inputs)}: cannot be resolved against the pins "
-                             f"of {platform.image} ({platform.path.name}): {detail}")
+        raise HubImagesError(
+            f"{' + '.join(inputs)}: cannot be resolved against the pins "
+            f"of {platform.image} ({platform.path.name}): {detail}"
+        )
 
     @staticmethod
     def _uv(cmd: list[str], config: RepoConfig) -> str | None:
         """None when uv resolved; else the gist of its complaint."""
-        result = subprocess.run(cmd, cwd=config.root, capture_output=True, text=True,
-                                check=False, env={**os.environ, "UV_NATIVE_TLS": "1"})
+        result = subprocess.run(
+            cmd,
+            cwd=config.root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "UV_NATIVE_TLS": "1"},
+        )
         if result.returncode == 0:
             return None
         lines = [line.strip() for line in result.stderr.strip().splitlines() if line.strip()]
@@ -128,16 +159,19 @@ class Resolver:
             choose_wheel(req, files, target_tags(self.settings))
             return None
         except HubImagesError:
-            sdist = next((f for f in files if f.sha256 in req.hashes
-                          and not f.filename.endswith(".whl")), None)
+            sdist = next(
+                (f for f in files if f.sha256 in req.hashes and not f.filename.endswith(".whl")),
+                None,
+            )
             if sdist is None:
                 raise
         target = self.folder / "sdists" / sdist.filename
         if not (target.is_file() and file_sha256(target) == sdist.sha256):
             self.index.download(sdist, target)
         log.info("%s has no wheel for this image: building one on the host", req.pin)
-        return build_wheel(target, self.folder / "wheels" / req.normalized, self.index,
-                           what=req.pin)
+        return build_wheel(
+            target, self.folder / "wheels" / req.normalized, self.index, what=req.pin
+        )
 
 
 def _inputs(config: RepoConfig) -> list[str]:
@@ -146,8 +180,9 @@ def _inputs(config: RepoConfig) -> list[str]:
         _check_requirements(config, config.requirements, set())
         inputs.append(config.relative(config.requirements))
     if config.package:
-        inputs.append("pyproject.toml" if (config.root / "pyproject.toml").is_file()
-                      else "setup.py")
+        inputs.append(
+            "pyproject.toml" if (config.root / "pyproject.toml").is_file() else "setup.py"
+        )
     return inputs
 
 
@@ -161,13 +196,14 @@ def _check_requirements(config: RepoConfig, path: Path, seen: set[Path]) -> None
         if include:
             other = (path.parent / include.group(2)).resolve()
             if not other.is_relative_to(config.root.resolve()) or not other.is_file():
-                raise HubImagesError(f"{where}: {include.group(2)} is not a file of the "
-                                     "repository")
+                raise HubImagesError(f"{where}: {include.group(2)} is not a file of the repository")
             if other not in seen:
                 _check_requirements(config, other, seen)
         elif NOT_FROM_AN_INDEX.match(line):
-            raise HubImagesError(f"{where}: {line!r} is not a requirement from the package "
-                                 "index (editables, paths, VCS and URLs cannot be locked)")
+            raise HubImagesError(
+                f"{where}: {line!r} is not a requirement from the package "
+                "index (editables, paths, VCS and URLs cannot be locked)"
+            )
 
 
 def _write_lock(path: Path, name: str, entries: list[LockedRequirement]) -> Lock:

@@ -61,18 +61,24 @@ def check_out(repository: Repository, base: Path, cache: CacheLayout, into: Path
     mirror = _mirror(url, cache)
     commit = _resolve(mirror, repository, url)
     _export(mirror, commit, into)
-    return Checkout(_subdir(into, repository), public_url(url), repository.ref, commit,
-                    commit[:7])
+    return Checkout(_subdir(into, repository), public_url(url), repository.ref, commit, commit[:7])
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> str:
     # Never ask for a password: a repository that needs one is unreachable here.
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                            check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    result = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
     if result.returncode != 0:
         if check:
-            raise HubImagesError(" ".join(result.stderr.strip().splitlines()[-1:]) or
-                                 f"git {args[0]} failed")
+            raise HubImagesError(
+                " ".join(result.stderr.strip().splitlines()[-1:]) or f"git {args[0]} failed"
+            )
         return ""
     return result.stdout.strip()
 
@@ -88,8 +94,9 @@ def _mirror(url: str, cache: CacheLayout) -> Path:
             mirror.parent.mkdir(parents=True, exist_ok=True)
             _git(mirror.parent, "clone", "--quiet", "--mirror", url, mirror.name)
     except HubImagesError as exc:
-        raise HubImagesError(f"repository {shown} cannot be fetched: "
-                             f"{str(exc).replace(url, shown)}") from None
+        raise HubImagesError(
+            f"repository {shown} cannot be fetched: {str(exc).replace(url, shown)}"
+        ) from None
     return mirror
 
 
@@ -97,14 +104,17 @@ def _resolve(mirror: Path, repository: Repository, url: str) -> str:
     ref = repository.ref or "HEAD"
     commit = _git(mirror, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     if not commit:
-        raise HubImagesError(f"repository {public_url(url)}: unknown ref {ref!r}; give a "
-                             "branch, tag or commit it has")
+        raise HubImagesError(
+            f"repository {public_url(url)}: unknown ref {ref!r}; give a "
+            "branch, tag or commit it has"
+        )
     return commit
 
 
 def _export(mirror: Path, commit: str, into: Path) -> None:
-    data = subprocess.run(["git", "archive", "--format=tar", commit], cwd=mirror,
-                          capture_output=True, check=True).stdout
+    data = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=mirror, capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         for member in archive.getmembers():
             if member.name.startswith("/") or ".." in Path(member.name).parts:
@@ -114,8 +124,10 @@ def _export(mirror: Path, commit: str, into: Path) -> None:
 
 def _copy_folder(folder: Path, repository: Repository, into: Path) -> Checkout:
     if repository.ref:
-        raise HubImagesError(f"repository {folder}: --ref {repository.ref} needs a git "
-                             "repository, and this folder is not one")
+        raise HubImagesError(
+            f"repository {folder}: --ref {repository.ref} needs a git "
+            "repository, and this folder is not one"
+        )
     digest = hashlib.sha256()
     for path in folder_files(folder):
         relative = path.relative_to(folder)
@@ -124,13 +136,15 @@ def _copy_folder(folder: Path, repository: Repository, into: Path) -> Checkout:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
         target.chmod(path.stat().st_mode & 0o777)
-    return Checkout(_subdir(into, repository), str(folder), "", "",
-                    f"local-{digest.hexdigest()[:12]}")
+    return Checkout(
+        _subdir(into, repository), str(folder), "", "", f"local-{digest.hexdigest()[:12]}"
+    )
 
 
 def _subdir(into: Path, repository: Repository) -> Path:
     path = into / repository.subdir if repository.subdir else into
     if not path.is_dir():
-        raise HubImagesError(f"repository {public_url(repository.url)}: no folder "
-                             f"{repository.subdir!r} in it")
+        raise HubImagesError(
+            f"repository {public_url(repository.url)}: no folder {repository.subdir!r} in it"
+        )
     return path

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from hubimages.build.engine import image_or_none
-from hubimages.build.labels import INPUTS_HASH
-from hubimages.build.run import BuildResult, BuildRun, BuildStatus
+from hubimages.builder.engine import image_or_none
+from hubimages.builder.labels import INPUTS_HASH
+from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
 from hubimages.model.spec import ImageSpec
 
 
-def why_build(run: BuildRun, spec: ImageSpec, inputs: str,
-              results: dict[str, BuildResult]) -> str | None:
+def why_build(
+    run: BuildRun, spec: ImageSpec, inputs: str, results: dict[str, BuildResult]
+) -> str | None:
     """The reason to build, or None when the image with these inputs already exists.
 
     --force applies to the images named with it, never to their ancestors: an ancestor is

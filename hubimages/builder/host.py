@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from hubimages.build.engine import try_connect
+from hubimages.builder.engine import try_connect
 from hubimages.errors import EngineUnavailableError, HubImagesError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,8 @@ def ensure_engine() -> str:
     if "DOCKER_HOST" in os.environ:
         raise EngineUnavailableError(
             f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer; start that engine or "
-            "unset DOCKER_HOST so `invoke engine` can start a local one")
+            "unset DOCKER_HOST so `invoke engine` can start a local one"
+        )
     require_debian_root("no Docker engine")
     actions = []
     if shutil.which("dockerd") is None:
@@ -47,8 +48,10 @@ def require_debian_root(what: str) -> None:
 def apt_install(packages: list[str]) -> None:
     log.info("installing %s from Debian", " ".join(packages))
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+    ):
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()[-1:]
@@ -68,7 +71,10 @@ def _start_dockerd() -> None:
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
     with DOCKERD_LOG.open("ab") as out:
         subprocess.Popen(
-            ["dockerd"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            ["dockerd"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -78,4 +84,5 @@ def _start_dockerd() -> None:
         time.sleep(0.5)
     tail = DOCKERD_LOG.read_text(errors="replace").strip().splitlines()[-1:]
     raise EngineUnavailableError(
-        f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)}")
+        f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)}"
+    )

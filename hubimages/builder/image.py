@@ -7,18 +7,18 @@ import re
 import time
 from collections.abc import Callable
 
-from hubimages.build.dirty import uncommitted_inputs
-from hubimages.build.engine import local_tags
-from hubimages.build.freshness import why_build
-from hubimages.build.inputs import input_hash
-from hubimages.build.labels import Provenance, image_labels
-from hubimages.build.parents import Parent, parent_image_id, parent_of
-from hubimages.build.probe import probe
-from hubimages.build.rootfs import debian_packages
-from hubimages.build.run import BuildResult, BuildRun, BuildStatus
-from hubimages.build.stream import BuildRequest, stream_build
-from hubimages.build.tagging.taggers import ImageFacts
-from hubimages.build.tagging.tags import compute_tags
+from hubimages.builder.dirty import uncommitted_inputs
+from hubimages.builder.engine import local_tags
+from hubimages.builder.freshness import why_build
+from hubimages.builder.inputs import input_hash
+from hubimages.builder.labels import Provenance, image_labels
+from hubimages.builder.parents import Parent, parent_image_id, parent_of
+from hubimages.builder.probe import probe
+from hubimages.builder.rootfs import debian_packages
+from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
+from hubimages.builder.stream import BuildRequest, stream_build
+from hubimages.builder.tagging.taggers import ImageFacts
+from hubimages.builder.tagging.tags import compute_tags
 from hubimages.deps.lockfile import Lock, load_lock
 from hubimages.deps.server import WheelServer
 from hubimages.deps.wheelhouse import fetch
@@ -35,8 +35,9 @@ class BuildInterruptedError(HubImagesError):
     """The run was cancelled (Ctrl-C) while this image was being built."""
 
 
-def build_one(run: BuildRun, name: str, results: dict[str, BuildResult],
-              servers: ServerSource) -> BuildResult:
+def build_one(
+    run: BuildRun, name: str, results: dict[str, BuildResult], servers: ServerSource
+) -> BuildResult:
     spec = run.matrix.image(name)
     started = time.monotonic()
     parent = parent_of(run, spec, results)
@@ -47,26 +48,38 @@ def build_one(run: BuildRun, name: str, results: dict[str, BuildResult],
     if reason is None:
         image = run.client.images.get(run.matrix.local_ref(name))
         log.info("[%s] up to date (inputs %s)", name, inputs[:12])
-        return BuildResult(name, BuildStatus.UP_TO_DATE, "inputs unchanged", str(image.id),
-                           local_tags(image, run.matrix.repository(name)),
-                           int(image.attrs["Size"]),
-                           time.monotonic() - started)
-    log.info("[%s] building: %s%s", name, reason,
-             f" (uncommitted: {', '.join(dirty[:3])}{' ...' if len(dirty) > 3 else ''})"
-             if dirty else "")
+        return BuildResult(
+            name,
+            BuildStatus.UP_TO_DATE,
+            "inputs unchanged",
+            str(image.id),
+            local_tags(image, run.matrix.repository(name)),
+            int(image.attrs["Size"]),
+            time.monotonic() - started,
+        )
+    log.info(
+        "[%s] building: %s%s",
+        name,
+        reason,
+        f" (uncommitted: {', '.join(dirty[:3])}{' ...' if len(dirty) > 3 else ''})"
+        if dirty
+        else "",
+    )
     try:
         image_id = _build(run, spec, parent, inputs, provenance, servers, started)
         _check_cancel(run)
         tags = tag_image(run, spec, image_id, provenance)
     except BuildInterruptedError:
-        log.warning("[%s] interrupted after %.0fs: no tag moved", name,
-                    time.monotonic() - started)
-        return BuildResult(name, BuildStatus.INTERRUPTED, "interrupted (Ctrl-C)",
-                           seconds=time.monotonic() - started)
+        log.warning("[%s] interrupted after %.0fs: no tag moved", name, time.monotonic() - started)
+        return BuildResult(
+            name,
+            BuildStatus.INTERRUPTED,
+            "interrupted (Ctrl-C)",
+            seconds=time.monotonic() - started,
+        )
     except HubImagesError as exc:
         log.error("[%s] failed after %.0fs: %s", name, time.monotonic() - started, exc)
-        return BuildResult(name, BuildStatus.FAILED, str(exc),
-                           seconds=time.monotonic() - started)
+        return BuildResult(name, BuildStatus.FAILED, str(exc), seconds=time.monotonic() - started)
     size = int(run.client.images.get(image_id).attrs["Size"])
     seconds = time.monotonic() - started
     log.info("[%s] built in %.0fs, %d MB", name, seconds, size // 10**6)
@@ -78,8 +91,15 @@ def _check_cancel(run: BuildRun) -> None:
         raise BuildInterruptedError("interrupted")
 
 
-def _build(run: BuildRun, spec: ImageSpec, parent: Parent, inputs: str,
-           provenance: Provenance, servers: ServerSource, started: float) -> str:
+def _build(
+    run: BuildRun,
+    spec: ImageSpec,
+    parent: Parent,
+    inputs: str,
+    provenance: Provenance,
+    servers: ServerSource,
+    started: float,
+) -> str:
     lock = load_lock(run.matrix, spec.name)
     folders = recipe(run.matrix, spec.name)
     server, network = _serve(run, lock, folders, servers)
@@ -90,11 +110,23 @@ def _build(run: BuildRun, spec: ImageSpec, parent: Parent, inputs: str,
         _check_cancel(run)
         final = index == len(folders)
         label = spec.name if len(folders) == 1 else f"{spec.name}/{folder.name}"
-        log.info("[%s] recipe %d/%d: images/%s on %s", spec.name, index, len(folders),
-                 folder.name, current[7:19])
+        log.info(
+            "[%s] recipe %d/%d: images/%s on %s",
+            spec.name,
+            index,
+            len(folders),
+            folder.name,
+            current[7:19],
+        )
         args = {**build_args(folder, server, lock), "PARENT_IMAGE": current}
-        request = BuildRequest(f"images/{folder.name}", label, args, network,
-                               labels if final else {}, folder=folder.folder)
+        request = BuildRequest(
+            f"images/{folder.name}",
+            label,
+            args,
+            network,
+            labels if final else {},
+            folder=folder.folder,
+        )
         try:
             current = stream_build(run.client, request, run.cancel, started)
         except HubImagesError:
@@ -103,13 +135,13 @@ def _build(run: BuildRun, spec: ImageSpec, parent: Parent, inputs: str,
     return current
 
 
-def _serve(run: BuildRun, lock: Lock, folders: list[ImageSpec],
-           servers: ServerSource) -> tuple[WheelServer, str]:
+def _serve(
+    run: BuildRun, lock: Lock, folders: list[ImageSpec], servers: ServerSource
+) -> tuple[WheelServer, str]:
     """Fetch the image's locked wheels; add them, the lock and the build files to the server."""
     t0 = time.monotonic()
     wheels = fetch(lock, run.matrix.settings, run.cache.wheels, run.index, run.catalog)
-    log.info("[%s] %d locked wheels ready in %.1fs", lock.image, len(wheels),
-             time.monotonic() - t0)
+    log.info("[%s] %d locked wheels ready in %.1fs", lock.image, len(wheels), time.monotonic() - t0)
     server, network = servers()
     server.add(lock.image, lock.text, wheels, [f.folder for f in folders])
     return server, network
@@ -118,10 +150,14 @@ def _serve(run: BuildRun, lock: Lock, folders: list[ImageSpec],
 def build_args(folder: ImageSpec, server: WheelServer, lock: Lock) -> dict[str, str]:
     """The build arguments of one recipe folder (images/README.md); the optional ones only
     when its Dockerfile declares them, so the engine does not warn about unused ones."""
-    args = {"WHEELHOUSE_URL": server.wheels_url, "LOCK_URL": server.lock_url(lock.image),
-            "LOCK_SHA256": lock.sha256}
-    declared = set(re.findall(r"^\s*ARG\s+(\w+)", (folder.folder / "Dockerfile").read_text(),
-                              re.MULTILINE))
+    args = {
+        "WHEELHOUSE_URL": server.wheels_url,
+        "LOCK_URL": server.lock_url(lock.image),
+        "LOCK_SHA256": lock.sha256,
+    }
+    declared = set(
+        re.findall(r"^\s*ARG\s+(\w+)", (folder.folder / "Dockerfile").read_text(), re.MULTILINE)
+    )
     if "BUILD_FILES_URL" in declared:
         args["BUILD_FILES_URL"] = server.files_url(folder.name)
     if "DEBIAN_PACKAGES" in declared:
@@ -131,12 +167,14 @@ def build_args(folder: ImageSpec, server: WheelServer, lock: Lock) -> dict[str, 
     return args
 
 
-def tag_image(run: BuildRun, spec: ImageSpec, image_id: str,
-              provenance: Provenance) -> list[str]:
+def tag_image(run: BuildRun, spec: ImageSpec, image_id: str, provenance: Provenance) -> list[str]:
     """Apply the tag rules to what the built image holds (asked once per image id)."""
     contents = probe(run.client, image_id, run.cache.probes)
-    facts = ImageFacts(python=contents.python, packages=contents.python_packages,
-                       release_tag=provenance.release_tag)
+    facts = ImageFacts(
+        python=contents.python,
+        packages=contents.python_packages,
+        release_tag=provenance.release_tag,
+    )
     tags = compute_tags(spec, facts)
     image = run.client.images.get(image_id)
     for tag in tags:

@@ -8,8 +8,8 @@ from enum import Enum
 
 from docker import DockerClient
 
-from hubimages.build.labels import Provenance
-from hubimages.build.tagging.release_tag import ReleaseTag
+from hubimages.builder.labels import Provenance
+from hubimages.builder.tagging.release_tag import ReleaseTag
 from hubimages.core.cache import CacheLayout
 from hubimages.core.clock import build_time, utc_date
 from hubimages.core.git import revision
@@ -60,11 +60,21 @@ def provenance_now(matrix: Matrix) -> Provenance:
     return Provenance(revision=rev.full, source=rev.source, tag=tag)
 
 
-def new_run(client: DockerClient, matrix: Matrix, cache: CacheLayout,
-            forced: frozenset[str] = frozenset(), provenance: Provenance | None = None
-            ) -> BuildRun:
+def new_run(
+    client: DockerClient,
+    matrix: Matrix,
+    cache: CacheLayout,
+    forced: frozenset[str] = frozenset(),
+    provenance: Provenance | None = None,
+) -> BuildRun:
     index = PackageIndex(matrix.settings.index_url)
     catalog = LocalWheelCatalog.of_images(matrix.images_folder, index, cache)
-    return BuildRun(client=client, matrix=matrix, cache=cache,
-                    provenance=provenance or provenance_now(matrix), index=index,
-                    catalog=catalog, forced=forced)
+    return BuildRun(
+        client=client,
+        matrix=matrix,
+        cache=cache,
+        provenance=provenance or provenance_now(matrix),
+        index=index,
+        catalog=catalog,
+        forced=forced,
+    )

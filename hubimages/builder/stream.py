@@ -72,17 +72,26 @@ class StepTracker:
         return killed
 
 
-def stream_build(client: DockerClient, request: BuildRequest, cancel: threading.Event,
-                 started: float) -> str:
+def stream_build(
+    client: DockerClient, request: BuildRequest, cancel: threading.Event, started: float
+) -> str:
     """Build, return the image id; raise BuildFailedError naming the failing step."""
     tracker = StepTracker()
     done = threading.Event()
-    watcher = threading.Thread(target=_kill_on_cancel, args=(client, tracker, cancel, done),
-                               daemon=True)
+    watcher = threading.Thread(
+        target=_kill_on_cancel, args=(client, tracker, cancel, done), daemon=True
+    )
     stream: Iterator[dict[str, Any]] = client.api.build(
-        **request.source(), tag=request.tag, buildargs=request.build_args,
-        network_mode=request.network, labels=request.labels or None, rm=True, forcerm=True,
-        pull=False, decode=True)
+        **request.source(),
+        tag=request.tag,
+        buildargs=request.build_args,
+        network_mode=request.network,
+        labels=request.labels or None,
+        rm=True,
+        forcerm=True,
+        pull=False,
+        decode=True,
+    )
     watcher.start()
     try:
         return _follow(stream, request, tracker, started)
@@ -90,16 +99,18 @@ def stream_build(client: DockerClient, request: BuildRequest, cancel: threading.
         done.set()  # nothing left to stop once the stream ended
 
 
-def _kill_on_cancel(client: DockerClient, tracker: StepTracker, cancel: threading.Event,
-                    done: threading.Event) -> None:
+def _kill_on_cancel(
+    client: DockerClient, tracker: StepTracker, cancel: threading.Event, done: threading.Event
+) -> None:
     # Until the build's stream ends: a step container may still be starting when Ctrl-C comes.
     while not done.wait(0.2):
         if cancel.is_set():
             tracker.kill_step(client)
 
 
-def _follow(stream: Iterator[dict[str, Any]], request: BuildRequest, tracker: StepTracker,
-            started: float) -> str:
+def _follow(
+    stream: Iterator[dict[str, Any]], request: BuildRequest, tracker: StepTracker, started: float
+) -> str:
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     step = "(before the first step)"
     image_id = None
@@ -111,8 +122,9 @@ def _follow(stream: Iterator[dict[str, Any]], request: BuildRequest, tracker: St
                 if line.startswith("Step "):
                     step = line
                     tail.clear()
-                    log.info("[%s %5.0fs] %s", request.label, time.monotonic() - started,
-                             line[:160])
+                    log.info(
+                        "[%s %5.0fs] %s", request.label, time.monotonic() - started, line[:160]
+                    )
                 elif line.strip():
                     tail.append(line)
                     log.debug("[%s] %s", request.label, line)
@@ -121,9 +133,10 @@ def _follow(stream: Iterator[dict[str, Any]], request: BuildRequest, tracker: St
                 log.error("[%s]   | %s", request.label, line)
             output = [line for line in tail if not BUILDER_NOISE.match(line.strip())]
             last = " | ".join(_short(line, 100) for line in output[-3:])
-            raise BuildFailedError(f"{request.name}: {_short(step)}: "
-                                   f"{_short(chunk['error'].strip())}"
-                                   + (f" (last output: {last})" if last else ""))
+            raise BuildFailedError(
+                f"{request.name}: {_short(step)}: "
+                f"{_short(chunk['error'].strip())}" + (f" (last output: {last})" if last else "")
+            )
         elif "aux" in chunk and "ID" in chunk["aux"]:
             image_id = chunk["aux"]["ID"]
     if image_id is None:

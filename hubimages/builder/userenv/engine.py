@@ -27,7 +27,7 @@ from repo2docker.engine import (
 )
 from traitlets import Unicode
 
-from hubimages.build.stream import BuildRequest, stream_build
+from hubimages.builder.stream import BuildRequest, stream_build
 from hubimages.errors import BuildFailedError
 
 
@@ -69,25 +69,42 @@ class HubImagesEngine(ContainerEngine):  # type: ignore[misc]
     def _context(self) -> EngineContext:
         context = _CONTEXTS.get(self.context_key)
         if context is None:
-            raise ContainerEngineException("the hubimages engine runs inside `invoke build` "
-                                           "or `invoke repo2docker` only")
+            raise ContainerEngineException(
+                "the hubimages engine runs inside `invoke build` or `invoke repo2docker` only"
+            )
         return context
 
-    def build(self, *, push: bool = False, load: bool = False,
-              buildargs: dict[str, str] | None = None, cache_from: list[str] | None = None,
-              container_limits: dict[str, int] | None = None, tag: str = "",
-              custom_context: bool = False, dockerfile: str = "", fileobj: IO[bytes] | None = None,
-              path: str = "", labels: dict[str, str] | None = None,
-              platform: str | None = None, **kwargs: Any) -> Iterator[str]:
+    def build(
+        self,
+        *,
+        push: bool = False,
+        load: bool = False,
+        buildargs: dict[str, str] | None = None,
+        cache_from: list[str] | None = None,
+        container_limits: dict[str, int] | None = None,
+        tag: str = "",
+        custom_context: bool = False,
+        dockerfile: str = "",
+        fileobj: IO[bytes] | None = None,
+        path: str = "",
+        labels: dict[str, str] | None = None,
+        platform: str | None = None,
+        **kwargs: Any,
+    ) -> Iterator[str]:
         if push:
             raise ContainerEngineException("pushing is `invoke release`'s job, not repo2docker's")
         ctx = self._context()
         request = BuildRequest(
-            name=ctx.name, label=ctx.name, build_args={**(buildargs or {}), **ctx.build_args},
-            network=ctx.network, labels={**(labels or {}), **ctx.labels},
+            name=ctx.name,
+            label=ctx.name,
+            build_args={**(buildargs or {}), **ctx.build_args},
+            network=ctx.network,
+            labels={**(labels or {}), **ctx.labels},
             folder=Path(path) if path and not custom_context else None,
             context=fileobj if custom_context else None,
-            dockerfile=dockerfile or "Dockerfile", tag=tag or None)
+            dockerfile=dockerfile or "Dockerfile",
+            tag=tag or None,
+        )
         try:
             ctx.image_id = stream_build(ctx.client, request, ctx.cancel, ctx.started)
         except BuildFailedError as exc:

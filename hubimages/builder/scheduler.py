@@ -14,11 +14,11 @@ import threading
 import time
 from contextlib import ExitStack
 
-from hubimages.build.engine import build_network
-from hubimages.build.image import build_one
-from hubimages.build.run import BuildResult, BuildRun, BuildStatus
-from hubimages.build.timings import record_build_times
-from hubimages.build.userenv.build import build_environment
+from hubimages.builder.engine import build_network
+from hubimages.builder.image import build_one
+from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
+from hubimages.builder.timings import record_build_times
+from hubimages.builder.userenv.build import build_environment
 from hubimages.deps.server import WheelServer
 from hubimages.model.lineage import build_order
 
@@ -45,7 +45,8 @@ class ServerOnDemand:
                 mirrors = settings.debian.mirrors
                 try:
                     server = self._stack.enter_context(
-                        WheelServer(gateway, settings.wheelhouse_port, mirrors))
+                        WheelServer(gateway, settings.wheelhouse_port, mirrors)
+                    )
                 except OSError:
                     # The configured port is taken (another build?): any free port will do.
                     server = self._stack.enter_context(WheelServer(gateway, 0, mirrors))
@@ -65,8 +66,9 @@ def run_builds(run: BuildRun, targets: list[str] | None, jobs: int = 2) -> list[
             run.cancel.set()
             scheduler.drain(results)
     for name in order:
-        results.setdefault(name, BuildResult(name, BuildStatus.SKIPPED,
-                                             "interrupted before it started"))
+        results.setdefault(
+            name, BuildResult(name, BuildStatus.SKIPPED, "interrupted before it started")
+        )
     return [results[name] for name in order]
 
 
@@ -103,8 +105,9 @@ class _Scheduler:
             self.running.add(name)
             snapshot = dict(results)
             # Daemon threads: a second Ctrl-C must not wait for a build to finish.
-            threading.Thread(target=self._work, args=(name, snapshot), daemon=True,
-                             name=f"build-{name}").start()
+            threading.Thread(
+                target=self._work, args=(name, snapshot), daemon=True, name=f"build-{name}"
+            ).start()
 
     def _work(self, name: str, results: dict[str, BuildResult]) -> None:
         builder = build_environment if self.run_.matrix.images[name].environment else build_one

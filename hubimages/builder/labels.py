@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hubimages.build.tagging.release_tag import ReleaseTag
+from hubimages.builder.tagging.release_tag import ReleaseTag
 from hubimages.core.clock import build_time, utc_timestamp
 from hubimages.core.urls import public_url
 from hubimages.deps.lockfile import Lock
@@ -22,8 +22,10 @@ BASE_DIGEST = OCI + "base.digest"
 INPUTS_HASH = "org.skahub.inputs-hash"
 DIRTY = "org.skahub.dirty"  # "true" when built from uncommitted changes (tag ends in -dirty)
 # Read by `invoke profiles --release` from the registry, so admins can match their hub.
-VERSION_LABELS = {"jupyterhub": "org.skahub.jupyterhub.version",
-                  "jupyterlab": "org.skahub.jupyterlab.version"}
+VERSION_LABELS = {
+    "jupyterhub": "org.skahub.jupyterhub.version",
+    "jupyterlab": "org.skahub.jupyterlab.version",
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,14 @@ class Provenance:
         return replace(self, tag=replace(self.tag, dirty=True))
 
 
-def image_labels(spec: ImageSpec, inputs: str, parent_name: str, parent_id: str,
-                 provenance: Provenance, lock: Lock) -> dict[str, str]:
+def image_labels(
+    spec: ImageSpec,
+    inputs: str,
+    parent_name: str,
+    parent_id: str,
+    provenance: Provenance,
+    lock: Lock,
+) -> dict[str, str]:
     """Every label is set, empty when unknown: an image inherits its parent's labels, and a
     parent's value (its source, its dirty mark) must not pass for the child's."""
     labels = {
@@ -67,5 +75,6 @@ def image_labels(spec: ImageSpec, inputs: str, parent_name: str, parent_id: str,
 def version_labels(lock: Lock) -> dict[str, str]:
     """The hub-facing versions, from the lock: a registry client can read them without a pull."""
     pinned = lock.versions()
-    return {label: pinned[package] for package, label in VERSION_LABELS.items()
-            if package in pinned}
+    return {
+        label: pinned[package] for package, label in VERSION_LABELS.items() if package in pinned
+    }

@@ -36,8 +36,11 @@ def python_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
 
 
 def jupyter_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
-    return [f"{prefix}-{facts.packages[pkg]}" for pkg, prefix in PACKAGE_PREFIXES.items()
-            if pkg in facts.packages]
+    return [
+        f"{prefix}-{facts.packages[pkg]}"
+        for pkg, prefix in PACKAGE_PREFIXES.items()
+        if pkg in facts.packages
+    ]
 
 
 def key_package_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
@@ -51,5 +54,9 @@ def key_package_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
 
 
 TAGGERS: tuple[Tagger, ...] = (
-    latest_tagger, release_tagger, python_tagger, jupyter_tagger, key_package_tagger,
+    latest_tagger,
+    release_tagger,
+    python_tagger,
+    jupyter_tagger,
+    key_package_tagger,
 )
