@@ -12,14 +12,12 @@ After such a task, an image of the matrix is an image even where a task has its 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Set
-from pathlib import Path
 
 from invoke.main import program
 from invoke.tasks import Task
 
-from hubimages.cli.common import MATRIX
 from hubimages.errors import HubImagesError
-from hubimages.model.load import load_matrix
+from hubimages.model.project import open_project
 
 IMAGE_ARGUMENT = "image"
 
@@ -79,6 +77,6 @@ def matrix_images(argv: list[str]) -> set[str]:
         (argv[i + 1] for i, token in enumerate(argv[:-1]) if token in ("--matrix", "-m")), None
     )
     try:
-        return set(load_matrix(Path(path) if path else MATRIX).images)
+        return set(open_project(path).matrix.images)
     except (HubImagesError, OSError):
         return set()

@@ -16,12 +16,12 @@ from hubimages.builder.run import BuildResult, BuildRun, new_run
 from hubimages.builder.scheduler import build_images, failed
 from hubimages.ci.lint import run_linters
 from hubimages.cli import report
-from hubimages.cli.common import INTERRUPTED, ROOT, cache_of, matrix
+from hubimages.cli.common import INTERRUPTED
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.resolve import lock_images
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
-from hubimages.model.spec import Matrix
+from hubimages.model.project import Project, open_project
 from hubimages.verify.conformance import check_suite, run_conformance
 from hubimages.verify.session import test_images
 
@@ -32,16 +32,16 @@ def engine() -> None:
     print(ensure_engine())
 
 
-def checked(matrix_path: str | None, names: list[str]) -> Matrix:
-    """The matrix, with every named image known: bad input fails before any engine call."""
-    loaded = matrix(matrix_path)
+def checked(matrix_path: str | None, names: list[str]) -> Project:
+    """The project, with every named image known: bad input fails before any engine call."""
+    project = open_project(matrix_path)
     for name in names:
-        loaded.image(name)
-    return loaded
+        project.matrix.image(name)
+    return project
 
 
-def start_run(loaded: Matrix, forced: list[str] | None = None) -> BuildRun:
-    return new_run(connect(), loaded, cache_of(loaded), forced=frozenset(forced or ()))
+def start_run(project: Project, forced: list[str] | None = None) -> BuildRun:
+    return new_run(connect(), project.matrix, project.cache, forced=frozenset(forced or ()))
 
 
 def finish(run: BuildRun, results: list[BuildResult], started: float) -> None:
@@ -61,17 +61,17 @@ def finish(run: BuildRun, results: list[BuildResult], started: float) -> None:
 
 def build(names: list[str], force: bool, jobs: int, matrix_path: str | None) -> None:
     started = time.monotonic()
-    loaded = checked(matrix_path, names)
+    project = checked(matrix_path, names)
     # --force rebuilds the named images (all when none is named), never their ancestors.
-    run = start_run(loaded, forced=(names or list(loaded.images)) if force else [])
+    run = start_run(project, forced=(names or list(project.matrix.images)) if force else [])
     finish(run, build_images(run, names, jobs), started)
 
 
 def lock(names: list[str], upgrade: bool, matrix_path: str | None) -> None:
-    loaded = checked(matrix_path, names)
-    index = PackageIndex(loaded.settings.index_url)
-    for path in lock_images(loaded, names, index, cache_of(loaded), upgrade=upgrade):
-        print(f"wrote {path.relative_to(loaded.root)}")
+    project = checked(matrix_path, names)
+    index = PackageIndex(project.matrix.settings.index_url)
+    for path in lock_images(project.matrix, names, index, project.cache, upgrade=upgrade):
+        print(f"wrote {path.relative_to(project.root)}")
 
 
 def test(
@@ -95,16 +95,16 @@ def test(
 
 
 def check(matrix_path: str | None) -> None:
-    print("build order:", " -> ".join(build_order(matrix(matrix_path))))
+    print("build order:", " -> ".join(build_order(open_project(matrix_path).matrix)))
 
 
 def bench(skip_cold: bool) -> None:
-    run = start_run(matrix(None))
+    run = start_run(open_project())
     print(report.numbers(run_benchmark(run, cold=not skip_cold)))
 
 
 def lint() -> None:
-    results = run_linters(ROOT)
+    results = run_linters(open_project().root)
     print(report.lint_report(results))
     if not all(r.ok for r in results):
         raise Exit(code=1)
@@ -115,7 +115,7 @@ def conformance(suite_path: str, image_ref: str) -> None:
     if not suite_path:
         raise HubImagesError("--suite is missing: give a checkout of jupyter/docker-stacks")
     suite = check_suite(Path(suite_path))
-    run = start_run(matrix(None))
+    run = start_run(open_project())
     if image_ref:
         image = image_or_none(run.client, image_ref)
         if image is None:

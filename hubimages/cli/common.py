@@ -1,4 +1,4 @@
-"""What every command does the same way: logging, the matrix, the cache, one-line errors."""
+"""What every command does the same way: logging, one-line errors, the registry of --registry."""
 
 from __future__ import annotations
 
@@ -7,21 +7,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from invoke.exceptions import Exit
 
-from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError
-from hubimages.model.load import load_matrix
-from hubimages.model.spec import NAMESPACE, NAMESPACE_ENV, Matrix
+from hubimages.model.project import Project
 from hubimages.publish.store import stores_with_history
 from hubimages.publish.target import RegistryTarget
 
-ROOT = Path(__file__).resolve().parents[2]
-MATRIX = ROOT / "build-matrix.yaml"
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,26 +31,6 @@ def setup_logging(verbose: bool = False) -> None:
     )
     for noisy in ("urllib3", "docker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def matrix(path: str | None = None) -> Matrix:
-    """The matrix of --matrix, or this checkout's, built into $HUBIMAGES_NAMESPACE if set
-    (a second checkout on the same engine keeps its images apart)."""
-    if path:
-        return load_matrix(Path(path))
-    loaded = load_matrix(MATRIX)
-    namespace = os.environ.get(NAMESPACE_ENV, "")
-    if not namespace:
-        return loaded
-    if not NAMESPACE.match(namespace):
-        raise HubImagesError(
-            f"{NAMESPACE_ENV}={namespace!r} is not an image namespace: use lowercase a-z0-9._-/"
-        )
-    return replace(loaded, settings=replace(loaded.settings, namespace=namespace))
-
-
-def cache_of(loaded: Matrix) -> CacheLayout:
-    return CacheLayout.for_project(loaded.root)
 
 
 def one_line_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -82,15 +56,16 @@ def split_names(names: Sequence[str] | str | None) -> list[str]:
     return [n for item in names for n in item.replace(",", " ").split()]
 
 
-def registry_target(loaded: Matrix, value: str, recorded: bool = False) -> RegistryTarget:
+def registry_target(project: Project, value: str, recorded: bool = False) -> RegistryTarget:
     """--registry, or with recorded=True the only registry something was released to."""
+    namespace = project.matrix.settings.namespace
     if value:
-        return RegistryTarget.parse(value, loaded.settings.namespace)
+        return RegistryTarget.parse(value, namespace)
     if recorded:
-        stores = stores_with_history(cache_of(loaded).publish_root)
+        stores = stores_with_history(project.cache.publish_root)
         if len(stores) == 1:
             newest = stores[0].history()[0]
-            return RegistryTarget.parse(newest.registry, loaded.settings.namespace)
+            return RegistryTarget.parse(newest.registry, namespace)
         if len(stores) > 1:
             names = ", ".join(s.folder.name for s in stores)
             raise HubImagesError(

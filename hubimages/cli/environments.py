@@ -11,8 +11,8 @@ from hubimages.builder.scheduler import build_images
 from hubimages.builder.userenv.build import render_environment
 from hubimages.builder.userenv.source import is_remote
 from hubimages.cli.building import checked, finish, start_run
-from hubimages.cli.common import cache_of
 from hubimages.errors import HubImagesError
+from hubimages.model.project import Project
 from hubimages.model.spec import IMAGE_NAME, ImageSpec, Matrix, Repository
 
 
@@ -61,13 +61,13 @@ def repo2docker(
     started = time.monotonic()
     if not on:
         raise HubImagesError("--on IMAGE is missing: the platform image to build on")
-    loaded = checked(matrix_path, [on])
+    project = checked(matrix_path, [on])
     name = name or default_name(repo)
-    matrix = with_environment(loaded, repo, on, name, ref, subdir)
+    matrix = with_environment(project.matrix, repo, on, name, ref, subdir)
     if no_build:
-        print(render_environment(matrix, name, cache_of(matrix)), end="")
+        print(render_environment(matrix, name, project.cache), end="")
         return
-    run = start_run(matrix, forced=[name] if force else [])
+    run = start_run(Project(matrix, project.cache), forced=[name] if force else [])
     results = build_images(run, [name])
     finish(run, results, started)
     print(f"image: {matrix.local_ref(name)}")

@@ -8,9 +8,9 @@ from hubimages.ci.affected import affected_images, changed_since
 from hubimages.ci.github import github_outputs
 from hubimages.cli import report
 from hubimages.cli.building import checked, start_run
-from hubimages.cli.common import append_github_output, cache_of, matrix, registry_target
+from hubimages.cli.common import append_github_output, registry_target
 from hubimages.model.lineage import build_order
-from hubimages.model.spec import Matrix
+from hubimages.model.project import Project, open_project
 from hubimages.publish.diff import diff_inventories
 from hubimages.publish.release import (
     Publisher,
@@ -25,12 +25,16 @@ from hubimages.services.localregistry import LocalRegistry
 
 
 def publisher(
-    loaded: Matrix, registry: str, retries: int = 4, recorded: bool = False, dirty: bool = False
+    project: Project,
+    registry: str,
+    retries: int = 4,
+    recorded: bool = False,
+    dirty: bool = False,
 ) -> Publisher:
     return Publisher(
-        loaded,
-        cache_of(loaded),
-        registry_target(loaded, registry, recorded),
+        project.matrix,
+        project.cache,
+        registry_target(project, registry, recorded),
         RetryPolicy(attempts=retries),
         allow_dirty=dirty,
     )
@@ -45,42 +49,44 @@ def release(
     dirty: bool,
     matrix_path: str | None,
 ) -> None:
-    loaded = checked(matrix_path, names)
-    target = publisher(loaded, registry, retries, dirty=dirty)
-    done = release_images(start_run(loaded), target, names, retest=retest, jobs=jobs)
+    project = checked(matrix_path, names)
+    target = publisher(project, registry, retries, dirty=dirty)
+    done = release_images(start_run(project), target, names, retest=retest, jobs=jobs)
     print(report.release_summary(done))
 
 
 def push(
     names: list[str], registry: str, retries: int, dirty: bool, matrix_path: str | None
 ) -> None:
-    loaded = checked(matrix_path, names)
+    project = checked(matrix_path, names)
     done = publish_release(
-        publisher(loaded, registry, retries, dirty=dirty), build_order(loaded, names or None)
+        publisher(project, registry, retries, dirty=dirty),
+        build_order(project.matrix, names or None),
     )
     print(report.release_summary(done))
 
 
 def profiles(registry: str, release_tag: str | None, matrix_path: str | None) -> None:
-    for path in profiles_for(publisher(matrix(matrix_path), registry, recorded=True), release_tag):
+    for path in profiles_for(
+        publisher(open_project(matrix_path), registry, recorded=True), release_tag
+    ):
         print(path)
 
 
 def history(registry: str, remote: bool, matrix_path: str | None) -> None:
-    releases = releases_of(publisher(matrix(matrix_path), registry, recorded=True), remote)
+    releases = releases_of(publisher(open_project(matrix_path), registry, recorded=True), remote)
     for line in report.history_lines(releases):
         print(line)
 
 
 def diff(name: str, old: str, new: str, registry: str, matrix_path: str | None) -> None:
-    loaded = checked(matrix_path, [name])
-    target = publisher(loaded, registry, recorded=True)
+    target = publisher(checked(matrix_path, [name]), registry, recorded=True)
     changes = diff_inventories(inventory_of(target, name, old), inventory_of(target, name, new))
     print(report.format_diff(name, old, new, changes))
 
 
 def affected(since: str, every: bool, github_output: bool, matrix_path: str | None) -> None:
-    loaded = matrix(matrix_path)
+    loaded = open_project(matrix_path).matrix
     if every:
         names = build_order(loaded)
     elif since:
@@ -94,7 +100,7 @@ def affected(since: str, every: bool, github_output: bool, matrix_path: str | No
 
 
 def registry(port: int, stop: bool) -> None:
-    local = LocalRegistry(cache_of(matrix()).registry(port), port=port)
+    local = LocalRegistry(open_project().cache.registry(port), port=port)
     if stop:
         local.stop()
         print(f"stopped the registry on {local.host}")

@@ -6,10 +6,10 @@ import json
 import shlex
 
 from hubimages.builder.engine import connect
-from hubimages.cli.common import ROOT, cache_of, matrix
 from hubimages.core.cache import slug
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import descendants
+from hubimages.model.project import Project, open_project
 from hubimages.model.spec import Matrix
 from hubimages.services.rucio.deployment import (
     NETWORK_PREFIX,
@@ -19,26 +19,26 @@ from hubimages.services.rucio.deployment import (
 from hubimages.services.rucio.server import run_transfers
 from hubimages.services.rucio.site import RucioSite
 
-SERVICE_FILES = service_files(ROOT)
 STACK = "rucio"
 LAB_PORT = 8888
 
 
-def local_rucio(loaded: Matrix) -> LocalRucio:
+def local_rucio(project: Project) -> LocalRucio:
     """The deployment of this namespace (two checkouts on one engine keep theirs apart)."""
+    settings = project.matrix.settings
     return LocalRucio(
-        SERVICE_FILES,
-        cache_of(loaded),
-        slug(loaded.settings.namespace),
-        loaded.settings.index_url,
+        service_files(project.root),
+        project.cache,
+        slug(settings.namespace),
+        settings.index_url,
         connect(),
         detached=True,
     )
 
 
 def rucio(stop: bool, transfers: bool) -> None:
-    loaded = matrix()
-    local = local_rucio(loaded)
+    project = open_project()
+    local = local_rucio(project)
     if stop:
         was = local.running_site()
         kept = local.stop()
@@ -59,7 +59,7 @@ def rucio(stop: bool, transfers: bool) -> None:
             raise HubImagesError(
                 f"no local Rucio {local.name} is running: start it with invoke rucio-site"
             )
-        for copy in run_transfers(site, SERVICE_FILES):
+        for copy in run_transfers(site, service_files(project.root)):
             print(json.dumps(copy))
         return
     if site is not None:
@@ -68,7 +68,7 @@ def rucio(stop: bool, transfers: bool) -> None:
         local.stop()  # the leftovers of one whose server no longer answers (a reboot)
         site = local.start()
         print(f"local Rucio {local.name} started in {site.started_in:.1f} s")
-    print(hint(loaded, site))
+    print(hint(project.matrix, site))
 
 
 def hint(loaded: Matrix, site: RucioSite) -> str:

@@ -10,33 +10,30 @@ from invoke.exceptions import Exit
 
 from hubimages.cli import report
 from hubimages.cli.building import start_run
-from hubimages.cli.common import ROOT, cache_of, matrix, registry_target
+from hubimages.cli.common import registry_target
 from hubimages.cli.rucio import local_rucio
 from hubimages.core.cache import slug
 from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
 from hubimages.e2e.session import StepError, StepResult
-from hubimages.model.spec import Matrix
+from hubimages.model.project import Project, open_project
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.store import ReleaseStore
-from hubimages.services.hub import LocalHub
+from hubimages.services.hub import LocalHub, proxy_source
 
 log = logging.getLogger(__name__)
 
-PROXY_SOURCE = ROOT / "services" / "hub"
-
 
 def hub(registry: str, port: int, stop: bool) -> None:
-    loaded = matrix()
-    cache = cache_of(loaded)
-    site = None if stop else local_rucio(loaded).running_site()
+    project = open_project()
+    site = None if stop else local_rucio(project).running_site()
     local = LocalHub(
-        cache.hub,
-        PROXY_SOURCE,
-        _profiles(loaded, registry, stop),
+        project.cache.hub,
+        proxy_source(project.root),
+        _profiles(project, registry, stop),
         port=port,
-        data=sdc1_data(loaded.root),
-        name=f"hubimages-hub-{slug(loaded.settings.namespace)}",
+        data=sdc1_data(project.root),
+        name=f"hubimages-hub-{slug(project.matrix.settings.namespace)}",
     )
     if site is not None:  # `invoke rucio-site` runs: sessions on its network, pointed at it
         local.network, local.environment = site.network, site.session_env()
@@ -61,18 +58,19 @@ def hub(registry: str, port: int, stop: bool) -> None:
     )
 
 
-def _profiles(loaded: Matrix, registry: str, stop: bool) -> Path:
+def _profiles(project: Project, registry: str, stop: bool) -> Path:
     """The DockerSpawner profiles `invoke profiles` wrote for the registry released to."""
     if stop:
         return Path()  # stopping needs none
-    target = registry_target(loaded, registry, recorded=True)
-    return ReleaseStore(cache_of(loaded).publish(target.slug)).profiles / DOCKERSPAWNER_FILE
+    target = registry_target(project, registry, recorded=True)
+    return ReleaseStore(project.cache.publish(target.slug)).profiles / DOCKERSPAWNER_FILE
 
 
 def e2e(profile: str) -> None:
-    run = start_run(matrix())
+    project = open_project()
+    run = start_run(project)
     try:
-        result = run_e2e(run, PROXY_SOURCE, profile)
+        result = run_e2e(run, proxy_source(project.root), profile)
     except StepError as failure:
         if failure.done:
             print(_steps_table(failure.done))
@@ -92,8 +90,8 @@ def _steps_table(steps: list[StepResult]) -> str:
                 (
                     s.name,
                     f"{s.seconds:.1f}",
-                    str(s.screenshot.relative_to(ROOT))
-                    if s.screenshot.is_relative_to(ROOT)
+                    str(s.screenshot.relative_to(Path.cwd()))
+                    if s.screenshot.is_relative_to(Path.cwd())
                     else str(s.screenshot),
                 )
                 for s in steps

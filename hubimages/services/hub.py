@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 NETWORK = "hubimages-hub"
 CONTAINER_LABEL = "hubimages.hub"
 DATA_MOUNT = "/data/sdc1"  # where the sdc1 image expects the SDC1 sample data (SDC1_DATA)
+
+
+def proxy_source(project_root: Path) -> Path:
+    """The proxy's pinned npm package (package.json and its lock) in a checkout."""
+    return project_root / "services" / "hub"
+
+
 CONFIG = """\
 # Written by the build tool for a local JupyterHub (hubimages/services/hub.py).
 c.JupyterHub.ip = "127.0.0.1"

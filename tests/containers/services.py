@@ -36,10 +36,9 @@ from docker.models.networks import Network
 from hubimages.builder.engine import build_network
 from hubimages.builder.labels import BASE_DIGEST, INPUTS_HASH
 from hubimages.builder.stream import BuildRequest, stream_build
-from hubimages.cli.common import cache_of
-from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.files import file_sha256, folder_files
 from hubimages.deps.server import WheelServer
+from hubimages.model.project import open_project
 from tests.containers.helpers import LABEL, OWNER, OWNER_LABEL, ContainerError, http_get, logs
 
 log = logging.getLogger(__name__)
@@ -75,11 +74,12 @@ def service_image(
     digest = hashlib.sha256(f"{parent.id}\n".encode())
     for path in sorted(files):
         digest.update(f"{path}\0{file_sha256(files[path])}\n".encode())
-    matrix = checkout_matrix()
+    project = open_project()
+    matrix = project.matrix
     repository = f"{matrix.settings.namespace}/test-{name}"
     ref = f"{repository}:{digest.hexdigest()[:12]}"
     # Two test runs may want the same service at once: one builds, the other waits and reuses.
-    lock_path = cache_of(matrix).service_lock(name)
+    lock_path = project.cache.service_lock(name)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -107,7 +107,7 @@ def _build(
             archive.add(files[path], arcname=path, recursive=False)
     context.seek(0)
     network, gateway = build_network(client)
-    mirrors = checkout_matrix().settings.debian.mirrors
+    mirrors = open_project().matrix.settings.debian.mirrors
     started = time.monotonic()
     log.info("building the test service image %s", ref)
     with WheelServer(gateway, 0, mirrors) as server:

@@ -24,14 +24,14 @@ from hubimages.builder.engine import BUILD_NETWORK
 from hubimages.builder.labels import INPUTS_HASH
 from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
-from hubimages.cli.common import matrix as checkout_matrix
 from hubimages.core.cache import CacheLayout
 from hubimages.model.load import load_matrix
+from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS
 
 REPO = Path(__file__).resolve().parents[2]
 # The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
-NAMESPACE = f"{checkout_matrix().settings.namespace.replace('/', '-')}-enginetest"
+NAMESPACE = f"{open_project().matrix.settings.namespace.replace('/', '-')}-enginetest"
 # A tiny pure-Python wheel, locked with its real hashes, so the offline install path is used.
 SIX_LOCK = """six==1.17.0 \\
     --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
@@ -49,7 +49,7 @@ USER 1000
 
 
 def base_ref() -> str:
-    return checkout_matrix().local_ref("base")
+    return open_project().matrix.local_ref("base")
 
 
 def base_image_id(client) -> str:

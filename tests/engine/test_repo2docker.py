@@ -18,11 +18,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from hubimages.cli.common import matrix as checkout_matrix
+from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS, layer_paths
 
 REPO = Path(__file__).resolve().parents[2]
-MATRIX = checkout_matrix()
+MATRIX = open_project().matrix
 PREFIX = "r2dtest"
 TOKEN = "r2d-test-token"  # noqa: S105 - a throwaway token for a local container
 BLOCKED = (

@@ -13,15 +13,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubimages.cli.common import matrix as checkout_matrix
+from hubimages.model.project import open_project
 from hubimages.services.localregistry import LocalRegistry
 
 Registry = LocalRegistry  # the name the tests read best with
 
 REPO = Path(__file__).resolve().parents[2]
 # The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
-BASE_REF = checkout_matrix().local_ref("base")
-NAMESPACE = f"{checkout_matrix().settings.namespace.replace('/', '-')}-pubtest"
+BASE_REF = open_project().matrix.local_ref("base")
+NAMESPACE = f"{open_project().matrix.settings.namespace.replace('/', '-')}-pubtest"
 
 SIX_WHEELS = {
     "1.16.0": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",

@@ -19,9 +19,9 @@ import docker.errors
 import pytest
 from traitlets.config import PyFileConfigLoader
 
-from hubimages.cli.sessions import PROXY_SOURCE
 from hubimages.core.ports import free_port
-from hubimages.services.hub import CONTAINER_LABEL, LocalHub
+from hubimages.model.project import CHECKOUT
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
 from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
 
     hub = LocalHub(
         tmp_path / "hub",
-        PROXY_SOURCE,
+        proxy_source(CHECKOUT),
         profiles,
         port=free_port(),
         name=NETWORK,
