@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Task, task
 
-from hubimages.cli import building, environments, publishing, sessions
+from hubimages.cli import building, environments, publishing, sessions, trust
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
@@ -14,6 +14,10 @@ MATRIX_HELP = "path of the matrix file"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+UNAUDITED_HELP = (
+    "release even when pip-audit cannot read PyPI's advisories for some distributions "
+    "(they are recorded as unaudited)"
+)
 DIRTY_HELP = (
     "allow images built from uncommitted changes; their tag and labels say so "
     "(<date>-<sha>-dirty, org.skahub.dirty)"
@@ -122,14 +126,34 @@ def lint(c):
         "retest": "run the container tests even when this image id already passed them",
         "jobs": "build up to N independent images at once",
         "dirty": DIRTY_HELP,
+        "allow_unaudited": UNAUDITED_HELP,
         "matrix": MATRIX_HELP,
     },
 )
 @one_line_errors
-def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False, matrix=None):
-    """Build, test, push, then write inventories, history and profiles; stop at a failure."""
+def release(
+    c,
+    image=None,
+    registry="",
+    retries=4,
+    retest=False,
+    jobs=2,
+    dirty=False,
+    allow_unaudited=False,
+    matrix=None,
+):
+    """Build, test, audit, push, sign, then write inventories, history and profiles."""
     setup_logging()
-    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty, matrix)
+    publishing.release(
+        split_names(image),
+        registry,
+        int(retries),
+        retest,
+        int(jobs),
+        dirty,
+        matrix,
+        allow_unaudited=allow_unaudited,
+    )
 
 
 @task(
@@ -139,14 +163,17 @@ def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=F
         "registry": REGISTRY_HELP,
         "retries": RETRY_HELP,
         "dirty": DIRTY_HELP,
+        "allow_unaudited": UNAUDITED_HELP,
         "matrix": MATRIX_HELP,
     },
 )
 @one_line_errors
-def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
-    """Push built images that passed their tests at this image id; record the release."""
+def push(c, image=None, registry="", retries=4, dirty=False, allow_unaudited=False, matrix=None):
+    """Push built images that passed their tests and the audit; sign; record the release."""
     setup_logging()
-    publishing.push(split_names(image), registry, int(retries), dirty, matrix)
+    publishing.push(
+        split_names(image), registry, int(retries), dirty, matrix, allow_unaudited=allow_unaudited
+    )
 
 
 @task(
@@ -161,6 +188,29 @@ def profiles(c, registry="", release=None, matrix=None):
     """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
     setup_logging()
     publishing.profiles(registry, release, matrix)
+
+
+@task
+@one_line_errors
+def keys(c):
+    """Make the site's signing key if absent ($HUBIMAGES_KEYS, or ~/.config/hubimages/keys)."""
+    trust.keys()
+
+
+@task(
+    iterable=["ref"],
+    help={
+        "ref": "HOST[:PORT]/PATH[:TAG][@sha256:DIGEST]; references may follow the task name",
+        "registry": RECORDED_HELP + "; with no reference: its newest recorded release",
+        "release": "with no reference: the images of this release tag, resolved in the registry",
+        "key": "the public key to trust (PEM); default: the site key's",
+        "matrix": MATRIX_HELP,
+    },
+)
+@one_line_errors
+def verify(c, ref=None, registry="", release=None, key="", matrix=None):
+    """Check each image's signature, SBOM, provenance and gates in the registry; one line each."""
+    trust.verify(list(ref or []), registry, release, key, matrix)
 
 
 @task(

@@ -20,6 +20,8 @@ from hubimages.errors import HubImagesError
 from hubimages.model.project import open_project
 
 IMAGE_ARGUMENT = "image"
+# The list arguments that words after a task fill: images, or image references (`invoke verify`).
+LIST_ARGUMENTS = (IMAGE_ARGUMENT, "ref")
 
 
 def value_flags(task: Task[Callable[..., object]]) -> set[str]:
@@ -39,7 +41,12 @@ def expand_images(
     """Words after a task that takes images, not flags or flag values, become --image NAME;
     a word that is both one of `images` and a task name is an image there."""
     tasks = list(tasks)
-    with_images = {t.name: value_flags(t) for t in tasks if IMAGE_ARGUMENT in t.iterable}
+    with_images = {t.name: value_flags(t) for t in tasks if set(LIST_ARGUMENTS) & set(t.iterable)}
+    filled = {
+        t.name: next(a for a in LIST_ARGUMENTS if a in t.iterable)
+        for t in tasks
+        if t.name in with_images
+    }
     known = {t.name for t in tasks}
     out: list[str] = []
     current: str | None = None
@@ -55,7 +62,7 @@ def expand_images(
             out.append(token)
             expecting_value = current is not None and token in with_images[current]
         elif current is not None:
-            out += [f"--{IMAGE_ARGUMENT}", token]
+            out += [f"--{filled[current]}", token]
         else:
             out.append(token)
     return out

@@ -30,6 +30,7 @@ def publisher(
     retries: int = 4,
     recorded: bool = False,
     dirty: bool = False,
+    allow_unaudited: bool = False,
 ) -> Publisher:
     return Publisher(
         project.matrix,
@@ -37,6 +38,7 @@ def publisher(
         registry_target(project, registry, recorded),
         RetryPolicy(attempts=retries),
         allow_dirty=dirty,
+        allow_unaudited=allow_unaudited,
     )
 
 
@@ -48,19 +50,25 @@ def release(
     jobs: int,
     dirty: bool,
     matrix_path: str | None,
+    allow_unaudited: bool = False,
 ) -> None:
     project = checked(matrix_path, names)
-    target = publisher(project, registry, retries, dirty=dirty)
+    target = publisher(project, registry, retries, dirty=dirty, allow_unaudited=allow_unaudited)
     done = release_images(start_run(project), target, names, retest=retest, jobs=jobs)
     print(report.release_summary(done))
 
 
 def push(
-    names: list[str], registry: str, retries: int, dirty: bool, matrix_path: str | None
+    names: list[str],
+    registry: str,
+    retries: int,
+    dirty: bool,
+    matrix_path: str | None,
+    allow_unaudited: bool = False,
 ) -> None:
     project = checked(matrix_path, names)
     done = publish_release(
-        publisher(project, registry, retries, dirty=dirty),
+        publisher(project, registry, retries, dirty=dirty, allow_unaudited=allow_unaudited),
         build_order(project.matrix, names or None),
     )
     print(report.release_summary(done))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hubimages.errors import MatrixError
+from hubimages.model.acceptances import parse_acceptances
 from hubimages.model.environments import parse_environments
 from hubimages.model.spec import (
     IMAGE_NAME,
@@ -48,14 +49,15 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    _check_keys(path, None, "", raw, {"settings", "images", "environments"})
+    _check_keys(path, None, "", raw, {"settings", "images", "environments", "vulnerabilities"})
     settings = _settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
     images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
     images.update(parse_environments(path, raw.get("environments"), images))
-    matrix = Matrix(path=path, settings=settings, images=images)
+    accepted = parse_acceptances(path, raw.get("vulnerabilities"), set(images))
+    matrix = Matrix(path=path, settings=settings, images=images, accepted=accepted)
     _check_references(matrix)
     _check_cycles(matrix)
     return matrix

@@ -18,9 +18,12 @@ from hubimages.core.files import write_atomically
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
 from hubimages.publish.records import PublishedImage, Release
+from hubimages.publish.trust.spawn import VERIFIER_FILE, SpawnTrust, node_policy, registries_d
 
 Z2JH_FILE = "z2jh-values.yaml"
 DOCKERSPAWNER_FILE = "dockerspawner_config.py"
+NODE_POLICY_FILE = "containers-policy.json"
+REGISTRIES_D_FILE = "registries.d/hubimages.yaml"
 
 
 def offered(matrix: Matrix, release: Release) -> list[PublishedImage]:
@@ -130,33 +133,7 @@ def options_form(matrix: Matrix, images: list[PublishedImage]) -> str:
     return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
 
 
-# DockerSpawner 14 cannot pull a name:tag@digest reference (it splits it at the last ':' and
-# asks the registry for a tag named after the digest's hex), so a node that lacks the image
-# would fail every spawn: the hook pulls by digest first, and DockerSpawner finds it present.
-PULL_HOOK = """
-import docker.errors
-
-
-async def pull_pinned_image(spawner):
-    \"\"\"Pull the chosen image by its digest when the engine lacks it.\"\"\"
-    chosen = spawner.user_options.get("image")
-    allowed = spawner.allowed_images if isinstance(spawner.allowed_images, dict) else {}
-    pinned = allowed.get(chosen, spawner.image)
-    if "@" not in pinned:
-        return
-    try:
-        await spawner.docker("inspect_image", pinned)
-    except docker.errors.NotFound:
-        name_and_tag, digest = pinned.split("@", 1)
-        spawner.log.info("pulling %s", pinned)
-        await spawner.docker("pull", name_and_tag.rsplit(":", 1)[0], tag=digest)
-
-
-c.Spawner.pre_spawn_hook = pull_pinned_image
-"""
-
-
-def render_dockerspawner(matrix: Matrix, release: Release) -> str:
+def render_dockerspawner(matrix: Matrix, release: Release, trust: SpawnTrust) -> str:
     images = offered(matrix, release)
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
     # json.dumps of str keys and values is valid Python and escapes anything odd in names.
@@ -170,17 +147,23 @@ def render_dockerspawner(matrix: Matrix, release: Release) -> str:
         + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
         + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
         + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
-        + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
-        + PULL_HOOK
+        + "# Before each spawn: verify the chosen image's signature, SBOM, provenance and gates\n"
+        + f"# against the site key ({VERIFIER_FILE} beside this file), then pull it by digest\n"
+        + "# (DockerSpawner 14 cannot pull name:tag@digest itself).\n"
+        + trust.hook()
     )
 
 
-def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:
+def write_profiles(matrix: Matrix, release: Release, folder: Path, trust: SpawnTrust) -> list[Path]:
+    """The profiles of a release whose every image was verified (publish.trust.verifier)."""
     outputs = {
         Z2JH_FILE: render_z2jh(matrix, release),
-        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release),
+        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release, trust),
+        # For nodes that pull with containers/image (CRI-O under Kubernetes, podman).
+        NODE_POLICY_FILE: json.dumps(node_policy(trust.public_key, release.registry), indent=2),
+        REGISTRIES_D_FILE: registries_d(release.registry.split("/", 1)[0]),
     }
-    paths = []
+    paths = [trust.write_verifier(folder)]  # after rendering: a bad release writes nothing
     for name, text in outputs.items():
         path = folder / name
         write_atomically(path, text)

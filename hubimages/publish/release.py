@@ -34,6 +34,11 @@ from hubimages.publish.remote import pulled_inventory, registry_history, resolve
 from hubimages.publish.retry import RetryPolicy
 from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
+from hubimages.publish.trust.attest import Attester
+from hubimages.publish.trust.checks import require_verified, verify_references
+from hubimages.publish.trust.gate import audit_images, require_passing
+from hubimages.publish.trust.keys import SiteKeys, load_signer, public_pem
+from hubimages.publish.trust.spawn import SpawnTrust
 from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
 from hubimages.verify.selection import suite_sha256
@@ -55,8 +60,11 @@ class Publisher:
     target: RegistryTarget
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     allow_dirty: bool = False  # --dirty: publish images built from uncommitted changes
-    # False only for a registry of the tool's own that nobody pulls from (`invoke e2e`'s)
+    # False only for a registry of the tool's own that nobody pulls from (`invoke e2e`'s):
+    # no test gate, no vulnerability audit, and hubs of its profiles do not ask for them
     require_tests: bool = True
+    keys: SiteKeys = field(default_factory=SiteKeys.default)  # the site's signing key
+    allow_unaudited: bool = False  # --allow-unaudited: PyPI's advisories may be unreadable
 
     @cached_property
     def client(self) -> DockerClient:
@@ -68,6 +76,18 @@ class Publisher:
 
     def registry(self) -> RegistryClient:
         return RegistryClient(self.target, credentials(self.target.host))
+
+    def trust(self) -> SpawnTrust:
+        return SpawnTrust(public_pem(self.keys), require_gates=self.require_tests)
+
+    def verified(self, release: Release, what: str) -> Release:
+        """The release, once every image of it is verified in the registry (or an error)."""
+        verdicts, seconds = verify_references(
+            (i.pinned for i in release.images), self.trust().public_key, self.require_tests
+        )
+        require_verified(verdicts, what)
+        log.info("verified %d images in %.1fs", len(verdicts), seconds)
+        return release
 
 
 def release_images(
@@ -138,6 +158,16 @@ def publish_release(publisher: Publisher, names: list[str]) -> Release:
         )
     registry = publisher.registry()
     plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
+    signer = load_signer(publisher.keys)  # no key: nothing is pushed
+    audits = {}
+    if publisher.require_tests:  # the vulnerability gate, before the first push
+        audits = audit_images(
+            publisher.client,
+            publisher.matrix,
+            publisher.cache,
+            {i.name: i.image_id for i in images},
+        )
+        require_passing(audits, publisher.allow_unaudited)
     pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)
     published = pusher.push_all(plans, choice.tag)
     release = Release(
@@ -147,6 +177,18 @@ def publish_release(publisher: Publisher, names: list[str]) -> Release:
         revision=choice.revision,
         images=tuple(published),
     )
+    attester = Attester(
+        publisher.client,
+        publisher.matrix,
+        publisher.cache,
+        registry,
+        signer,
+        publisher.policy,
+        tests_gated=publisher.require_tests,
+        allow_unaudited=publisher.allow_unaudited,
+    )
+    seconds = attester.attest_all(release, audits, publisher.store.release_dir(release.tag))
+    log.info("signed %d images with SBOMs, provenance and audits in %.1fs", len(published), seconds)
     record_release(publisher, registry, release)
     return release
 
@@ -165,9 +207,13 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
             remote.layers_size if remote else 0,
         )
         store.write_inventory(inventory)
+    current = publisher.verified(
+        current_images([release, *(r for r in store.history() if r.tag != release.tag)]),
+        "the profiles were not written",
+    )
     store.write_release(release)
-    history = store.add_to_history(release)
-    paths = write_profiles(publisher.matrix, current_images(history), store.profiles)
+    store.add_to_history(release)
+    paths = write_profiles(publisher.matrix, current, store.profiles, publisher.trust())
     log.info(
         "release %s: %d images; profiles: %s",
         release.tag,
@@ -189,7 +235,8 @@ def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
         release = current_images(history)
     else:
         release = resolve_release(publisher.matrix, publisher.registry(), tag, publisher.policy)
-    return write_profiles(publisher.matrix, release, store.profiles)
+    verified = publisher.verified(release, "no profiles were written")
+    return write_profiles(publisher.matrix, verified, store.profiles, publisher.trust())
 
 
 def releases_of(publisher: Publisher, remote: bool) -> list[Release]:

@@ -10,6 +10,7 @@ import docker
 import pytest
 import yaml
 
+from hubimages.publish.trust.keys import SiteKeys, generate
 from tests.publish.helpers import (
     BASE_REF,
     CONTAINER_CONFTEST,
@@ -53,7 +54,9 @@ def project(tmp_path_factory, client) -> Project:
             "default": True,
         }
     }
-    proj = Project(root)
+    keys = tmp_path_factory.mktemp("site-keys") / "keys"
+    generate(SiteKeys(keys))
+    proj = Project(root, keys)
     proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
     proj.write("images/hello/Dockerfile", DOCKERFILE)
     proj.write("images/hello/greeting.txt", "hello 1\n")

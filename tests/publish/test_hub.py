@@ -22,7 +22,7 @@ from traitlets.config import PyFileConfigLoader
 from hubimages.core.ports import free_port
 from hubimages.model.project import CHECKOUT
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
-from tests.publish.helpers import NAMESPACE, Project, Registry
+from tests.publish.helpers import ALLOW_UNAUDITED, NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
 NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
@@ -58,7 +58,9 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
-    released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
+    released = project.invoke(
+        "release", "hello", f"--registry={registry.host}/ska", ALLOW_UNAUDITED
+    )
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from dockerspawner import DockerSpawner
 from kubespawner import KubeSpawner
 from tornado import web
@@ -18,10 +20,23 @@ from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix
 from hubimages.publish.profiles import render_dockerspawner, render_z2jh, write_profiles
 from hubimages.publish.records import PublishedImage, Release
+from hubimages.publish.trust.spawn import SpawnTrust
 
 from .conftest import write_matrix
 
 TAG = "2026-11-24-abc1234"
+TRUST = SpawnTrust(
+    ec.generate_private_key(ec.SECP256R1())
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+
+
+def write_dockerspawner(matrix, release, path: Path) -> None:
+    """The configuration and the verifier its hook loads from beside it."""
+    path.write_text(render_dockerspawner(matrix, release, TRUST))
+    TRUST.write_verifier(path.parent)
 
 
 def published(name: str, letter: str, hub: str = "5.5.4") -> PublishedImage:
@@ -113,8 +128,14 @@ def load_dockerspawner(path: Path) -> DockerSpawner:
 
 
 def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None:
-    paths = write_profiles(matrix, release, tmp_path)
-    assert [p.name for p in paths] == ["z2jh-values.yaml", "dockerspawner_config.py"]
+    paths = write_profiles(matrix, release, tmp_path, TRUST)
+    assert [p.name for p in paths] == [
+        "hubimages_verify.py",
+        "z2jh-values.yaml",
+        "dockerspawner_config.py",
+        "containers-policy.json",
+        "hubimages.yaml",
+    ]
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     allowed = spawner._get_allowed_images()
     assert list(allowed.values()) == [release.image(n).pinned for n in ("base", "a", "c")]
@@ -138,14 +159,14 @@ def test_odd_display_names_round_trip(matrix_data, tmp_path, release) -> None:
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
     assert profile_list(render_z2jh(matrix, release))[0]["display_name"] == odd
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, release))
+    write_dockerspawner(matrix, release, path)
     labels = list(load_dockerspawner(path)._get_allowed_images())
     assert labels[0].startswith(odd)
 
 
 def test_release_without_matrix_images_is_an_error(matrix, tmp_path) -> None:
     with pytest.raises(HubImagesError, match=f"release {TAG} has no image of build-matrix"):
-        write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out")
+        write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out", TRUST)
     assert not (tmp_path / "out").exists()
 
 
@@ -168,7 +189,7 @@ def test_the_profile_form_shows_names_and_descriptions(matrix_data, tmp_path, re
     matrix_data["images"]["a"]["description"] = "Astronomy & <friends>."
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, release))
+    write_dockerspawner(matrix, release, path)
     spawner = load_dockerspawner(path)
     form = spawner.options_form
     assert "<b>&" not in form and "Base &lt;b&gt;&amp; &quot;friends&quot;" in form

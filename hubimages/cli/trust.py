@@ -1,0 +1,60 @@
+"""Commands of the site key and of verification: `invoke keys`, `invoke verify`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke.exceptions import Exit
+
+from hubimages.cli.publishing import publisher
+from hubimages.errors import HubImagesError
+from hubimages.model.project import open_project
+from hubimages.publish.records import current_images
+from hubimages.publish.remote import resolve_release
+from hubimages.publish.trust.checks import verdict_line, verify_references
+from hubimages.publish.trust.keys import SiteKeys, generate, public_pem
+from hubimages.publish.trust.verifier import key_id
+
+
+def keys() -> None:
+    site = SiteKeys.default()
+    made = generate(site)
+    print(
+        f"{'made' if made else 'kept'} the site signing key in {site.folder} "
+        f"(key id {key_id(public_pem(site))[:16]}); hubs trust {site.public} through the "
+        "profiles `invoke profiles` writes; keep the folder out of every repository and image"
+    )
+
+
+def verify(
+    references: list[str], registry: str, release_tag: str | None, key: str, matrix_path: str | None
+) -> None:
+    """One line per image; exit 1 when any is not verified."""
+    pem = Path(key).read_text() if key else public_pem(SiteKeys.default())
+    if not references:
+        references = _release_references(registry, release_tag, matrix_path)
+    verdicts, seconds = verify_references(references, pem)
+    for verdict in verdicts:
+        print(verdict_line(verdict))
+    refused = sum(not v.ok for v in verdicts)
+    print(
+        f"{len(verdicts) - refused} of {len(verdicts)} verified in {seconds:.1f}s", file=sys.stderr
+    )
+    if refused:
+        raise Exit(code=1)
+
+
+def _release_references(registry: str, tag: str | None, matrix_path: str | None) -> list[str]:
+    """The pinned images of the newest recorded release (or of --release TAG in the registry)."""
+    target = publisher(open_project(matrix_path), registry, recorded=True)
+    if tag:
+        release = resolve_release(target.matrix, target.registry(), tag, target.policy)
+    else:
+        history = target.store.history()
+        if not history:
+            raise HubImagesError(
+                f"no release recorded for {target.target}: give references, or --release TAG"
+            )
+        release = current_images(history)
+    return [image.pinned for image in release.images]

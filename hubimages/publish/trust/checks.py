@@ -1,0 +1,62 @@
+"""Verify released images through the registry with the site's public key: what `invoke verify`
+prints, and what `invoke release` and `invoke profiles` require before they pin a digest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from hubimages.errors import HubImagesError
+from hubimages.publish.registry import credentials
+from hubimages.publish.trust.verifier import Reference, RegistryReader, Verdict, verify
+
+
+class NotVerifiedError(HubImagesError):
+    pass
+
+
+def verify_references(
+    references: Iterable[str], public_key: str, require_gates: bool = True
+) -> tuple[list[Verdict], float]:
+    """Each reference's verdict (one registry reader per host), and the seconds it took."""
+    started = time.monotonic()
+    readers: dict[str, RegistryReader] = {}
+    verdicts = []
+    for text in references:
+        host = text.strip().split("/", 1)[0]
+        if host not in readers:
+            found = credentials(host) or {}
+            readers[host] = RegistryReader(
+                host, found.get("username", ""), found.get("password", "")
+            )
+        verdicts.append(verify(text, public_key, readers[host], require_gates))
+    return verdicts, time.monotonic() - started
+
+
+def require_verified(verdicts: list[Verdict], what: str) -> None:
+    refused = [v for v in verdicts if not v.ok]
+    if refused:
+        first = refused[0]
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise NotVerifiedError(
+            f"{what}: {first.reference.split('@')[0]} is not verified: {first.problem}{more}; "
+            "`invoke verify REF` shows each"
+        )
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """One line per image: what was verified, or why not."""
+    name = verdict.reference.split("@")[0]
+    digest = verdict.digest[:19] or "?"
+    if not verdict.ok:
+        return f"FAIL  {name} {digest}: {verdict.problem}"
+    f = verdict.facts
+    return (
+        f"ok    {name} {digest}: signed by {f['key']}; SBOM {f['components']} components; "
+        f"provenance {f['commit'] or '?'}, tests {f['tests']}; {f['findings']} findings, "
+        f"{f['accepted']} accepted"
+    )
+
+
+def parse_reference(text: str) -> Reference:
+    return Reference.parse(text)
