@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gzip
 import json
+import os
+import time
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
+import bcrypt
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -27,7 +31,7 @@ from hubimages.model.project import CHECKOUT
 from hubimages.publish.push import push_tag
 from hubimages.publish.records import PublishedImage, Release
 from hubimages.publish.trust.attach import Layer, attestation_layer, signature_layer
-from hubimages.publish.trust.keys import SiteKeys, generate, load_signer
+from hubimages.publish.trust.keys import SiteKeys, decrypt_private_key, generate, load_signer
 from hubimages.publish.trust.verifier import PROVENANCE, SBOM, VULNERABILITIES
 from hubimages.services.hub import LocalHub, proxy_source
 from tests.publish.helpers import (
@@ -276,3 +280,57 @@ def test_tampered_unsigned_or_foreign_images_are_refused_by_verify_and_the_hub(
     finally:
         hub.stop()
     assert "refused" in hub.log_path.read_text()
+
+
+def readable(path: Path) -> bytes:
+    """A file's bytes, a gzip-compressed layer's uncompressed."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def test_no_key_password_or_token_in_layers_labels_records_logs_or_artifacts(
+    project: Project, tmp_path_factory, client
+) -> None:
+    root = tmp_path_factory.mktemp("auth-registry")
+    password = "Registry-Pa55-" + os.urandom(6).hex()
+    htpasswd = root / "htpasswd"
+    htpasswd.write_text("admin:" + bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode())
+    secured = Registry(root, htpasswd=htpasswd)
+    secured.start()
+    env = {"HUBIMAGES_REGISTRY_USER": "admin", "HUBIMAGES_REGISTRY_PASSWORD": password}
+    try:
+        released = release(project, secured, env=env)
+        assert released.returncode == 0, released.stderr[-3000:]
+        verified = project.invoke("verify", env=env)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        _, image = released_image(project)
+        labels = json.dumps(client.images.get(image.image_id).labels)
+    finally:
+        secured.stop()
+    site = SiteKeys(project.keys)
+    passphrase = site.passphrase.read_bytes().strip()
+    der = decrypt_private_key(site.private.read_bytes(), passphrase)
+    secrets = {
+        "registry password": password.encode(),
+        "basic token": base64.b64encode(f"admin:{password}".encode()),
+        "key passphrase": passphrase,
+        "encrypted key": "".join(site.private.read_text().splitlines()[1:-1])[:48].encode(),
+        "private key (DER)": der,
+        "private key (base64)": base64.b64encode(der)[:48],
+        "private key (hex)": der.hex().encode(),
+    }
+    texts = {
+        "output": (released.stdout + released.stderr + verified.stdout + verified.stderr).encode(),
+        "labels": labels.encode(),
+        **{str(p): readable(p) for p in secured.storage.rglob("*") if p.is_file()},
+        **{str(p): p.read_bytes() for p in (project.root / ".cache").rglob("*") if p.is_file()},
+        "registry log": secured.log_path.read_bytes(),
+    }
+    sbom_blobs = [name for name, text in texts.items() if b'"bomFormat"' in text]
+    assert sbom_blobs, "the search reads the attached SBOM"  # it sees what it should
+    public = site.public.read_text().splitlines()[1].encode()
+    assert any(public in t for t in texts.values())  # the public key is out, in the profiles
+    leaks = [
+        (what, name) for name, text in texts.items() for what, s in secrets.items() if s in text
+    ]
+    assert leaks == []

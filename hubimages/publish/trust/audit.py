@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubimages.deps.lockfile import normalize
 from hubimages.model.acceptances import Acceptance
 from hubimages.publish.trust.debian_security import PendingUpdate
 
@@ -98,9 +99,28 @@ class ImageAudit:
 
 
 def run_pip_audit(distributions: set[tuple[str, str]], cache: Path) -> PythonAudit:
-    """pip-audit against PyPI's advisories for exact name==version pins (no resolution)."""
+    """pip-audit against PyPI's advisories for exact name==version pins (no resolution); a
+    requirements file names a project once, so images that differ in a version take more runs."""
+    runs: list[dict[str, str]] = []
+    for name, version in sorted(distributions):
+        free = next((r for r in runs if normalize(name) not in r), None)
+        if free is None:
+            runs.append(free := {})
+        free[normalize(name)] = f"{name}=={version}"
+    found: dict[tuple[str, str], tuple[Finding, ...]] = {}
+    skipped: set[tuple[str, str]] = set()
+    tool = ""
+    for pins in runs:
+        report, tool = _pip_audit(sorted(pins.values()), cache)
+        part = parse_pip_audit(report, tool)
+        found.update(part.findings)
+        skipped |= part.skipped
+    return PythonAudit(tool, found, frozenset(skipped))
+
+
+def _pip_audit(pins: list[str], cache: Path) -> tuple[dict[str, Any], str]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as requirements:
-        requirements.write("".join(f"{n}=={v}\n" for n, v in sorted(distributions)))
+        requirements.write("".join(f"{pin}\n" for pin in pins))
         requirements.flush()
         command = [sys.executable, "-m", "pip_audit", "-r", requirements.name, "--no-deps"]
         command += ["--disable-pip", "-s", "pypi", "-f", "json", "--progress-spinner", "off"]
@@ -118,11 +138,10 @@ def run_pip_audit(distributions: set[tuple[str, str]], cache: Path) -> PythonAud
         check=False,
     ).stdout.strip()
     try:
-        report = json.loads(result.stdout)
+        return json.loads(result.stdout), version
     except ValueError:
         tail = " ".join(result.stderr.strip().splitlines()[-2:])
         raise RuntimeError(f"{PIP_AUDIT} failed: {tail}") from None
-    return parse_pip_audit(report, version)
 
 
 def parse_pip_audit(report: dict[str, Any], tool: str) -> PythonAudit:

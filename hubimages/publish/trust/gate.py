@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 from docker import DockerClient
 
@@ -22,7 +22,11 @@ from hubimages.publish.trust.audit import (
     run_pip_audit,
 )
 from hubimages.publish.trust.contents import ImageInventory, image_inventory
-from hubimages.publish.trust.debian_security import pending_updates, security_index
+from hubimages.publish.trust.debian_security import (
+    SecurityIndex,
+    pending_updates,
+    security_index,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +60,16 @@ def audit_images(
     except RuntimeError as exc:
         raise VulnerabilityGateError(f"the vulnerability gate could not run: {exc}") from None
     index = PackageIndex(matrix.settings.index_url)
+    _ask_index(index, {normalize(name) for name, _ in python.skipped})
+    suites: dict[str, SecurityIndex] = {}
     audits = {}
     for name, inventory in inventories.items():
         arch = next((p.architecture for p in inventory.debian if p.architecture != "all"), "amd64")
-        debian = security_index(matrix.settings.debian, arch, cache.root / "debian-security")
+        if arch not in suites:
+            suites[arch] = security_index(
+                matrix.settings.debian, arch, cache.root / "debian-security"
+            )
+        debian = suites[arch]
         findings = [f for d in inventory.python for f in python.findings.get(d, ())]
         findings += debian_findings(pending_updates(inventory.debian, debian))
         sources = {"pypi": python.tool, "debian": f"{debian.suite} ({debian.date})"}
@@ -76,6 +86,19 @@ def audit_images(
         ),
     )
     return audits
+
+
+def _ask_index(index: PackageIndex, projects: set[str]) -> None:
+    """What the index serves of each project, asked side by side (kept by the index)."""
+
+    def ask(project: str) -> None:
+        try:
+            index.files(project)
+        except HubImagesError:
+            pass  # not on the index: nothing of it to audit
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(ask, sorted(projects)))
 
 
 def _unaudited(
@@ -121,7 +144,3 @@ def require_passing(audits: dict[str, ImageAudit], allow_unaudited: bool) -> Non
             "answers, or pass --allow-unaudited to release them unaudited (recorded); nothing "
             "was pushed"
         )
-
-
-def folder_of(cache: CacheLayout) -> Path:
-    return cache.root / "pip-audit"
