@@ -11,6 +11,7 @@ from hubimages.bench.pushes import push_timings
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
+from hubimages.bench.trust import trust_timings
 from hubimages.builder.run import BuildRun
 from hubimages.builder.scheduler import build_images, failed
 from hubimages.builder.timings import read_build_times
@@ -49,6 +50,7 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
+    numbers.update(trust_timings(client, matrix, run.cache))
     if "rucio" in matrix.images:
         numbers.update(rucio_timings(client, matrix, run.cache))
     write_json(run.cache.bench, numbers)

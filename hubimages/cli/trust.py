@@ -14,7 +14,7 @@ from hubimages.publish.records import current_images
 from hubimages.publish.remote import resolve_release
 from hubimages.publish.trust.checks import verdict_line, verify_references
 from hubimages.publish.trust.keys import SiteKeys, generate, public_pem
-from hubimages.publish.trust.verifier import key_id
+from hubimages.publish.trust.verification import key_id
 
 
 def keys() -> None:

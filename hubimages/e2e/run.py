@@ -41,6 +41,7 @@ from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
 from hubimages.publish.records import Release
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
+from hubimages.publish.trust.keys import SiteKeys, generate
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
@@ -104,9 +105,10 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
 
 @contextmanager
 def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
-    """Every image of the matrix, built, pushed to a registry of the run's own; the release
-    and its DockerSpawner profiles. The registry starts empty (a release tag is immutable, and
-    a rebuild from the same commit has it) and nothing of it stays."""
+    """Every image of the matrix, built, pushed to a registry of the run's own, signed with its
+    SBOM and provenance by a key of the run's own; the release and its DockerSpawner profiles,
+    whose hook verifies each image before the spawn. The registry starts empty (a release tag
+    is immutable, and a rebuild from the same commit has it) and nothing of it stays."""
     order = build_order(run.matrix)
     if failed(build_images(run, order)):
         raise HubImagesError("the build failed: nothing was pushed")
@@ -114,12 +116,17 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
     registry.start()
+    # A site key of the run's own: the hub's spawn hook verifies every image against it.
+    keys = SiteKeys(folder / "keys")
+    shutil.rmtree(keys.folder, ignore_errors=True)
+    generate(keys)
     publisher = Publisher(
         run.matrix,
         run.cache,
         RegistryTarget(registry.host, "e2e"),
         allow_dirty=True,
         require_tests=False,
+        keys=keys,
     )
     try:
         release = publish_release(publisher, order)
@@ -128,6 +135,7 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
         shutil.rmtree(publisher.store.folder, ignore_errors=True)
+        shutil.rmtree(keys.folder, ignore_errors=True)
 
 
 @contextmanager
@@ -194,6 +202,13 @@ def _session(
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
         choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
+        if "verified " not in hub.log_path.read_text(errors="replace"):
+            raise StepError(
+                "spawn",
+                "the hub spawned without verifying the image (no 'verified' in its log)",
+                console.tail(),
+                session.steps[-1].screenshot,
+            )
         lab_ready(session)
         if console.errors:
             raise StepError(

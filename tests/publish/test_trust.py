@@ -31,7 +31,7 @@ from hubimages.publish.push import push_tag
 from hubimages.publish.records import PublishedImage, Release
 from hubimages.publish.trust.attach import Layer, attestation_layer, signature_layer
 from hubimages.publish.trust.keys import SiteKeys, decrypt_private_key, generate, load_signer
-from hubimages.publish.trust.verifier import PROVENANCE, SBOM, VULNERABILITIES
+from hubimages.publish.trust.verification import PROVENANCE, SBOM, VULNERABILITIES
 from hubimages.services.hub import LocalHub, proxy_source
 from tests.publish.helpers import (
     ALLOW_UNAUDITED,

@@ -20,7 +20,7 @@ from hubimages.publish.records import PublishedImage
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
 from hubimages.publish.trust.attach import Layer, attach
-from hubimages.publish.trust.verifier import RegistryReader
+from hubimages.publish.trust.verification import RegistryReader
 from hubimages.services.localregistry import LocalRegistry
 
 

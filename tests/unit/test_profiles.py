@@ -130,7 +130,7 @@ def load_dockerspawner(path: Path) -> DockerSpawner:
 def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None:
     paths = write_profiles(matrix, release, tmp_path, TRUST)
     assert [p.name for p in paths] == [
-        "hubimages_verify.py",
+        "hubimages_verify",
         "z2jh-values.yaml",
         "dockerspawner_config.py",
         "containers-policy.json",

@@ -22,7 +22,7 @@ from hubimages.deps.lockfile import Lock, LockedRequirement
 from hubimages.errors import HubImagesError, MatrixError
 from hubimages.model.acceptances import Acceptance, parse_acceptances
 from hubimages.publish.records import PublishedImage
-from hubimages.publish.trust import verifier
+from hubimages.publish.trust import verification as verifier
 from hubimages.publish.trust.attach import envelope, statement
 from hubimages.publish.trust.audit import Finding, judge, parse_pip_audit
 from hubimages.publish.trust.contents import DebianPackage, ImageInventory, LabExtension
@@ -256,17 +256,13 @@ def test_references_the_verifier_reads() -> None:
 
 
 def test_the_verifier_hubs_load_needs_nothing_of_this_tool() -> None:
-    """invoke profiles copies it beside the hub's configuration: the standard library,
-    securesystemslib and cryptography only."""
-    tree = ast.parse(Path(verifier.__file__).read_text())
-    modules = {
-        (node.module or "").split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-    } | {
-        a.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for a in node.names
-    }
-    assert modules - set(sys.stdlib_module_names) == {"securesystemslib", "cryptography"}
+    """invoke profiles copies its package beside the hub's configuration: the standard library,
+    securesystemslib, cryptography and its own modules only."""
+    found = set()
+    for module in Path(verifier.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add((node.module or "").split(".")[0])
+            elif isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+    assert found - set(sys.stdlib_module_names) == {"securesystemslib", "cryptography"}

@@ -25,7 +25,7 @@ from securesystemslib.signer import Signer
 
 from hubimages.publish.records import PublishedImage
 from hubimages.publish.registry import RegistryClient
-from hubimages.publish.trust.verifier import (
+from hubimages.publish.trust.verification import (
     DSSE,
     IN_TOTO,
     SIGNATURE_ANNOTATION,

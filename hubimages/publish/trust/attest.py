@@ -25,7 +25,7 @@ from hubimages.publish.trust.contents import image_inventory
 from hubimages.publish.trust.gate import lock_of
 from hubimages.publish.trust.provenance import ProvenanceInput, RootFs, provenance
 from hubimages.publish.trust.sbom import SbomInput, sbom_json
-from hubimages.publish.trust.verifier import PROVENANCE, SBOM, VULNERABILITIES
+from hubimages.publish.trust.verification import PROVENANCE, SBOM, VULNERABILITIES
 from hubimages.verify.results import gate_refusal, load_record
 from hubimages.verify.selection import suite_sha256
 

@@ -8,7 +8,15 @@ from collections.abc import Iterable
 
 from hubimages.errors import HubImagesError
 from hubimages.publish.registry import credentials
-from hubimages.publish.trust.verifier import Reference, RegistryReader, Verdict, verify
+from hubimages.publish.trust.verification import (
+    PROVENANCE,
+    SBOM,
+    VULNERABILITIES,
+    RegistryReader,
+    Verdict,
+    tests_of,
+    verify,
+)
 
 
 class NotVerifiedError(HubImagesError):
@@ -50,13 +58,14 @@ def verdict_line(verdict: Verdict) -> str:
     digest = verdict.digest[:19] or "?"
     if not verdict.ok:
         return f"FAIL  {name} {digest}: {verdict.problem}"
-    f = verdict.facts
+    sbom, origin = verdict.statements[SBOM], verdict.statements[PROVENANCE]
+    source = origin.get("buildDefinition", {}).get("externalParameters", {}).get("source", {})
+    tests = tests_of(origin)
+    audit = verdict.statements[VULNERABILITIES].get("scanner", {}).get("result", {})
     return (
-        f"ok    {name} {digest}: signed by {f['key']}; SBOM {f['components']} components; "
-        f"provenance {f['commit'] or '?'}, tests {f['tests']}; {f['findings']} findings, "
-        f"{f['accepted']} accepted"
+        f"ok    {name} {digest}: signed by {verdict.key[:16]}; SBOM "
+        f"{len(sbom.get('components', []))} components; provenance "
+        f"{source.get('commit', '')[:12] or '?'}, tests "
+        f"{str(tests.get('tests', 0)) + ' passed' if tests.get('passed') else 'not gated'}; "
+        f"{len(audit.get('findings', []))} findings, {len(audit.get('accepted', []))} accepted"
     )
-
-
-def parse_reference(text: str) -> Reference:
-    return Reference.parse(text)

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from securesystemslib.signer import CryptoSigner
 
 from hubimages.errors import HubImagesError
-from hubimages.publish.trust.verifier import site_key
+from hubimages.publish.trust.verification import site_key
 
 KEYS_ENV = "HUBIMAGES_KEYS"
 PEM_TYPE = "ENCRYPTED COSIGN PRIVATE KEY"

@@ -22,7 +22,7 @@ from hubimages import RECIPE_VERSION
 from hubimages.builder import labels as label
 from hubimages.core.files import file_sha256
 from hubimages.publish.records import PublishedImage, Release
-from hubimages.publish.trust.verifier import TESTS_BYPRODUCT
+from hubimages.publish.trust.verification import TESTS_BYPRODUCT
 from hubimages.verify.results import TestRecord
 
 # Where the build type and the builder are described: the document in the source repository

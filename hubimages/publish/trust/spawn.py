@@ -1,5 +1,6 @@
 """What a hub runs before each spawn: the DockerSpawner pre-spawn hook that verifies the chosen
-pinned image (publish.trust.verifier, copied beside the configuration) and only then pulls it.
+pinned image (publish.trust.verification, copied beside the configuration as hubimages_verify/)
+and only then pulls it.
 
 A refusal ends the spawn with one line that JupyterHub shows on the spawn page (it shows an
 exception's `jupyterhub_message`); the hub's log names the image and the reason too.
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubimages.core.files import write_atomically
-from hubimages.publish.trust import verifier
+from hubimages.publish.trust import verification
 
-VERIFIER_FILE = "hubimages_verify.py"  # beside dockerspawner_config.py
+VERIFIER_FILE = "hubimages_verify"  # the verifier package, beside dockerspawner_config.py
 
 HOOK = '''
 import asyncio
@@ -29,9 +30,11 @@ from tornado import web
 
 
 def _load_verifier():
-    """hubimages_verify.py, written beside this file by `invoke profiles`."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{verifier}")
-    spec = importlib.util.spec_from_file_location("hubimages_verify", path)
+    """The package hubimages_verify/, written beside this file by `invoke profiles`."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{verifier}")
+    spec = importlib.util.spec_from_file_location(
+        "hubimages_verify", os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["hubimages_verify"] = module
     spec.loader.exec_module(module)
@@ -78,7 +81,7 @@ async def verify_and_pull(spawner):
     if not verdict.ok:
         spawner.log.warning("refused %s: %s", pinned, verdict.problem)
         raise ImageRefused(f"{{pinned.split('@')[0]}} is refused: {{verdict.problem}}")
-    spawner.log.info("verified %s (key %s)", pinned, verdict.facts.get("key", ""))
+    spawner.log.info("verified %s (key %s)", pinned, verdict.key[:16])
     try:
         await spawner.docker("inspect_image", pinned)
     except docker.errors.NotFound:
@@ -105,10 +108,11 @@ class SpawnTrust:
         )
 
     def write_verifier(self, folder: Path) -> Path:
-        """The verifier, as it is, beside the configuration that loads it."""
-        path = folder / VERIFIER_FILE
-        write_atomically(path, Path(verifier.__file__).read_text())
-        return path
+        """The verifier's package, as it is, beside the configuration that loads it."""
+        target = folder / VERIFIER_FILE
+        for module in sorted(Path(verification.__file__).parent.glob("*.py")):
+            write_atomically(target / module.name, module.read_text())
+        return target
 
 
 def node_policy(public_key: str, scope: str) -> dict[str, object]:
