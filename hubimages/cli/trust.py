@@ -31,6 +31,8 @@ def verify(
     references: list[str], registry: str, release_tag: str | None, key: str, matrix_path: str | None
 ) -> None:
     """One line per image; exit 1 when any is not verified."""
+    if key and not Path(key).is_file():
+        raise HubImagesError(f"--key {key}: no such file; give the site's public key (cosign.pub)")
     pem = Path(key).read_text() if key else public_pem(SiteKeys.default())
     if not references:
         references = _release_references(registry, release_tag, matrix_path)

@@ -89,7 +89,10 @@ def key_id(public_pem: str) -> str:
 
 
 def site_key(public_pem: str) -> SSlibKey:
-    public = serialization.load_pem_public_key(public_pem.encode())
+    try:
+        public = serialization.load_pem_public_key(public_pem.encode())
+    except ValueError:
+        raise RefusedError("the site key is not a PEM public key") from None
     return SSlibKey.from_crypto(public, keyid=key_id(public_pem))
 
 

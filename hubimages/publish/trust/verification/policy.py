@@ -50,6 +50,8 @@ def verify(
         _check_gates(statements, require_gates, today or datetime.date.today())
     except RefusedError as refusal:
         return Verdict(text, digest, str(refusal))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # malformed: refused too
+        return Verdict(text, digest, f"a manifest or attachment is malformed: {exc!r}"[:300])
     return Verdict(text, digest, "", key.keyid, statements)
 
 
