@@ -8,6 +8,7 @@ import ast
 import base64
 import datetime
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from hubimages.publish.trust.keys import (
     load_signer,
 )
 from hubimages.publish.trust.sbom import SbomInput, sbom_json
+
+from .conftest import write_matrix
 
 IMAGE = PublishedImage(
     "base",
@@ -266,3 +269,23 @@ def test_the_verifier_hubs_load_needs_nothing_of_this_tool() -> None:
             elif isinstance(node, ast.Import):
                 found.update(alias.name.split(".")[0] for alias in node.names)
     assert found - set(sys.stdlib_module_names) == {"securesystemslib", "cryptography"}
+
+
+def test_invoke_check_lists_acceptances_and_marks_expired_ones(matrix_data, tmp_path) -> None:
+    matrix_data["vulnerabilities"] = {
+        "accepted": [
+            {"id": "GHSA-old", "reason": "gone soon", "expires": "2000-01-01"},
+            {"id": "GHSA-new", "reason": "not reachable", "expires": "2999-12-31", "images": ["a"]},
+        ]
+    }
+    path = write_matrix(tmp_path, matrix_data)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "check", f"--matrix={path}"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accepted GHSA-old EXPIRED on 2000-01-01 (every image): gone soon" in result.stdout
+    assert "accepted GHSA-new until 2999-12-31 (a): not reachable" in result.stdout
