@@ -68,8 +68,12 @@ def project(tmp_path_factory, client) -> Project:
     proj.commit("first")
     yield proj
     # Our images, with every name they got: local tags and the registries' (pulls by digest).
-    for image in client.images.list():
-        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+    # The raw list: the engine is shared, and an image others remove meanwhile must not fail us.
+    for image in client.api.images():
+        names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
         if any(n.startswith(f"{NAMESPACE}/") or "/ska/hello" in n for n in names):
-            client.images.remove(image.id, force=True)
+            try:
+                client.images.remove(image["Id"], force=True)
+            except docker.errors.NotFound:
+                pass
     shutil.rmtree(root, ignore_errors=True)
