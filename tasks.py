@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import Task, task
 
 from hubimages.cli import building, environments, publishing, sessions
+from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
@@ -269,6 +270,14 @@ def rucio_site(c, stop=False, transfers=False):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
     local_rucio.rucio(stop, transfers)
+
+
+@task(help={"stop": "stop it and remove its network (its users and signing key are kept)"})
+@one_line_errors
+def idp(c, stop=False):
+    """Start (or --stop) the site's OpenID Connect provider: test users, short-lived tokens."""
+    setup_logging()
+    local_idp.idp(stop)
 
 
 # Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.

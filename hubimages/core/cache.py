@@ -115,6 +115,16 @@ class CacheLayout:
         return self.root / "rucio" / "runs"
 
     @property
+    def site_ca(self) -> Path:
+        """The local services' certificate authority (key mode 600, folder mode 700)."""
+        return self.root / "site-ca"
+
+    @property
+    def idp(self) -> Path:
+        """The identity provider of `invoke idp`: users, signing key, record, log, node_modules."""
+        return self.root / "idp"
+
+    @property
     def hub(self) -> Path:
         """The local JupyterHub: config, database, log, password, its proxy's node_modules."""
         return self.root / "hub"

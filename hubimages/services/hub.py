@@ -29,6 +29,7 @@ import docker.errors
 
 from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
+from hubimages.services.npm import npm_install
 
 log = logging.getLogger(__name__)
 
@@ -195,28 +196,8 @@ class LocalHub:
 
     def _proxy(self) -> Path:
         """configurable-http-proxy from npm, exactly as services/hub/package-lock.json says."""
-        folder = self.root / "proxy"
-        binary = folder / "node_modules" / ".bin" / "configurable-http-proxy"
-        lock = self.proxy_source / "package-lock.json"
-        stamp = folder / "package-lock.json"
-        if binary.exists() and stamp.is_file() and stamp.read_bytes() == lock.read_bytes():
-            return binary
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            (folder / name).write_bytes((self.proxy_source / name).read_bytes())
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not binary.exists():
-            detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
-            raise HubImagesError(
-                f"installing configurable-http-proxy with npm failed: {detail or 'npm not found'}"
-            )
-        return binary
+        folder = npm_install(self.proxy_source, self.root / "proxy", "configurable-http-proxy")
+        return folder / "node_modules" / ".bin" / "configurable-http-proxy"
 
     def _wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
