@@ -24,6 +24,7 @@ from pathlib import Path
 
 import docker
 
+from hubimages.core.files import write_private
 from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
 from hubimages.services.idp.site import (
@@ -32,7 +33,6 @@ from hubimages.services.idp.site import (
     RESOURCE_SCOPE,
     IdpSite,
     load_users,
-    write_private,
 )
 from hubimages.services.npm import npm_install
 from hubimages.services.rucio.host import pid_alive, run

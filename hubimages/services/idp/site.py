@@ -4,12 +4,13 @@ access tokens are for, and the secrets the site's services need (files of mode 6
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hubimages.core.files import write_private
 
 # The test site's people. Hub user name = provider user name = Rucio account.
 DEFAULT_USERS = {
@@ -23,17 +24,8 @@ AUDIENCE = "rucio"
 # What Rucio expects in a token's scope by default ([oidc] expected_scope), and WLCG's storage
 # scopes, which the storages do not need (they authorise by account and path).
 RESOURCE_SCOPE = "openid profile wlcg.groups storage.read:/ storage.modify:/"
+RUCIO_EXPECTED_SCOPE = "openid profile"  # Rucio's default [oidc] expected_scope, kept
 HUB_SCOPES = ["openid", "profile", "email", "groups", "offline_access"]
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace `path` by a file of mode 600 holding `text`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    os.replace(partial, path)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from hubimages.core.files import write_private
 from hubimages.errors import HubImagesError
 from hubimages.services.rucio.database import PostgresCluster
 from hubimages.services.rucio.host import pid_alive
@@ -72,9 +73,8 @@ class RunRecord:
             "client_files": str(self.client_files),
             "site": json.loads(self.site.to_json()) if self.site else None,
         }
-        tmp = folder / f".{self.name}.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(folder / f"{self.name}.json")
+        # Mode 600: it holds the accounts' passwords.
+        write_private(folder / f"{self.name}.json", json.dumps(data, indent=1))
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
