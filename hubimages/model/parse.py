@@ -12,6 +12,7 @@ from typing import Any
 
 from hubimages.errors import MatrixError
 from hubimages.model.environments import parse_environments
+from hubimages.model.resources import parse_resources
 from hubimages.model.spec import (
     IMAGE_NAME,
     IMAGE_REFERENCE,
@@ -37,6 +38,7 @@ IMAGE_KEYS = {
     "description",
     "tag_packages",
     "default",
+    "resources",
 }
 
 
@@ -179,6 +181,7 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
         ),
         default=default,
         folder=path.parent / IMAGES_FOLDER / name,
+        resources=parse_resources(path, name, raw.get("resources")),
     )
 
 

@@ -31,8 +31,10 @@ import docker.errors
 from hubimages.core.files import write_private
 from hubimages.core.ports import free_port, port_free
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import Guard, bridge_of, chain_name, network_guard, remove_chain
 from hubimages.services.hubconfig import (
     COMPOSE_HOOKS,
+    CONFIG,
     callback_url,
     home_volume,
     oidc_login,
@@ -59,36 +61,6 @@ def proxy_source(project_root: Path) -> Path:
     return project_root / "services" / "hub"
 
 
-CONFIG = """\
-# Written by the build tool for a local JupyterHub (hubimages/services/hub.py).
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.ConfigurableHTTPProxy.command = [{proxy!r}]
-c.JupyterHub.hub_ip = "{gateway}"
-c.JupyterHub.hub_port = {hub_port}
-c.JupyterHub.cleanup_servers = True
-c.JupyterHub.db_url = "sqlite:///{root}/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "{root}/cookie_secret"
-c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
-c.DockerSpawner.network_name = "{network}"
-c.DockerSpawner.use_internal_ip = True
-c.DockerSpawner.remove = True
-c.DockerSpawner.pull_policy = "ifnotpresent"
-c.DockerSpawner.prefix = "{name}"
-c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{name}"}}}}
-c.DockerSpawner.volumes = {volumes!r}
-c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 180
-c.Spawner.http_timeout = 180
-SESSION_HOOKS = []  # the hub's own steps before a spawn (hubconfig.rucio_sessions)
-{extra}
-{sections}
-# The profiles `invoke profiles` wrote: the images offered, pinned by digest, and the form.
-load_subconfig({profiles!r})
-{compose}"""
-
-
 @dataclass
 class LocalHub:
     root: Path  # config, database, log, password, pid, the proxy's node_modules
@@ -101,6 +73,7 @@ class LocalHub:
     idp: IdpSite | None = None  # log in there (else: a shared password)
     rucio: RucioSite | None = None  # point sessions of its accounts at it
     homes: bool = True  # a named volume per user, kept across servers
+    open_ports: tuple[int, ...] = ()  # more host ports its sessions may reach (e.g. an index)
     extra_config: str = ""  # more jupyterhub_config.py lines (e.g. an API service for tests)
     process: subprocess.Popen[bytes] | None = None  # when this process started the hub
 
@@ -142,8 +115,10 @@ class LocalHub:
         self.root.chmod(0o700)  # its config, database and keys are the hub's alone
         stop_leftover_proxy(self.root)
         gateway = self._network()
+        hub_port = free_port(gateway)
         try:
-            self._launch(gateway)
+            self._guard(gateway, hub_port).apply()
+            self._launch(gateway, hub_port)
             self._wait(timeout)
         except BaseException:
             self.stop()
@@ -164,7 +139,14 @@ class LocalHub:
         gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
         return gateway
 
-    def _launch(self, gateway: str) -> None:
+    def _guard(self, gateway: str, hub_port: int) -> Guard:
+        """Sessions reach the hub's API, the local Rucio and the extra ports; nothing else of
+        the host."""
+        ports = [hub_port, *self.open_ports, *(self.rucio.ports() if self.rucio else [])]
+        bridge = bridge_of(docker.from_env(), self.user_network)
+        return network_guard(self.user_network, bridge, gateway, ports)
+
+    def _launch(self, gateway: str, hub_port: int) -> None:
         proxy = self._proxy()
         volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
         config = self.root / "jupyterhub_config.py"
@@ -175,7 +157,7 @@ class LocalHub:
                 api_port=free_port(),
                 proxy=str(proxy),
                 gateway=gateway,
-                hub_port=free_port(gateway),
+                hub_port=hub_port,
                 root=self.root,
                 network=self.user_network,
                 name=self.name,
@@ -276,6 +258,7 @@ class LocalHub:
                 self.process.wait(timeout=10)
         self.pid_path.unlink(missing_ok=True)
         stop_leftover_proxy(self.root)
+        remove_chain(chain_name("N", self.user_network))
         self._remove_leftovers(remove_homes)
         return was
 

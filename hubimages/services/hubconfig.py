@@ -14,6 +14,35 @@ from hubimages.services.idp.clients import OidcClient
 from hubimages.services.idp.site import HUB_SCOPES, IdpSite
 from hubimages.services.rucio.site import CA_FILE, CONTAINER_SECRETS, RucioSite
 
+CONFIG = """\
+# Written by the build tool for a local JupyterHub (hubimages/services/hub.py).
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.JupyterHub.hub_ip = "{gateway}"
+c.JupyterHub.hub_port = {hub_port}
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.db_url = "sqlite:///{root}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{root}/cookie_secret"
+c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+c.DockerSpawner.network_name = "{network}"
+c.DockerSpawner.use_internal_ip = True
+c.DockerSpawner.remove = True
+c.DockerSpawner.pull_policy = "ifnotpresent"
+c.DockerSpawner.prefix = "{name}"
+c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{name}"}}}}
+c.DockerSpawner.volumes = {volumes!r}
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 180
+SESSION_HOOKS = []  # the hub's own steps before a spawn (hubconfig.rucio_sessions)
+{extra}
+{sections}
+# The profiles `invoke profiles` wrote: the images offered, pinned by digest, and the form.
+load_subconfig({profiles!r})
+{compose}"""
+
 HOME = "/home/jovyan"  # the image's home (DockerSpawner keeps the image's user)
 CULL_SECONDS = 1800  # the seed's hub culled servers idle for 30 minutes
 ACTIVE_SERVER_LIMIT = 10

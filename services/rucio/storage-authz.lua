@@ -26,10 +26,13 @@ local function token_account(r, sub)
   return nil
 end
 
+local function bearer(r)
+  return (r.headers_in["Authorization"] or ""):match("^[Bb]earer ") ~= nil
+end
+
 local function account_of(r)
-  local auth = r.headers_in["Authorization"] or ""
-  if auth:match("^[Bb]earer ") then
-    -- r.user is the token's subject: mod_auth_openidc checked the token first.
+  if bearer(r) then
+    -- r.user is the token's subject, once mod_auth_openidc has checked the token.
     if r.user and r.user ~= "" then return token_account(r, r.user) end
     return nil
   end
@@ -54,6 +57,9 @@ local function may_write(account, uri)
 end
 
 function authorize(r)
+  if bearer(r) and not r.user then
+    return apache2.AUTHZ_DENIED_NO_USER  -- let mod_auth_openidc check the token, then ask again
+  end
   local account = account_of(r)
   if not account or account == "" then
     return apache2.AUTHZ_DENIED

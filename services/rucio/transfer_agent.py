@@ -43,7 +43,9 @@ def copy_one(client: Client, lock: dict, verify: str, cert: str) -> dict:
         return {**result, "skipped": "no available replica to copy from"}
     data = requests.get(sources[0], verify=verify, cert=cert, timeout=120)
     data.raise_for_status()
-    requests.put(target, data=data.content, verify=verify, cert=cert, timeout=120).raise_for_status()
+    requests.put(
+        target, data=data.content, verify=verify, cert=cert, timeout=120
+    ).raise_for_status()
     copied = requests.get(target, verify=verify, cert=cert, timeout=120)
     copied.raise_for_status()
     if len(copied.content) != replica["bytes"] or adler32(copied.content) != replica["adler32"]:

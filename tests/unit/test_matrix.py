@@ -161,7 +161,7 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
         f"error: {path}: image 'a': key 'parnet': unknown key; allowed: "
-        "default, description, display_name, parent, source, stacks, tag_packages"
+        "default, description, display_name, parent, resources, source, stacks, tag_packages"
     ]
 
 

@@ -27,6 +27,7 @@ import docker
 from hubimages.core.files import write_private
 from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import bridge_of, chain_name, remove_chain, service_guard
 from hubimages.services.idp.site import (
     AUDIENCE,
     RESOURCE,
@@ -172,6 +173,8 @@ class LocalIdp:
         )
         site.save(self.record)  # from here on, `stop` finds the process
         self._wait(site, timeout)
+        # The host (the hub, Rucio, browsers) and containers on its own network reach it.
+        service_guard(self.network, gateway, [port], [bridge_of(self.client, self.network)]).apply()
         return IdpSite(**{**site.__dict__, "started_in": round(time.monotonic() - started, 1)})
 
     def _spawn(self, modules: Path, settings: Path) -> int:
@@ -213,6 +216,7 @@ class LocalIdp:
                 was = True
                 stop_process(site.pid, self.process)
             self.record.unlink()
+        remove_chain(chain_name("S", self.network))
         remove_network(self.client, self.network)
         (self.folder / "settings.json").unlink(missing_ok=True)
         return was

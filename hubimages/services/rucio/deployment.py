@@ -25,6 +25,7 @@ from hubimages.core.cache import CacheLayout
 from hubimages.core.files import write_private
 from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import bridge_of, service_guard
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.rucio.accounts import (
     oidc_trust,
@@ -36,6 +37,7 @@ from hubimages.services.rucio.accounts import (
 from hubimages.services.rucio.database import PostgresCluster
 from hubimages.services.rucio.host import answers
 from hubimages.services.rucio.records import (
+    GUARD,
     RunRecord,
     StateFolders,
     ensure_network,
@@ -204,7 +206,9 @@ class LocalRucio:
             oidc_audience=self.idp.audience if self.idp else "",
         )
         self._populate(site)
-        self._step("bootstrap", "accounts, scopes, RSEs and quotas", now)
+        bridge = bridge_of(self.client, self.record.network)
+        service_guard(GUARD + self.name, gateway, site.ports(), [bridge]).apply()
+        self._step("bootstrap", "accounts, scopes, RSEs and quotas; firewall", now)
         return replace(site, started_in=round(time.monotonic() - started, 1))
 
     def _populate(self, site: RucioSite) -> None:

@@ -78,6 +78,10 @@ class RucioSite:
     def scope(self) -> str:
         return self.accounts[0].scope
 
+    def ports(self) -> list[int]:
+        """The host ports sessions use: the server's and the storages'."""
+        return [int(self.url.rsplit(":", 1)[1]), *(rse.port for rse in self.rses)]
+
     @property
     def ca_cert(self) -> Path:
         return self.client_files / CA_FILE
