@@ -76,6 +76,7 @@ class LocalIdp:
     name: str  # the namespace slug: its network's name
     client: docker.DockerClient
     access_token_seconds: int = ACCESS_TOKEN_SECONDS
+    modules: Path | None = None  # where node_modules go (default: in `folder`)
     process: subprocess.Popen[bytes] | None = None  # when this process started it
 
     @property
@@ -100,7 +101,7 @@ class LocalIdp:
     def start(self, timeout: float = 30) -> IdpSite:
         started = time.monotonic()
         self.stop()  # what a crashed run left
-        modules = npm_install(self.source, self.folder / "provider", "oidc-provider")
+        modules = npm_install(self.source, self.modules or self.folder / "provider", "oidc-provider")
         try:
             site = self._launch(modules, started, timeout)
         except BaseException:
@@ -212,7 +213,7 @@ class LocalIdp:
         was = False
         if self.record.is_file():
             site = IdpSite.load(self.record)
-            if is_provider(site.pid, self.folder / "provider" / SCRIPT):
+            if is_provider(site.pid, (self.modules or self.folder / "provider") / SCRIPT):
                 was = True
                 stop_process(site.pid, self.process)
             self.record.unlink()
