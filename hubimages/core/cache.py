@@ -81,6 +81,11 @@ class CacheLayout:
         """docker-stacks' suite run: its venv (per requirements) and the last reports."""
         return self.root / "conformance"
 
+    @property
+    def docker_cli(self) -> Path:
+        """A folder whose `docker` is the CLI testinfra runs (one for every test run)."""
+        return self.root / "docker-cli"
+
     def service_lock(self, name: str) -> Path:
         """Held while a test run builds the test service image `name` (tests/services/)."""
         return self.root / "test-services" / f"{name}.lock"

@@ -101,7 +101,9 @@ class LocalIdp:
     def start(self, timeout: float = 30) -> IdpSite:
         started = time.monotonic()
         self.stop()  # what a crashed run left
-        modules = npm_install(self.source, self.modules or self.folder / "provider", "oidc-provider")
+        modules = npm_install(
+            self.source, self.modules or self.folder / "provider", "oidc-provider"
+        )
         try:
             site = self._launch(modules, started, timeout)
         except BaseException:

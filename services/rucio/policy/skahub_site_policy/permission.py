@@ -25,7 +25,7 @@ def _files_being_updated():
 def _owns_scopes(issuer, files, session):
     from rucio.core.scope import get_scopes  # the server's own package, loaded with it
 
-    owned = set(get_scopes(issuer, session=session))
+    owned = {str(scope) for scope in get_scopes(issuer, session=session)}
     return bool(files) and all(str(f.get("scope")) in owned for f in files)
 
 
