@@ -112,6 +112,8 @@ def test_a_token_session_works_past_the_first_tokens_lifetime(
     )
     want = checksums((sdc1_data / BEAM).read_bytes())
     assert f"meta {want['bytes']} {want['adler32']} {want['md5']}" in api, api
+    instances = lab.api_ok("GET", "instances")  # what the panel asks first
+    assert instances["auth_type"] == "oidc", instances  # type: ignore[index]
     (found,) = lab.api_ok("GET", "did", did=did)  # type: ignore[misc]
     assert found["status"] in ("NOT_AVAILABLE", "AVAILABLE"), found
     lab.api_ok("POST", "did/make-available", {"did": did})
