@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -152,6 +153,7 @@ def _services(
             network=site.network,
             idp=idp,
             rucio=site,
+            open_ports=(int(urlsplit(index_url).port or 80),),  # sessions pip install from it
         )
         stack.callback(hub.stop, True)  # the homes too: nothing of the run stays
         hub.start()

@@ -6,7 +6,7 @@ KubeSpawner gets requests and limits in each profile's override (cpu/memory guar
 scheduler reserves; limit: the CFS quota and the OOM line) and a security context; a pod's
 process count is the kubelet's podPidsLimit, not a profile's. DockerSpawner gets a host config
 per pinned image: mem_limit (hard), mem_reservation (soft: kept under memory pressure),
-nano_cpus (a hard CPU quota), cpu_shares (a relative weight: Docker has no CPU guarantee),
+cpu_quota per cpu_period (a hard CPU quota), cpu_shares (a relative weight: Docker has no CPU guarantee),
 pids_limit, cap_drop and no-new-privileges.
 """
 
@@ -20,6 +20,7 @@ from hubimages.publish.records import PublishedImage
 
 SECURITY_CONTEXT = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 DOCKER_SECURITY = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges"]}
+CPU_PERIOD = 100_000  # microseconds: Docker's default CFS period
 
 
 def kubespawner_limits(resources: Resources | None) -> dict[str, object]:
@@ -44,7 +45,10 @@ def docker_host_config(resources: Resources | None) -> dict[str, object]:
         found.update(
             mem_limit=resources.mem_limit,
             mem_reservation=resources.mem_guarantee,
-            nano_cpus=int(resources.cpu_limit * 1e9),
+            # As DockerSpawner's own cpu_limit does (the engine refuses nano_cpus with a
+            # period, which docker-py's host config always sends).
+            cpu_period=CPU_PERIOD,
+            cpu_quota=int(resources.cpu_limit * CPU_PERIOD),
             cpu_shares=max(2, int(resources.cpu_guarantee * 1024)),
             pids_limit=resources.pids_limit,
         )

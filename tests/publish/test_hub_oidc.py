@@ -162,7 +162,7 @@ def check_limits_and_privileges(client, container) -> None:  # type: ignore[no-u
     resources = open_project().matrix.images["base"].resources
     host = client.api.inspect_container(container.id)["HostConfig"]
     assert host["Memory"] == resources.mem_limit
-    assert host["NanoCpus"] == int(resources.cpu_limit * 1e9)
+    assert host["CpuQuota"] == int(resources.cpu_limit * host["CpuPeriod"])
     assert host["PidsLimit"] == resources.pids_limit
     assert host["CapDrop"] == ["ALL"] and "no-new-privileges" in host["SecurityOpt"]
     assert container.exec_run(["sudo", "-n", "true"], user="jovyan").exit_code != 0

@@ -230,7 +230,8 @@ def test_each_profile_carries_its_resources_and_privileges(matrix_data, tmp_path
         "security_opt": ["no-new-privileges"],
         "mem_limit": 4 << 30,
         "mem_reservation": 1 << 30,
-        "nano_cpus": 2_000_000_000,
+        "cpu_period": 100_000,
+        "cpu_quota": 200_000,
         "cpu_shares": 512,
         "pids_limit": 321,
     }
