@@ -6,8 +6,8 @@ KubeSpawner gets requests and limits in each profile's override (cpu/memory guar
 scheduler reserves; limit: the CFS quota and the OOM line) and a security context; a pod's
 process count is the kubelet's podPidsLimit, not a profile's. DockerSpawner gets a host config
 per pinned image: mem_limit (hard), mem_reservation (soft: kept under memory pressure),
-cpu_quota per cpu_period (a hard CPU quota), cpu_shares (a relative weight: Docker has no CPU guarantee),
-pids_limit, cap_drop and no-new-privileges.
+cpu_quota per cpu_period (a hard CPU quota), cpu_shares (a relative weight: Docker has no CPU
+guarantee), pids_limit, cap_drop and no-new-privileges.
 """
 
 from __future__ import annotations
