@@ -22,6 +22,7 @@ from traitlets.config import PyFileConfigLoader
 from hubimages.core.ports import free_port
 from hubimages.model.project import CHECKOUT
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
+from hubimages.services.hubconfig import home_volume
 from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
@@ -97,8 +98,9 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         assert (status, contents.get("type")) == (200, "directory")
         proxy_ports = [hub.port]
     finally:
-        hub.stop()
+        hub.stop(remove_homes=True)
     assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={NETWORK}"}) == []
+    assert client.volumes.list(filters={"name": home_volume(NETWORK, "")}) == []
     assert client.networks.list(names=[NETWORK]) == []
     assert not any(listening(port) for port in proxy_ports)
     assert not hub.running()

@@ -204,6 +204,7 @@ def check_users_apart(hub: LocalHub, idp: IdpSite, alice, bob) -> None:  # type:
     assert result.output.decode().strip() in ("403", "404"), result.output
     result = bob.exec_run(["python", "-c", read, "bob"], user="jovyan")
     assert result.output.decode().strip() == "200", result.output
+    assert home_volume(HUB, "alice") not in [m.get("Name") for m in bob.attrs["Mounts"]]
     mine = claims(bob.exec_run(["cat", "/tmp/bt_u1000"], user="jovyan").output.decode())
     assert mine["preferred_username"] == "bob" and mine["iss"] == idp.issuer
 
