@@ -28,7 +28,7 @@ from tests.idp_login import Login
 REPO = Path(__file__).resolve().parents[3]
 
 
-TOKEN_SECONDS = 30  # the provider's access tokens: the tests wait for one to expire
+TOKEN_SECONDS = 45  # the provider's access tokens: the tests wait for one to expire
 
 
 def provider(docker_client, folder: Path, name: str) -> LocalIdp:  # type: ignore[no-untyped-def]

@@ -182,11 +182,9 @@ def put_token(container: Container, token: str) -> None:
     assert moved.exit_code == 0, moved.output
 
 
-def start_oidc_lab(
-    factory: ContainerFactory, site: RucioSite, data: Path, account: str, token: str
-) -> Lab:
+def start_oidc_lab(factory: ContainerFactory, site: RucioSite, data: Path, account: str) -> Lab:
     """A session as an OIDC hub starts it: RUCIO_* with auth type oidc, the CA mounted, no
-    secret; the user's access token in the session's token file."""
+    secret. The test puts the user's access token in its token file (put_token)."""
     env = site.session_env(account, auth="oidc")
     container = factory.server(
         environment=env,
@@ -196,7 +194,6 @@ def start_oidc_lab(
             str(data): {"bind": DATA_MOUNT, "mode": "ro"},
         },
     )
-    put_token(container, token)
     lab = Lab(container, container.ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab

@@ -60,17 +60,14 @@ def wait_until_expired(token: str) -> None:
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="module")
-def first_tokens(login: Login) -> dict:
-    return login.tokens("scientist")
-
-
 def test_a_token_session_works_past_the_first_tokens_lifetime(
-    containers, rucio_site, login, first_tokens, sdc1_data
+    containers, rucio_site, login, sdc1_data
 ):
+    lab = start_oidc_lab(containers, rucio_site, sdc1_data, rucio_site.account)
+    first_tokens = login.tokens("scientist")  # once the session runs: its lifetime is short
     first = first_tokens["access_token"]
     assert claims(first)["aud"] == rucio_site.oidc_audience
-    lab = start_oidc_lab(containers, rucio_site, sdc1_data, rucio_site.account, first)
+    put_token(lab.container, first)
     env = lab.environment()
     assert env["RUCIO_AUTH_TYPE"] == "oidc" and "X509_USER_PROXY" not in env
     assert not any(first in value for value in env.values())  # the token is in a file only
@@ -121,9 +118,7 @@ def test_a_token_session_works_past_the_first_tokens_lifetime(
 
 
 @pytest.mark.parametrize("kind", ["another issuer", "another audience", "forged signature"])
-def test_tokens_the_site_does_not_trust_are_refused(
-    kind, rucio_site, login, foreign_idp, first_tokens
-):
+def test_tokens_the_site_does_not_trust_are_refused(kind, rucio_site, login, foreign_idp):
     trusted = login.tokens("scientist")["access_token"]
     assert rucio_accepts(rucio_site, trusted) and storage_accepts(rucio_site, trusted)
     if kind == "another issuer":  # a real provider, a user of the same name
