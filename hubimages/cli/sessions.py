@@ -68,7 +68,6 @@ def _wire(project: Project, local: LocalHub, auth: str) -> None:
                 "invoke rucio-site --stop && invoke rucio-site --auth oidc"
             )
         local.network, local.rucio = site.network, site
-    local.homes = True
 
 
 def _started(local: LocalHub) -> str:

@@ -93,11 +93,12 @@ def remove_chain(chain: str) -> None:
 REFUSE = ("-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset")
 
 
-def network_guard(network: str, bridge: str, gateway: str, ports: list[int]) -> Guard:
-    """Containers on `bridge` reach the host only at gateway:ports (and get replies)."""
+def network_guard(owner: str, bridge: str, gateway: str, ports: list[int]) -> Guard:
+    """Containers on `bridge` reach the host only at gateway:ports (and get replies); the
+    chain is named after its owner (e.g. a hub), whichever network it guards."""
     opened = tuple(("-p", "tcp", "-d", gateway, "--dport", str(p), "-j", "RETURN") for p in ports)
     return Guard(
-        chain_name("N", network),
+        chain_name("N", owner),
         ("-i", bridge),
         (
             ("-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "RETURN"),

@@ -144,7 +144,7 @@ class LocalHub:
         the host."""
         ports = [hub_port, *self.open_ports, *(self.rucio.ports() if self.rucio else [])]
         bridge = bridge_of(docker.from_env(), self.user_network)
-        return network_guard(self.user_network, bridge, gateway, ports)
+        return network_guard(self.name, bridge, gateway, ports)
 
     def _launch(self, gateway: str, hub_port: int) -> None:
         proxy = self._proxy()
@@ -258,7 +258,7 @@ class LocalHub:
                 self.process.wait(timeout=10)
         self.pid_path.unlink(missing_ok=True)
         stop_leftover_proxy(self.root)
-        remove_chain(chain_name("N", self.user_network))
+        remove_chain(chain_name("N", self.name))  # on whichever network its sessions were
         self._remove_leftovers(remove_homes)
         return was
 
