@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hubimages.cli.rucio import hint
 from hubimages.deps.lockfile import read_lock
+from hubimages.model.load import load_matrix
 from hubimages.services.rucio.deployment import service_files
 from hubimages.services.rucio.records import RunRecord
 from hubimages.services.rucio.site import CONTAINER_SECRETS, RseEndpoint, RucioAccount, RucioSite
@@ -143,3 +145,11 @@ def test_apache_config_reads_exactly_what_the_storage_sets(tmp_path: Path) -> No
     )
     assert hook is not None
     assert f"function {hook.group(2)}(r)" in (SERVICE / hook.group(1)).read_text()
+
+
+def test_what_invoke_rucio_site_prints_holds_no_password(tmp_path: Path) -> None:
+    """It printed the scientist's password; now it says where each account's files are."""
+    described = site(tmp_path)
+    text = hint(load_matrix(REPO / "build-matrix.yaml"), described)
+    assert not any(account.password in text for account in described.accounts)
+    assert str(described.client_files / "accounts") in text
