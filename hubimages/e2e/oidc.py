@@ -50,7 +50,7 @@ def log_in_at_provider(session: Session, hub: str, user: str, password: str) -> 
     page = session.page
     with session.step("login"):
         page.goto(f"{hub}/hub/login")
-        page.get_by_role("link", name=re.compile("Sign in with")).click()
+        page.locator("a", has_text=re.compile("Sign in with")).click()  # role=button
         page.fill("#username", user)
         page.fill("#password", password)
         page.click("#login")
