@@ -127,7 +127,8 @@ def oidc_session(
     }
     hub = services.hub
     console = Console()
-    with open_browser(console) as page:
+    # The provider's certificate (the site CA signed it; Chromium knows only Debian's CAs).
+    with open_browser(console, (services.idp_cert,)) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in_at_provider(session, hub.url, USER, services.idp.user(USER).password)

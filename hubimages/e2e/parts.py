@@ -4,6 +4,7 @@ and fetching a file of the data lake with the Rucio panel."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.session import Session, StepResult
@@ -35,6 +36,7 @@ class Services:
     sizes: tuple[int, int]  # their bytes
     index_url: str
     idp: IdpSite | None = None
+    idp_cert: Path = Path()  # its HTTPS certificate, for the browser
 
     @property
     def did(self) -> str:

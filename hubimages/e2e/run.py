@@ -158,7 +158,9 @@ def _services(
         stack.callback(hub.stop, True)  # the homes too: nothing of the run stays
         hub.start()
         sizes = ((data / DATA_FILE).stat().st_size, (data / SECOND_FILE).stat().st_size)
-        yield Services(hub, site, dids, sizes, index_url, idp)
+        yield Services(
+            hub, site, dids, sizes, index_url, idp, folder / "idp" / "tls" / "server.pem"
+        )
 
 
 @contextmanager
