@@ -35,6 +35,7 @@ from hubimages.services.firewall import Guard, bridge_of, chain_name, network_gu
 from hubimages.services.hubconfig import (
     COMPOSE_HOOKS,
     CONFIG,
+    CULLER,
     callback_url,
     home_volume,
     oidc_login,
@@ -45,7 +46,7 @@ from hubimages.services.hubconfig import (
 from hubimages.services.idp.clients import register_client
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.npm import npm_install
-from hubimages.services.procs import stop_leftover_proxy
+from hubimages.services.procs import stop_leftover_proxy, stop_services_in
 from hubimages.services.rucio.site import RucioSite
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class LocalHub:
             client = register_client(self.idp, callback_url(self.url), f"JupyterHub {self.name}")
             renewal = self.proxy_source / RENEWAL_FRAGMENT
             parts = [oidc_login(self.root, self.idp, client, self.url, renewal)]
-        parts.append(session_limits(self.name, self.homes))
+        parts.append(session_limits(self.name, self.homes, self.root))
         if self.rucio is not None:
             parts.append(rucio_sessions(self.rucio, "oidc" if self.idp else "userpass"))
         return "\n".join(parts)
@@ -258,6 +259,7 @@ class LocalHub:
                 self.process.wait(timeout=10)
         self.pid_path.unlink(missing_ok=True)
         stop_leftover_proxy(self.root)
+        stop_services_in(self.root, CULLER.encode())
         remove_chain(chain_name("N", self.name))  # on whichever network its sessions were
         self._remove_leftovers(remove_homes)
         return was

@@ -115,12 +115,16 @@ load_subconfig({str(renewal)!r})
 """
 
 
-def session_limits(hub_name: str, homes: bool) -> str:
-    """Persistent homes, the idle culler, at most ACTIVE_SERVER_LIMIT servers."""
+CULLER = "jupyterhub_idle_culler"
+
+
+def session_limits(hub_name: str, homes: bool, root: Path) -> str:
+    """Persistent homes, the idle culler (run in the hub's folder: a stop finds it there), at
+    most ACTIVE_SERVER_LIMIT servers."""
     lines = [
         f"c.JupyterHub.active_server_limit = {ACTIVE_SERVER_LIMIT}",
         "c.JupyterHub.services.append({'name': 'idle-culler', 'command': [sys.executable, "
-        f"'-m', 'jupyterhub_idle_culler', '--timeout={CULL_SECONDS}']}})",
+        f"'-m', '{CULLER}', '--timeout={CULL_SECONDS}'], 'cwd': {str(root)!r}}})",
         "c.JupyterHub.load_roles.append({'name': 'idle-culler', 'services': ['idle-culler'], "
         "'scopes': ['list:users', 'read:users:activity', 'read:servers', 'delete:servers']})",
     ]

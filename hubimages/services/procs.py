@@ -52,3 +52,20 @@ def stop_leftover_proxy(hub_root: Path) -> int | None:
         stopped = pid
     pid_file.unlink(missing_ok=True)
     return stopped
+
+
+def stop_services_in(folder: Path, marker: bytes) -> list[int]:
+    """Processes running `marker` with `folder` as their working directory (a hub's managed
+    services: a hub killed or stopped hard leaves them): stopped; their pids."""
+    stopped = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd == str(folder.resolve()) and runs(int(entry.name), marker):
+            terminate(int(entry.name))
+            stopped.append(int(entry.name))
+    return stopped

@@ -32,6 +32,7 @@ from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
 from hubimages.services.hubconfig import home_volume
 from hubimages.services.idp.provider import LocalIdp
 from hubimages.services.idp.site import IdpSite
+from hubimages.services.procs import stop_services_in
 from hubimages.services.tls import SiteCA
 from tests.idp_login import claims, log_in_through
 from tests.publish.helpers import BASE_REF, NAMESPACE
@@ -254,6 +255,8 @@ def test_stop_after_a_killed_hub_stops_its_proxy_and_says_so(client, tmp_path):
     assert not port_free("127.0.0.1", hub.port)  # the proxy still answers there
     assert hub.stop() is False  # no hub was running: said so
     assert port_free("127.0.0.1", hub.port)
+    # Its idle culler (a service in its folder) did not outlive it: nothing left to stop.
+    assert stop_services_in(hub.root, b"jupyterhub_idle_culler") == []
     assert not Path(f"/proc/{proxy}").exists()
     with pytest.raises(urllib.error.URLError):
         OPENER.open(f"{hub.url}/hub/api", timeout=2)

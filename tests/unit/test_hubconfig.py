@@ -94,7 +94,7 @@ def test_oidc_hub_settings_reach_the_real_classes(tmp_path: Path) -> None:
     client = OidcClient("hub-id", "hub-secret", "https://i/auth", "https://i/token")
     renewal = CHECKOUT / "services" / "hub" / RENEWAL_FRAGMENT
     sections = oidc_login(tmp_path, idp(tmp_path), client, URL, renewal)
-    sections += session_limits("hubimages-hub-t", homes=True)
+    sections += session_limits("hubimages-hub-t", homes=True, root=tmp_path)
     config = load(write_config(tmp_path, sections))
     auth = GenericOAuthenticator(config=config)
     assert (auth.client_id, auth.oauth_callback_url) == ("hub-id", f"{URL}/hub/oauth_callback")
