@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from invoke import Task, task
+from invoke import task
 
 from hubimages.cli import building, environments, publishing, sessions
 from hubimages.cli import rucio as local_rucio
-from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
-IMAGES_HELP = "an image of build-matrix.yaml; images may also follow the task name"
-MATRIX_HELP = "path of the matrix file"
+# Images are an option: invoke has no optional positional arguments (pyinvoke/invoke#159), and
+# `invoke build` alone means every image. `-i sdc1 -i ml` and `-i sdc1,ml` are the same.
+IMAGES_HELP = "-i NAME: an image of build-matrix.yaml; repeat -i, or a comma list (default: all)"
+MATRIX_HELP = "path of the matrix file (default: build-matrix.yaml of this checkout)"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
@@ -214,8 +215,11 @@ def registry(c, port=5000, stop=False):
     publishing.registry(int(port), stop)
 
 
+# Long options only: invoke's automatic short flags would give --no-build the flag "-" (its
+# first free character), shown as a stray `--` in --help.
 @task(
     positional=["repo"],
+    auto_shortflags=False,
     help={
         "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
         "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
@@ -269,7 +273,3 @@ def rucio_site(c, stop=False, transfers=False):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
     local_rucio.rucio(stop, transfers)
-
-
-# Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.
-expand_positional_images([t for t in list(globals().values()) if isinstance(t, Task)])

@@ -58,7 +58,7 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
-    released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
+    released = project.invoke("release", "-i", "hello", f"--registry={registry.host}/ska")
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()

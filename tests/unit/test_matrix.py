@@ -150,7 +150,7 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
     matrix_data["images"]["a"]["parnet"] = "base"
     path = write_matrix(tmp_path, matrix_data)
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "build", "a", f"--matrix={path}"],
+        [sys.executable, "-m", "invoke", "build", "-i", "a", f"--matrix={path}"],
         cwd=REPO,
         capture_output=True,
         text=True,
