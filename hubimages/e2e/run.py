@@ -152,7 +152,6 @@ def _services(
             proxy_source,
             profiles,
             port=free_port(),
-            data=data,
             name=f"hubimages-{name}",
             network=site.network,
             environment=site.session_env(),
