@@ -6,10 +6,10 @@ import logging
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from hubimages.builder.engine import try_connect
+from hubimages.core.waiting import wait_until
 from hubimages.errors import EngineUnavailableError, HubImagesError
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,8 @@ def _start_dockerd() -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if try_connect() is not None:
-            return
-        time.sleep(0.5)
+    if wait_until(lambda: try_connect() is not None, START_TIMEOUT_S, interval=0.5):
+        return
     tail = DOCKERD_LOG.read_text(errors="replace").strip().splitlines()[-1:]
     raise EngineUnavailableError(
         f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)}"

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from hubimages.core.ports import free_port
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
 BINARY = "docker-registry"
@@ -78,17 +78,17 @@ class LocalRegistry:
                 start_new_session=True,
             )
         self.pid_path.write_text(str(self.process.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise HubImagesError(
-                    f"{BINARY} on {self.host} exited at start: see {self.log_path} (port taken?)"
-                )
-            if self.answers():
-                return
-            time.sleep(0.1)
+        if wait_until(self._started, timeout):
+            return
         self.stop()
         raise HubImagesError(f"{BINARY} on {self.host} did not answer within {timeout:.0f} s")
+
+    def _started(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise HubImagesError(
+                f"{BINARY} on {self.host} exited at start: see {self.log_path} (port taken?)"
+            )
+        return self.answers()
 
     def answers(self) -> bool:
         try:
