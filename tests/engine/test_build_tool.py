@@ -25,6 +25,7 @@ from hubimages.builder.labels import INPUTS_HASH
 from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
 from hubimages.core.cache import CacheLayout
+from hubimages.core.waiting import wait_until
 from hubimages.model.load import load_matrix
 from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS
@@ -308,6 +309,10 @@ def _step_containers(client, marker: str, since: float = 0) -> list[str]:
     ]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     """One SIGINT in the middle of a step: the step's container is killed and removed, no tag
     moves, the wheel server and its port are gone, no network is left, the summary says it."""
@@ -332,34 +337,42 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A background job of a non-interactive shell ignores SIGINT, and a child inherits
+        # that: the build gets the Ctrl-C handling a terminal gives it.
+        preexec_fn=_default_sigint,
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 240
-        while not _step_containers(client, "/opt/delay.txt", since) and time.monotonic() < deadline:
+
+        def step_running() -> bool:
             assert proc.poll() is None, "".join(lines)[-2000:]
-            time.sleep(0.2)
-        assert _step_containers(client, "/opt/delay.txt", since), "the slow step never started"
+            return bool(_step_containers(client, "/opt/delay.txt", since))
+
+        assert wait_until(step_running, 240, interval=0.2), "the slow step never started"
         interrupted = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        stdout = proc.stdout.read()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=30)  # a build that ignores the Ctrl-C fails here, not after 600 s
+        except subprocess.TimeoutExpired:
+            pytest.fail("the build did not stop within 30 s of one SIGINT: " + "".join(lines))
+        stopped = time.monotonic() - interrupted
+        stdout = proc.stdout.read() if proc.stdout else ""
         reader.join(timeout=10)
     finally:
         if proc.poll() is None:  # never leave the build (and its step) running
             proc.kill()
+            proc.wait(timeout=10)
             for step in _step_containers(client, "/opt/delay.txt", since):
                 client.api.remove_container(step, force=True)
-    stopped = time.monotonic() - interrupted
     assert proc.returncode == 130, stdout + "".join(lines)[-2000:]
     assert stopped < 20, f"took {stopped:.0f}s to stop: " + "".join(lines)[-3000:]
     assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
     assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
     assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
-    time.sleep(2)  # the engine removes the killed step's container (forcerm)
-    assert _step_containers(client, "/opt/delay.txt", since) == []
+    # The engine removes the killed step's container (forcerm) as the build ends.
+    assert wait_until(lambda: not _step_containers(client, "/opt/delay.txt", since), 30)
     assert ours(client.networks.list()) == networks
     gateway = client.networks.get(BUILD_NETWORK).attrs["IPAM"]["Config"][0]["Gateway"]
     with socket.socket() as sock:  # no server listens on the wheel server's port any more

@@ -11,13 +11,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import docker
 import pytest
 
+from hubimages.core.waiting import wait_until
 from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS, layer_paths
 
@@ -171,21 +171,21 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
         ref, detach=True, environment={"JUPYTER_TOKEN": TOKEN}, labels=TEST_LABELS
     )
     try:
-        deadline = time.monotonic() + 30  # start.sh runs first: slower on a loaded machine
-        while not container.logs().decode().split()[-1:] == ["yes"]:
-            assert time.monotonic() < deadline, container.logs().decode()[-600:]
-            time.sleep(0.5)
+        said = wait_until(  # start.sh runs first: slower on a loaded machine
+            lambda: container.logs().decode().split()[-1:] == ["yes"], 30, interval=0.5
+        )
+        assert said, container.logs().decode()[-600:]
         server.reload()
         url = f"http://{server.attrs['NetworkSettings']['IPAddress']}:8888/api?token={TOKEN}"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + 60
-        while True:
+
+        def answered() -> bool:
             try:
-                assert opener.open(url, timeout=2).status == 200
-                break
+                return bool(opener.open(url, timeout=2).status == 200)
             except OSError:
-                assert time.monotonic() < deadline, server.logs().decode()[-2000:]
-                time.sleep(0.5)
+                return False
+
+        assert wait_until(answered, 60, interval=0.5), server.logs().decode()[-2000:]
     finally:
         container.remove(force=True)
         server.remove(force=True)

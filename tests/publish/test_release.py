@@ -15,6 +15,7 @@ import docker
 import pytest
 import yaml
 
+from hubimages.core.waiting import wait_until
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
 from tests.publish.helpers import CONTAINER_TEST, NAMESPACE, REPO, Project, Registry, six_lock
@@ -233,13 +234,12 @@ def test_registry_killed_mid_push_then_rerun_completes(
     killed = threading.Event()
 
     def kill_on_first_upload() -> None:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and not killed.is_set():
-            if uploads.is_dir() and any(uploads.iterdir()):
-                registry.stop(signal.SIGKILL)
-                killed.set()
-                return
-            time.sleep(0.05)
+        def uploading_or_over() -> bool:  # over: the release ended without an upload
+            return killed.is_set() or (uploads.is_dir() and any(uploads.iterdir()))
+
+        if wait_until(uploading_or_over, 600, interval=0.05) and not killed.is_set():
+            registry.stop(signal.SIGKILL)
+            killed.set()
 
     watcher = threading.Thread(target=kill_on_first_upload, daemon=True)
     watcher.start()

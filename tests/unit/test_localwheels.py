@@ -21,6 +21,7 @@ import pytest
 
 from hubimages.core import files
 from hubimages.core.cache import CacheLayout
+from hubimages.core.waiting import wait_until
 from hubimages.deps import declarations, wheelbuild, wheeledit
 from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.index import IndexFile, PackageIndex
@@ -175,7 +176,9 @@ def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
 def test_building_twice_gives_the_same_bytes(tiny, tmp_path: Path) -> None:
     wheel, sdist = tiny
     first = wheelbuild.build(wheel, sdist, tmp_path / "a", OfflineIndex(), exclude_newer="")
-    time.sleep(2.1)  # the backend stamps the current time (2 s resolution in zip)
+    # The backend stamps the current time, in zip's 2 s steps: build again in the next step.
+    step = int(time.time()) // 2
+    assert wait_until(lambda: int(time.time()) // 2 > step, 3, interval=0.05)
     second = wheelbuild.build(wheel, sdist, tmp_path / "b", OfflineIndex(), exclude_newer="")
     assert first.name == second.name
     assert sha256(first) == sha256(second)

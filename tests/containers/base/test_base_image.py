@@ -2,12 +2,17 @@
 
 import json
 import re
-import time
 
-from tests.containers.helpers import exec_text, http_get, logs, problem_lines, processes
-
-# start → /api 200 budget; override on slow machines.
-SETTLE_SECONDS = 1.5
+from hubimages.core.waiting import wait_until
+from tests.containers.helpers import (
+    START_UP_DONE,
+    exec_text,
+    http_get,
+    logs,
+    problem_lines,
+    processes,
+    wait_for_log,
+)
 
 
 def test_image_config(image):
@@ -130,13 +135,10 @@ def test_server_starts_a_python_kernel(server):
     kernel = created.json()["id"]
     try:
         # Without a websocket client the state stays "starting": the process is what tells.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if any(f"kernel-{kernel}.json" in line for line in processes(server)):
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"no kernel process for {kernel}: {processes(server)}")
+        started = wait_until(
+            lambda: any(f"kernel-{kernel}.json" in line for line in processes(server)), 20, 0.2
+        )
+        assert started, f"no kernel process for {kernel}: {processes(server)}"
     finally:
         http_get(f"{base}/{kernel}", token=token, method="DELETE")
 
@@ -163,5 +165,5 @@ def test_logs_go_to_stderr(server):
 def test_clean_start_has_no_warnings_or_errors(containers):
     # Own container: requests of the other tests (403s) are logged as warnings by design.
     container = containers.server()
-    time.sleep(SETTLE_SECONDS)  # lines logged just after the server is up (extension scans)
+    wait_for_log(container, START_UP_DONE)  # lines logged just after the server is up
     assert problem_lines(logs(container)) == []

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import tarfile
-import time
 import urllib.parse
 import zlib
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from docker.models.containers import Container
 
+from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.site import RucioSite
 from tests.containers.conftest import DATA_MOUNT
 from tests.containers.helpers import (
@@ -141,12 +141,15 @@ class Lab:
     def file_status(self, did: str, want: set[str], timeout: float = 90) -> dict[str, object]:
         """Poll the extension's view of a file (as the panel does) until its status is in
         `want`; the last answer."""
-        deadline = time.monotonic() + timeout
-        while True:
-            (status,) = self.api_ok("GET", "did", did=did)  # type: ignore[misc]
-            if status["status"] in want or time.monotonic() > deadline:
-                return status  # type: ignore[no-any-return]
-            time.sleep(0.5)
+        last: dict[str, object] = {}
+
+        def settled() -> bool:
+            nonlocal last
+            (last,) = self.api_ok("GET", "did", did=did)
+            return last["status"] in want
+
+        wait_until(settled, timeout, interval=0.5)
+        return last
 
 
 def start_lab(
