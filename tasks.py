@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoke import task
+from invoke.tasks import task
 
 from hubimages.cli import building, environments, publishing, sessions
 from hubimages.cli import rucio as local_rucio

@@ -213,6 +213,7 @@ def processes(container: Container) -> list[str]:
 def exec_text(container: Container, command: str, user: str = "") -> tuple[int, str]:
     """Run a shell command in a running container; return (exit code, stdout+stderr)."""
     result = container.exec_run(["/bin/sh", "-c", command], user=user, demux=False)
+    assert isinstance(result.output, bytes) and result.exit_code is not None
     return result.exit_code, result.output.decode("utf-8", "replace")
 
 
@@ -340,7 +341,7 @@ class ContainerFactory:
     def start(self, command=None, **kwargs) -> Container:
         """Create and start; the returned container has `started_at` (monotonic seconds)."""
         container = self.create(command, **kwargs)
-        container.started_at = time.monotonic()
+        container.started_at = time.monotonic()  # type: ignore[attr-defined]
         container.start()
         return container
 
@@ -353,10 +354,13 @@ class ContainerFactory:
     def server(self, port: int = DEFAULT_PORT, base_url: str = "/", **kwargs) -> Container:
         """Start the default command (or `command`) and wait for its /api."""
         container = self.start(kwargs.pop("command", None), **kwargs)
-        container.startup_seconds = wait_for_api(
-            container, port=port, base_url=base_url, started_at=container.started_at
+        container.startup_seconds = wait_for_api(  # type: ignore[attr-defined]
+            container,
+            port=port,
+            base_url=base_url,
+            started_at=container.started_at,  # type: ignore[attr-defined]
         )
-        container.ip = container_ip(container)
+        container.ip = container_ip(container)  # type: ignore[attr-defined]
         return container
 
     def cleanup(self) -> None:
@@ -371,14 +375,14 @@ class ContainerFactory:
 class _ChunkReader(io.RawIOBase):
     """A read-only file over an iterator of byte chunks (the engine's `docker save` stream)."""
 
-    def __init__(self, chunks) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, chunks) -> None:
         self._chunks = iter(chunks)
         self._buffer = b""
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, target) -> int:
         while not self._buffer:
             try:
                 self._buffer = next(self._chunks)
@@ -390,7 +394,7 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
-def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-untyped-def]
+def layer_paths(client: docker.DockerClient, image_id: str):
     """(layer archive, path) for every entry of every layer of the image, streamed from the
     engine's `docker save` (nothing is written to disk)."""
     stream = io.BufferedReader(_ChunkReader(client.api.get_image(image_id)), 1 << 20)

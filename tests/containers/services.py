@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -88,7 +89,7 @@ def service_image(
             return str(client.images.get(ref).id)
         except docker.errors.ImageNotFound:
             pass
-        image_id = _build(client, name, parent.id, files, ref)
+        image_id = _build(client, name, str(parent.id), files, ref)
     for old in client.images.list(name=repository):
         for tag in old.tags:
             if tag.startswith(f"{repository}:") and tag != ref:
@@ -150,7 +151,7 @@ class ServiceNetwork:
     def name(self) -> str:
         return str(self.network.name)
 
-    def start(self, image_id: str, name: str, **kwargs: object) -> Service:
+    def start(self, image_id: str, name: str, **kwargs: Any) -> Service:
         """Start a container reachable as `name` on this network (and from the host by IP)."""
         container = self.client.containers.create(
             image_id,

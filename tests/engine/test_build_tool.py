@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -66,7 +67,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, client) -> Path:
+def project(tmp_path_factory, client) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("matrix")
     base_image_id(client)
     images = {
@@ -342,7 +343,7 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
         preexec_fn=_default_sigint,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
     reader.start()
     try:
 

@@ -5,6 +5,7 @@ does it)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import docker
 import pytest
@@ -29,7 +30,7 @@ def client():
 
 
 @pytest.fixture
-def registry(tmp_path_factory):
+def registry(tmp_path_factory) -> Iterator[Registry]:
     reg = Registry(tmp_path_factory.mktemp("registry"))
     reg.start()
     yield reg
@@ -37,7 +38,7 @@ def registry(tmp_path_factory):
 
 
 @pytest.fixture
-def project(tmp_path_factory, client) -> Project:
+def project(tmp_path_factory, client) -> Iterator[Project]:
     root = tmp_path_factory.mktemp("project")
     base = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 from docker.models.containers import Container
-from traitlets.config import PyFileConfigLoader
+from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.core.cache import CacheLayout
 from hubimages.core.ports import free_port
@@ -90,7 +90,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     try:
         container = spawn(hub, label, "alice", client)
         assert container.attrs["Config"]["Image"] == pinned
-        assert container.image.id == image_id
+        assert container.image is not None and container.image.id == image_id
         # Through the real proxy on 127.0.0.1 to the server on the internal network.
         status, contents = call(f"{hub.url}/user/alice/api/contents")
         assert (status, contents.get("type")) == (200, "directory")
@@ -115,7 +115,7 @@ def spawn(hub: LocalHub, label: str, user: str, client) -> Container:
         server = call(f"{api}/users/{user}")[1]["servers"].get("", {})
         return bool(server.get("ready"))
 
-    assert wait_until(ready, 300, "the user server", interval=1), hub.log_path.read_text()[-4000:]
+    assert wait_until(ready, 300, interval=1), hub.log_path.read_text()[-4000:]
     [container] = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={hub.name}"})
     return container
 

@@ -14,8 +14,9 @@ from types import ModuleType
 
 import invoke.main
 import pytest
-from invoke import Collection, Program
-from invoke.parser import ParserContext
+from invoke.collection import Collection
+from invoke.parser.context import ParserContext
+from invoke.program import Program
 
 from hubimages.cli.common import split_names
 

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import importlib.util
 import io
+import os
 import shutil
 import tarfile
 import textwrap
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from hubimages.core import files
 from hubimages.core.cache import CacheLayout
 from hubimages.core.waiting import wait_until
 from hubimages.deps import declarations, wheelbuild, wheeledit
@@ -263,7 +263,7 @@ def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(files.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)  # as files.write_atomically calls it
     with pytest.raises(OSError, match="disk full"):
         wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert list((tmp_path / "out").iterdir()) == []

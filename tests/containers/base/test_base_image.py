@@ -11,6 +11,7 @@ from tests.containers.helpers import (
     logs,
     problem_lines,
     processes,
+    token_from_logs,
     wait_for_log,
 )
 
@@ -96,7 +97,7 @@ def test_server_listens_on_all_interfaces(server):
 
 
 def test_token_is_required(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     base = f"http://{server.ip}:8888"
     assert http_get(f"{base}/api/status").status == 403
     lab = http_get(f"{base}/lab")
@@ -107,7 +108,7 @@ def test_token_is_required(server):
 
 
 def test_root_dir_is_home(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     contents = http_get(f"http://{server.ip}:8888/api/contents", token=token).json()
     assert contents["type"] == "directory"
     assert "Serving notebooks from local directory: /home/jovyan" in logs(server)
@@ -116,7 +117,7 @@ def test_root_dir_is_home(server):
 def test_lab_asks_nobody_about_news(server):
     """JupyterLab's news announcements are disabled (as in docker-stacks): the lab page the
     server sends lists the plugin among the disabled ones."""
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     page = http_get(f"http://{server.ip}:8888/lab", token=token)
     assert page.status == 200
     config = re.search(
@@ -128,7 +129,7 @@ def test_lab_asks_nobody_about_news(server):
 
 
 def test_server_starts_a_python_kernel(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     base = f"http://{server.ip}:8888/api/kernels"
     created = http_get(base, token=token, method="POST", body={"name": "python3"})
     assert created.status == 201, created.body

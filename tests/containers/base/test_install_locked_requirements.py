@@ -24,7 +24,7 @@ URLS = {
 }
 
 # A Dockerfile RUN: root, without the image's entrypoint (start.sh would drop to jovyan).
-AS_BUILD = {"entrypoint": []}
+AS_BUILD: dict[str, list[str]] = {"entrypoint": []}
 
 
 def pinned_block(name: str) -> str:

@@ -65,7 +65,7 @@ class Lab:
     def environment(self) -> dict[str, str]:
         if not self._environment:
             result = self.container.exec_run(["python", "-c", SERVER_ENVIRON], user="jovyan")
-            assert result.exit_code == 0, result.output
+            assert result.exit_code == 0 and isinstance(result.output, bytes), result.output
             self._environment = json.loads(result.output.decode())
         return self._environment
 
@@ -74,6 +74,7 @@ class Lab:
         result = self.container.exec_run(
             ["bash", "-c", script], user="jovyan", workdir=HOME, environment=self.environment()
         )
+        assert isinstance(result.output, bytes) and result.exit_code is not None
         return result.exit_code, result.output.decode("utf-8", "replace")
 
     def output(self, script: str) -> str:
@@ -145,7 +146,9 @@ class Lab:
 
         def settled() -> bool:
             nonlocal last
-            (last,) = self.api_ok("GET", "did", did=did)
+            answer = self.api_ok("GET", "did", did=did)
+            assert isinstance(answer, list) and len(answer) == 1, answer
+            last = answer[0]
             return last["status"] in want
 
         wait_until(settled, timeout, interval=0.5)
@@ -163,6 +166,7 @@ def start_lab(
         network=site.network,
         volumes={**site.session_volumes(), str(data): {"bind": DATA_MOUNT, "mode": "ro"}},
     )
-    lab = Lab(container, container.ip, token_from_logs(container), env["RUCIO_NAME"])
+    ip: str = container.ip  # type: ignore[attr-defined]
+    lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab

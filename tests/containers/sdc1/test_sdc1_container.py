@@ -22,7 +22,7 @@ PKG_TESTS = IMAGE_DIR / "sdc1-pipeline" / "tests"
 SEED_SCORE = 28.80  # seed solution on this cutout (fitted sizes, all SFG)
 
 
-def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_package_unit_tests_pass_as_jovyan(run_container) -> None:
     rc, logs = run_container(
         [
             "python",
@@ -45,7 +45,7 @@ def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: igno
     assert "skipped" not in logs.splitlines()[-1], logs[-3000:]  # data found at /data/sdc1
 
 
-def test_installed_package_not_the_mounted_sources(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_installed_package_not_the_mounted_sources(run_container) -> None:
     rc, logs = run_container(
         ["python", "-c", "import sdc1_pipeline, ska_sdc, bdsf; print(sdc1_pipeline.__file__)"]
     )
@@ -75,7 +75,7 @@ PY
 """
 
 
-def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:
     rc, logs = run_container(["bash", "-c", CLI], timeout=900)
     assert rc == 0, logs[-5000:]
     printed = re.search(r"SDC1 score: ([0-9.]+)", logs)
@@ -117,7 +117,7 @@ def test_the_image_carries_the_repositorys_sample_data(containers, sdc1_data: Pa
     assert "LICENSE" in inside
 
 
-def test_a_mounted_copy_takes_the_place_of_the_images_data(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_a_mounted_copy_takes_the_place_of_the_images_data(run_container) -> None:
     """The tests mount data/sdc1 at /data/sdc1 and set SDC1_DATA there: a site's larger copy
     is used the same way."""
     rc, logs = run_container(["python", "-c", NOTEBOOK, INSTALLED], timeout=900)
@@ -127,7 +127,7 @@ def test_a_mounted_copy_takes_the_place_of_the_images_data(run_container) -> Non
     assert not [f for f in res["data_listing"] if f.endswith(".log")]  # nothing written there
 
 
-def test_example_notebook_appears_in_home(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_example_notebook_appears_in_home(run_container) -> None:
     """JupyterLab shows the home folder: the example is copied there once, at start."""
     rc, logs = run_container(["bash", "-c", 'ls -a "$HOME"'])
     assert rc == 0, logs
