@@ -118,7 +118,9 @@ class LocalHub:
     def start(self, timeout: float = 120) -> None:
         if not self.profiles.is_file():
             raise HubImagesError(
-                f"{self.profiles} does not exist: run `invoke release` and `invoke profiles` first"
+                f"no spawner profiles at {self.profiles}: release to that registry first "
+                "(invoke release --registry HOST[:PORT]/NAMESPACE; to try one on this machine: "
+                "invoke registry, then --registry 127.0.0.1:5000/ska)"
             )
         if not port_free("127.0.0.1", self.port):
             raise HubImagesError(
