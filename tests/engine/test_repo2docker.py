@@ -143,6 +143,30 @@ def test_requirements_repository(tmp_path: Path, client) -> None:
     assert again.returncode == 0 and f"[{PREFIX}-reqs] up to date" in again.stderr
 
 
+def test_a_repository_with_no_configuration_builds_as_repo2docker_builds_it(
+    tmp_path: Path, client
+) -> None:
+    """Notebooks only: the files in the home (REPO_DIR, set as repo2docker sets it), the
+    repository's .local/bin and ~/.local/bin on PATH, the platform's packages untouched."""
+    repo = tmp_path / "notebooks"
+    tool = repo / ".local" / "bin" / "hello-binder"
+    tool.parent.mkdir(parents=True)
+    tool.write_text("#!/bin/sh\necho hello from the repository\n")
+    tool.chmod(0o755)
+    make_repo(repo, {"analysis.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4})})
+    built = repo2docker(repo, "notebooks")
+    assert built.returncode == 0, built.stderr[-3000:]
+    ref = f"{MATRIX.repository(f'{PREFIX}-notebooks')}:latest"
+    out = run(client, ref, 'pwd; echo "$REPO_DIR"; echo "$PATH"; ls; hello-binder; pip check')
+    lines = out.splitlines()
+    assert lines[:2] == ["/home/jovyan", "/home/jovyan"], out
+    assert lines[2].startswith("/home/jovyan/.local/bin:/home/jovyan/.local/bin:"), out
+    assert lines[3] == "analysis.ipynb", out
+    assert "hello from the repository" in lines, out
+    base = client.images.get(MATRIX.local_ref("base"))
+    assert run(client, ref, "pip freeze") == run(client, base.id, "pip freeze")
+
+
 def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     """apt.txt through the build tool's proxy, postBuild as the user with no network of its
     own, start around the image's own start script, and the server answers."""
