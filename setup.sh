@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Prepare a fresh Debian 12 machine (as root) for this project: the Debian tools the build needs
-# and a virtual environment with the pinned Python tools in .venv. Idempotent.
+# Prepare a fresh Debian 12 machine (as root) for this project: the Debian tools every command of
+# the README needs (the Docker engine itself comes with `invoke engine`) and a virtual environment
+# with the pinned Python tools in .venv. Idempotent. tests/unit/test_setup.py keeps the list
+# complete: every tool the code requires is installed here.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +19,10 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [[ -x /usr/sbin/apache2 ]] || need+=(apache2)
 command -v openssl >/dev/null || need+=(openssl)
+# configurable-http-proxy (npm ci of services/hub) for invoke hub, invoke e2e and the publish tests.
+command -v npm >/dev/null || need+=(npm)
+# The browser invoke e2e drives (Playwright's own browser download cannot work here).
+command -v chromium >/dev/null || need+=(chromium)
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "setup.sh: missing ${need[*]}; run as root or install them" >&2

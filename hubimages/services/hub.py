@@ -27,6 +27,7 @@ import docker
 import docker.errors
 
 from hubimages.core.ports import free_port
+from hubimages.core.tools import require
 from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
@@ -204,7 +205,7 @@ class LocalHub:
         for name in ("package.json", "package-lock.json"):
             (folder / name).write_bytes((self.proxy_source / name).read_bytes())
         result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [require("npm", "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -213,7 +214,8 @@ class LocalHub:
         if result.returncode != 0 or not binary.exists():
             detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
             raise HubImagesError(
-                f"installing configurable-http-proxy with npm failed: {detail or 'npm not found'}"
+                f"installing configurable-http-proxy with npm failed: {detail or 'no output'}; "
+                "check that this machine reaches registry.npmjs.org"
             )
         return binary
 

@@ -7,7 +7,6 @@ default config asks for htpasswd auth and listens on every address; ours does ne
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import urllib.error
@@ -18,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from hubimages.core.ports import free_port
+from hubimages.core.tools import require
 from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
@@ -62,11 +62,7 @@ class LocalRegistry:
         return config
 
     def start(self, timeout: float = 20) -> None:
-        binary = shutil.which(BINARY)
-        if binary is None:
-            raise HubImagesError(
-                f"{BINARY} is not installed: run ./setup.sh (it installs Debian's docker-registry)"
-            )
+        binary = require(BINARY, "docker-registry")
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(yaml.safe_dump(self.config()))

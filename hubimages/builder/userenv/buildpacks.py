@@ -5,8 +5,9 @@ classic-builder Dockerfile on top of the platform image instead: apt.txt through
 tool's Debian proxy (`install-debian-packages`), the host-resolved lock with
 `install-locked-requirements` (hashes required, no index), the repository's files into the home
 (REPO_DIR, set in the image with the PATH entries repo2docker's images have), `postBuild` run
-as the user there, and `start` run as a wrapper after the image's own start script. A repository with its own Dockerfile is built as written, with the platform
-image given as the build argument BASE_IMAGE.
+as the user there, and `start` run as a wrapper after the image's own start script. A
+repository with its own Dockerfile is built as written, with the platform image given as the
+build argument BASE_IMAGE.
 """
 
 from __future__ import annotations

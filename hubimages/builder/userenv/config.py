@@ -2,8 +2,9 @@
 
 Configuration files live in `binder/` or `.binder/` (not both), else in the repository's root:
 `requirements.txt`, `apt.txt`, `postBuild`, `start`, `runtime.txt`, or a `Dockerfile` (then
-everything else is ignored); none at all is fine (the repository's files on the platform). Without a binder folder, a Python package at the root (setup.py,
-or pyproject.toml with [project] and [build-system]) is installed too. Specifications that need
+everything else is ignored); none at all is fine (the repository's files on the platform).
+Without a binder folder, a Python package at the root (setup.py, or pyproject.toml with
+[project] and [build-system]) is installed too. Specifications that need
 conda, R, Julia or nix cannot be honoured on our images: they are refused, by name, rather than
 silently ignored.
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
-SETUP_HINT = "run ./setup.sh (it installs Debian's postgresql and apache2)"
+SETUP_HINT = "run ./setup.sh (it installs Debian's postgresql, apache2 and openssl)"
 
 
 def is_root() -> bool:
