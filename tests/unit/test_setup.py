@@ -29,9 +29,9 @@ def packages_the_code_names() -> set[str]:
                 if isinstance(package, ast.Constant) and isinstance(package.value, str):
                     found.add(package.value)
             if node.func.id == "ensure_debian_tools" and isinstance(node.args[0], ast.Dict):
-                found |= {v.value for v in node.args[0].values if isinstance(v, ast.Constant)}
+                found |= {str(v.value) for v in node.args[0].values if isinstance(v, ast.Constant)}
             if node.func.id == "apt_install" and isinstance(node.args[0], ast.List):
-                found |= {v.value for v in node.args[0].elts if isinstance(v, ast.Constant)}
+                found |= {str(v.value) for v in node.args[0].elts if isinstance(v, ast.Constant)}
     return found
 
 
