@@ -88,7 +88,8 @@ def check(c, matrix=None):
 @task(help={"skip_cold": "do not time a cold build of the base (keeps the caches)"})
 @one_line_errors
 def bench(c, skip_cold=False):
-    """Print build times, no-op rebuild time, sizes and server start-up time."""
+    """Measure sizes, build, start-up, push and science numbers; print them and write
+    docs/benchmarks.md (with the machine and the date)."""
     setup_logging()
     building.bench(skip_cold)
 

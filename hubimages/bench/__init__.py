@@ -2,3 +2,4 @@
 
 BENCH_NAMESPACE = "hubimages-bench"  # images, tags and repositories of benchmarks only
 BENCH_LABEL = {"hubimages.bench": "1"}  # on every container a benchmark starts
+SERVER_IMAGES = ("base", "sdc1")  # timed and watched idle: the smallest and the largest

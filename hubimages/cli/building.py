@@ -99,8 +99,10 @@ def check(matrix_path: str | None) -> None:
 
 
 def bench(skip_cold: bool) -> None:
-    run = start_run(open_project())
-    print(report.numbers(run_benchmark(run, cold=not skip_cold)))
+    project = open_project()
+    numbers, written = run_benchmark(start_run(project), cold=not skip_cold)
+    print(report.numbers(numbers))
+    print(f"wrote {written.relative_to(project.root)}")
 
 
 def lint() -> None:
