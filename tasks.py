@@ -65,7 +65,7 @@ def lock(c, image=None, upgrade=False, matrix=None):
     iterable=["image"],
     help={
         "image": IMAGES_HELP,
-        "unit": "also run unit and engine tests (always with no image named)",
+        "unit": "also run the linters, unit, engine and publish tests (always with no image)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
         "jobs": "build up to N independent images at once",
@@ -73,7 +73,8 @@ def lock(c, image=None, upgrade=False, matrix=None):
 )
 @one_line_errors
 def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
-    """Unit tests, then build what is missing and run each image's container tests."""
+    """Linters and unit tests, build what is missing, engine and publish tests, then each
+    image's container tests (with images named: only theirs, unless --unit)."""
     setup_logging()
     building.test(split_names(image), unit, pytest_args, int(jobs), matrix)
 
