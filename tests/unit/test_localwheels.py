@@ -12,6 +12,7 @@ import importlib.util
 import io
 import os
 import shutil
+import sys
 import tarfile
 import textwrap
 import time
@@ -363,3 +364,21 @@ def test_find_links_folder_holds_only_the_images_wheels(tiny, tmp_path: Path) ->
     assert folder is not None
     assert [p.name for p in folder.iterdir()] == ["tinyext-1.0+test1-py3-none-any.whl"]
     assert LocalWheelCatalog((), index, cache).find_links_for_lock("y") is None
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "cut_off"),
+    [
+        ("2014-06-16T11:18:57Z", wheelbuild.PYTHON_RELEASED[sys.version_info[:2]]),
+        ("2026-06-01T15:41:01Z", "2026-06-01T15:41:01Z"),
+        ("", ""),
+    ],
+)
+def test_build_dependencies_are_no_older_than_the_building_python(
+    tiny, uploaded: str, cut_off: str
+) -> None:
+    """An sdist of 2014 builds with the setuptools of the day the host's Python came out (the
+    setuptools of 2014 does not run on it); a newer one with those of its upload."""
+    wheel, _ = tiny
+    index = OfflineIndex((IndexFile("tiny.tar.gz", wheel.sdist_sha256, "x", uploaded),))
+    assert wheelbuild.upload_time(wheel, index) == cut_off
