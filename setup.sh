@@ -46,7 +46,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 # Installs only when pyproject.toml's pins changed since the last run.
 stamp=.venv/.pyproject.sha256
-if ! sha256sum --quiet -c "${stamp}" 2>/dev/null; then
+if ! sha256sum --quiet -c "${stamp}" >/dev/null 2>&1; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
     sha256sum pyproject.toml >"${stamp}"
 fi
