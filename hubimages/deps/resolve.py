@@ -133,7 +133,7 @@ def _resolve(
         raise HubImagesError(locking_error(name, result.stderr))
     path = scratch / out
     header = (
-        f"# Locked by `invoke lock {name}` for Python {settings.python} on "
+        f"# Locked by `invoke lock -i {name}` for Python {settings.python} on "
         f"{settings.platform}; do not edit.\n"
     )
     path.write_text(header + path.read_text())

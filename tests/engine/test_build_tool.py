@@ -1,6 +1,6 @@
 """The build tool against the real engine, on a tiny matrix built on top of the real base.
 
-Run after `invoke build base` (the `invoke test` task does that first).
+Run after `invoke build -i base` (the `invoke test` task does that first).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def base_image_id(client) -> str:
     try:
         return client.images.get(base_ref()).id
     except docker.errors.ImageNotFound:
-        pytest.fail("the base image is not built: run `invoke build base` first")
+        pytest.fail("the base image is not built: run `invoke build -i base` first")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Fixtures of the publish tests: the engine, a real registry (Debian's docker-registry) on
-127.0.0.1, and a tiny project on top of the real base (`invoke build base` first: `invoke test`
+127.0.0.1, and a tiny project on top of the real base (`invoke build -i base` first: `invoke test`
 does it)."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
     try:
         client.images.get(BASE_REF)
     except docker.errors.ImageNotFound:
-        pytest.fail(f"{BASE_REF} is not built: run `invoke build base` first")
+        pytest.fail(f"{BASE_REF} is not built: run `invoke build -i base` first")
     settings = {**base["settings"], "namespace": NAMESPACE}
     images = {
         "hello": {

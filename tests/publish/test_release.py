@@ -198,7 +198,7 @@ def test_push_refuses_untested_image(project: Project, registry: Registry) -> No
     pushed = project.invoke("push", "-i", "hello", f"--registry={registry.host}/ska")
     error = one_error_line(pushed)
     assert "has not passed its tests at this image id" in error
-    assert "invoke test hello" in error
+    assert "invoke test -i hello" in error
     assert registry.tags("ska/hello") == []
 
 

@@ -81,7 +81,7 @@ def test_locks_follow_the_lineage(project: Path) -> None:
     versions = read_lock(project / "images" / "c" / "requirements.lock").versions()
     assert versions == {"tinya": "1.0", "tinyb": "1.0"}  # constrained by a's lock
     text = (project / "images" / "c" / "requirements.lock").read_text()
-    assert text.startswith("# Locked by `invoke lock c`")
+    assert text.startswith("# Locked by `invoke lock -i c`")
     assert "-c images/a/requirements.lock" in text and str(project) not in text
 
 
