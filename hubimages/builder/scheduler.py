@@ -50,6 +50,7 @@ class ServerOnDemand:
                 except OSError:
                     # The configured port is taken (another build?): any free port will do.
                     server = self._stack.enter_context(WheelServer(gateway, 0, mirrors))
+                log.info("wheel server on %s (network %s)", server.url, network)
                 self._started = (server, network)
             return self._started
 

@@ -103,6 +103,8 @@ def project(tmp_path_factory, client) -> Iterator[Path]:
     (root / "images" / "apt" / "debian-packages.txt").write_text("# a tool base lacks\njq\n")
     settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
     settings["namespace"] = NAMESPACE
+    # Any free port: builds of other checkouts on this engine take the usual one.
+    settings["wheelhouse_port"] = 0
     (root / "build-matrix.yaml").write_text(
         yaml.safe_dump({"settings": settings, "images": images})
     )
@@ -375,10 +377,11 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     # The engine removes the killed step's container (forcerm) as the build ends.
     assert wait_until(lambda: not _step_containers(client, "/opt/delay.txt", since), 30)
     assert ours(client.networks.list()) == networks
-    gateway = client.networks.get(BUILD_NETWORK).attrs["IPAM"]["Config"][0]["Gateway"]
+    served = re.search(r"wheel server on http://([\d.]+):(\d+)", "".join(lines))
+    assert served, "".join(lines)[-2000:]
     with socket.socket() as sock:  # no server listens on the wheel server's port any more
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
-        sock.bind((gateway, 8765))
+        sock.bind((served.group(1), int(served.group(2))))
         sock.listen()
 
 
