@@ -35,6 +35,8 @@ def registry(tmp_path_factory) -> Iterator[Registry]:
     reg.start()
     yield reg
     reg.stop()
+    # What this registry's pulls left (by digest): its host and port are this test's alone.
+    remove_images(docker.from_env(), f"{reg.host}/")
 
 
 @pytest.fixture
@@ -65,9 +67,18 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images, with every name they got: local tags and the registries' (pulls by digest).
+    # Our images, by our namespace only: other checkouts' publish tests push `hello` too.
+    remove_images(client, f"{NAMESPACE}/")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def remove_images(client: docker.DockerClient, prefix: str) -> None:
+    """Images with a name (tag or digest) under the prefix; one a container still uses (of a
+    test that failed) stays, to be swept with it."""
     for image in client.images.list():
         names = [*image.tags, *image.attrs.get("RepoDigests", [])]
-        if any(n.startswith(f"{NAMESPACE}/") or "/ska/hello" in n for n in names):
-            client.images.remove(image.id, force=True)
-    shutil.rmtree(root, ignore_errors=True)
+        if any(n.startswith(prefix) for n in names):
+            try:
+                client.images.remove(str(image.id), force=True)
+            except docker.errors.APIError:
+                pass
