@@ -75,10 +75,12 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
 def remove_images(client: docker.DockerClient, prefix: str) -> None:
     """Images with a name (tag or digest) under the prefix; one a container still uses (of a
     test that failed) stays, to be swept with it."""
-    for image in client.images.list():
-        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+    # One listing call: images.list() reads each image again, and other checkouts' tests
+    # delete theirs meanwhile.
+    for image in client.api.images():
+        names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
         if any(n.startswith(prefix) for n in names):
             try:
-                client.images.remove(str(image.id), force=True)
+                client.images.remove(image["Id"], force=True)
             except docker.errors.APIError:
                 pass
