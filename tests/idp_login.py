@@ -23,7 +23,7 @@ CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the code is read from
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -52,7 +52,7 @@ class Login:
         )
 
     @staticmethod
-    def _send(opener, url: str, form: dict | None = None, auth: str = "") -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    def _send(opener, url: str, form: dict | None = None, auth: str = "") -> tuple[int, str, str]:
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         headers = {"Authorization": auth} if auth else {}
         request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
@@ -87,7 +87,7 @@ class Login:
         }
         return self._grant(form)
 
-    def _follow(self, opener, url: str, username: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    def _follow(self, opener, url: str, username: str, password: str) -> str:
         """Redirects and the login form, until the provider sends the browser to CALLBACK."""
         for _ in range(12):
             status, location, body = self._send(opener, url)

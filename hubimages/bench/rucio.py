@@ -7,6 +7,7 @@ import time
 
 from docker import DockerClient
 
+from hubimages.bench import bench_namespace
 from hubimages.core.cache import CacheLayout
 from hubimages.model.spec import Matrix
 from hubimages.services.idp.provider import LocalIdp
@@ -21,7 +22,7 @@ def rucio_timings(client: DockerClient, matrix: Matrix, cache: CacheLayout) -> d
         matrix.root / "services" / "idp",
         cache.root / "bench-idp",
         SiteCA(cache.site_ca),
-        "bench",
+        bench_namespace(matrix.settings.namespace),
         client,
         modules=cache.idp / "provider",
     )
@@ -30,7 +31,12 @@ def rucio_timings(client: DockerClient, matrix: Matrix, cache: CacheLayout) -> d
         idp = provider.start()
         numbers["idp_start_s"] = idp.started_in
         local = LocalRucio(
-            service_files(matrix.root), cache, "bench", matrix.settings.index_url, client, idp=idp
+            service_files(matrix.root),
+            cache,
+            bench_namespace(matrix.settings.namespace),
+            matrix.settings.index_url,
+            client,
+            idp=idp,
         )
         with local as site:
             numbers["rucio_start_s"] = site.started_in

@@ -14,7 +14,6 @@ from hubimages.cli.common import registry_target
 from hubimages.cli.idp import local_idp
 from hubimages.cli.rucio import local_rucio
 from hubimages.core.cache import slug
-from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
 from hubimages.e2e.session import StepError, StepResult
 from hubimages.errors import HubImagesError
@@ -34,7 +33,6 @@ def hub(registry: str, port: int, stop: bool, auth: str = "", remove_homes: bool
         proxy_source(project.root),
         _profiles(project, registry, stop),
         port=port,
-        data=sdc1_data(project.root),
         name=f"hubimages-hub-{slug(project.matrix.settings.namespace)}",
     )
     if stop:

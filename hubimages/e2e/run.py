@@ -148,7 +148,6 @@ def _services(
             proxy_source,
             profiles,
             port=free_port(),
-            data=data,
             name=f"hubimages-{name}",
             network=site.network,
             idp=idp,

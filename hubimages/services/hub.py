@@ -19,7 +19,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import docker.errors
 
 from hubimages.core.files import write_private
 from hubimages.core.ports import free_port, port_free
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 from hubimages.services.firewall import Guard, bridge_of, chain_name, network_guard, remove_chain
 from hubimages.services.hubconfig import (
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 NETWORK = "hubimages-hub"
 CONTAINER_LABEL = "hubimages.hub"
 RENEWAL_FRAGMENT = "token_renewal.py"  # in services/hub: renews users' access tokens
-DATA_MOUNT = "/data/sdc1"  # where the sdc1 image expects the SDC1 sample data (SDC1_DATA)
 
 
 def proxy_source(project_root: Path) -> Path:
@@ -68,7 +67,6 @@ class LocalHub:
     proxy_source: Path  # services/hub: package.json and package-lock.json of the proxy
     profiles: Path  # dockerspawner_config.py of `invoke profiles`
     port: int = 8000
-    data: Path | None = None  # mounted read-only at /data/sdc1 in every user server
     name: str = NETWORK  # of its user servers' containers (prefix, label) and its own network
     network: str = ""  # another service's network to run user servers on (default: its own)
     idp: IdpSite | None = None  # log in there (else: a shared password)
@@ -105,7 +103,9 @@ class LocalHub:
     def start(self, timeout: float = 120) -> None:
         if not self.profiles.is_file():
             raise HubImagesError(
-                f"{self.profiles} does not exist: run `invoke release` and `invoke profiles` first"
+                f"no spawner profiles at {self.profiles}: release to that registry first "
+                "(invoke release --registry HOST[:PORT]/NAMESPACE; to try one on this machine: "
+                "invoke registry, then --registry 127.0.0.1:5000/ska)"
             )
         if not port_free("127.0.0.1", self.port):
             raise HubImagesError(
@@ -149,7 +149,7 @@ class LocalHub:
 
     def _launch(self, gateway: str, hub_port: int) -> None:
         proxy = self._proxy()
-        volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
+        volumes: dict[str, dict[str, str]] = {}  # per session: hubconfig.rucio_sessions
         config = self.root / "jupyterhub_config.py"
         write_private(
             config,
@@ -205,15 +205,17 @@ class LocalHub:
         return folder / "node_modules" / ".bin" / "configurable-http-proxy"
 
     def _wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running():
-                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
-                raise HubImagesError(f"JupyterHub exited at start: {' | '.join(tail)}")
-            if self.answers():
-                return
-            time.sleep(0.3)
-        raise HubImagesError(f"JupyterHub did not answer on {self.url} within {timeout:.0f} s")
+        if not wait_until(self._started, timeout, interval=0.3):
+            raise HubImagesError(
+                f"JupyterHub did not answer on {self.url} within {timeout:.0f} s: see "
+                f"{self.log_path}"
+            )
+
+    def _started(self) -> bool:
+        if not self.running():
+            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise HubImagesError(f"JupyterHub exited at start: {' | '.join(tail)}")
+        return self.answers()
 
     def answers(self) -> bool:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -249,9 +251,7 @@ class LocalHub:
         if pid is not None and was:
             try:
                 os.kill(pid, signal.SIGTERM)  # the hub stops its proxy and servers itself
-                deadline = time.monotonic() + 30
-                while self.running() and time.monotonic() < deadline:
-                    time.sleep(0.2)
+                wait_until(lambda: not self.running(), 30, interval=0.2)
                 os.killpg(pid, signal.SIGKILL)  # whatever of its group is left
             except ProcessLookupError:
                 pass

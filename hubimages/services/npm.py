@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from hubimages.core.tools import require
 from hubimages.errors import HubImagesError
 
 STAMP = ".installed-package-lock.json"  # written after a complete install only
@@ -24,7 +25,7 @@ def npm_install(source: Path, folder: Path, what: str) -> Path:
         (folder / name).write_bytes((source / name).read_bytes())
     try:
         result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [require("npm", "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -35,6 +36,9 @@ def npm_install(source: Path, folder: Path, what: str) -> Path:
         raise HubImagesError(f"installing {what} with npm failed: {error}") from None
     if result.returncode != 0:
         said = (result.stderr or result.stdout).strip().splitlines()
-        raise HubImagesError(f"installing {what} with npm failed: {' '.join(said[-2:])}")
+        raise HubImagesError(
+            f"installing {what} with npm failed: {' '.join(said[-2:]) or 'no output'}; "
+            "check that this machine reaches the npm registry"
+        )
     stamp.write_bytes(lock)
     return folder

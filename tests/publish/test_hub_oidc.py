@@ -19,6 +19,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -69,7 +70,7 @@ def profiles_file(folder: Path) -> Path:
 
 
 @pytest.fixture
-def idp(client, tmp_path) -> IdpSite:
+def idp(client, tmp_path) -> Iterator[IdpSite]:
     local = LocalIdp(
         CHECKOUT / "services" / "idp",
         tmp_path / "idp",
@@ -83,7 +84,7 @@ def idp(client, tmp_path) -> IdpSite:
     local.stop()
 
 
-def container_of(client, user: str):  # type: ignore[no-untyped-def]
+def container_of(client, user: str):
     found = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={HUB}"})
     return next(c for c in found if c.name.endswith(f"-{user}"))
 
@@ -107,13 +108,13 @@ def stop_server(hub: LocalHub, user: str) -> None:
         time.sleep(0.5)
 
 
-def probe(container) -> dict:  # type: ignore[no-untyped-def]
+def probe(container) -> dict:
     result = container.exec_run(["python", "-c", PROBE], user="jovyan")
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
-def in_session(container, code: str) -> str:  # type: ignore[no-untyped-def]
+def in_session(container, code: str) -> str:
     result = container.exec_run(["python", "-c", code], user="jovyan")
     return result.output.decode()
 
@@ -160,8 +161,9 @@ def test_oidc_hub_keeps_each_session_token_fresh_and_users_apart(client, idp, tm
     assert chain_name("N", HUB) not in listed.stdout
 
 
-def check_limits_and_privileges(client, container) -> None:  # type: ignore[no-untyped-def]
+def check_limits_and_privileges(client, container) -> None:
     resources = open_project().matrix.images["base"].resources
+    assert resources is not None
     host = client.api.inspect_container(container.id)["HostConfig"]
     assert host["Memory"] == resources.mem_limit
     assert host["CpuQuota"] == int(resources.cpu_limit * host["CpuPeriod"])
@@ -170,7 +172,7 @@ def check_limits_and_privileges(client, container) -> None:  # type: ignore[no-u
     assert container.exec_run(["sudo", "-n", "true"], user="jovyan").exit_code != 0
 
 
-def check_token_file_renewal(container) -> None:  # type: ignore[no-untyped-def]
+def check_token_file_renewal(container) -> None:
     first = probe(container)
     assert first["path"] == "/tmp/bt_u1000" and (first["mode"], first["uid"]) == ("0o600", 1000)
     assert not first["in_environ"]
@@ -189,7 +191,7 @@ def check_token_file_renewal(container) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError("the token file was not renewed within a token lifetime")
 
 
-def check_users_apart(hub: LocalHub, idp: IdpSite, alice, bob) -> None:  # type: ignore[no-untyped-def]
+def check_users_apart(hub: LocalHub, idp: IdpSite, alice, bob) -> None:
     """Bob's server token reads Bob's auth state, never Alice's; Bob's server is Bob's."""
     read = (
         "import json, os, sys, urllib.request, urllib.error\n"
@@ -210,7 +212,7 @@ def check_users_apart(hub: LocalHub, idp: IdpSite, alice, bob) -> None:  # type:
     assert mine["preferred_username"] == "bob" and mine["iss"] == idp.issuer
 
 
-def check_network_guard(hub: LocalHub, container, port: int) -> None:  # type: ignore[no-untyped-def]
+def check_network_guard(hub: LocalHub, container, port: int) -> None:
     """A session reaches the hub's API on its network's gateway, no other host service."""
     gateway = container.attrs["NetworkSettings"]["Networks"][hub.user_network]["Gateway"]
     hub_port = hub_api_port(hub)
@@ -229,7 +231,7 @@ def hub_api_port(hub: LocalHub) -> int:
     return int(config.split("c.JupyterHub.hub_port = ")[1].split()[0])
 
 
-def check_home_kept(client, hub: LocalHub, container) -> None:  # type: ignore[no-untyped-def]
+def check_home_kept(client, hub: LocalHub, container) -> None:
     assert container.exec_run(["sh", "-c", "echo kept > ~/notes.txt"], user="jovyan").exit_code == 0
     stop_server(hub, "alice")
     assert client.volumes.get(home_volume(HUB, "alice"))
@@ -251,6 +253,7 @@ def test_stop_after_a_killed_hub_stops_its_proxy_and_says_so(client, tmp_path):
     pid = int(hub.pid_path.read_text())
     proxy = int((hub.root / "jupyterhub-proxy.pid").read_text())
     os.kill(pid, signal.SIGKILL)
+    assert hub.process is not None
     hub.process.wait(timeout=10)
     assert not port_free("127.0.0.1", hub.port)  # the proxy still answers there
     assert hub.stop() is False  # no hub was running: said so

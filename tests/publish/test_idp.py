@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,7 +23,7 @@ NAME = f"{NAMESPACE}-idp"
 
 
 @pytest.fixture
-def local(client, tmp_path) -> LocalIdp:
+def local(client, tmp_path) -> Iterator[LocalIdp]:
     provider = LocalIdp(
         CHECKOUT / "services" / "idp",
         tmp_path / "idp",
@@ -60,6 +61,7 @@ def test_login_with_pkce_refresh_and_refusals(local: LocalIdp) -> None:
 def test_a_crashed_provider_is_cleared_by_the_next_start(local: LocalIdp, client) -> None:
     site = local.start()
     os.killpg(site.pid, signal.SIGKILL)  # a crash: its record, network and rule stay
+    assert local.process is not None
     local.process.wait(timeout=10)
     assert not answers(site.discovery_url, site.ca_cert)
     started = time.monotonic()

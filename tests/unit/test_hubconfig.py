@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from dockerspawner import DockerSpawner
 from jupyterhub.app import JupyterHub
 from oauthenticator.generic import GenericOAuthenticator
-from traitlets.config import PyFileConfigLoader
+from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.model.project import CHECKOUT
 from hubimages.services.hub import RENEWAL_FRAGMENT
@@ -86,7 +86,7 @@ def write_config(tmp_path: Path, sections: str) -> Path:
     return config
 
 
-def load(config: Path):  # type: ignore[no-untyped-def]
+def load(config: Path):
     return PyFileConfigLoader(config.name, path=str(config.parent)).load_config()
 
 

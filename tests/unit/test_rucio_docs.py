@@ -22,7 +22,7 @@ USER = "ada"
 
 def code_block(language: str) -> str:
     (block,) = re.findall(rf"^```{language}\n(.*?)^```$", README, re.MULTILINE | re.DOTALL)
-    return block  # type: ignore[no-any-return]
+    return block
 
 
 PROFILES = yaml.safe_load(code_block("yaml"))["singleuser"]["profileList"]

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[3]
 TOKEN_SECONDS = 45  # the provider's access tokens: the tests wait for one to expire
 
 
-def provider(docker_client, folder: Path, name: str) -> LocalIdp:  # type: ignore[no-untyped-def]
+def provider(docker_client, folder: Path, name: str) -> LocalIdp:
     cache = CacheLayout.for_project(REPO)
     return LocalIdp(
         REPO / "services" / "idp",
@@ -45,7 +45,7 @@ def provider(docker_client, folder: Path, name: str) -> LocalIdp:  # type: ignor
 
 
 @pytest.fixture(scope="session")
-def idp(docker_client, tmp_path_factory) -> Iterator[IdpSite]:  # type: ignore[no-untyped-def]
+def idp(docker_client, tmp_path_factory) -> Iterator[IdpSite]:
     """The site's identity provider, its users alice, bob and the scientist."""
     local = provider(docker_client, tmp_path_factory.mktemp("idp"), f"test-{os.getpid()}")
     atexit.register(local.stop)
@@ -56,7 +56,7 @@ def idp(docker_client, tmp_path_factory) -> Iterator[IdpSite]:  # type: ignore[n
 
 
 @pytest.fixture(scope="session")
-def foreign_idp(docker_client, tmp_path_factory) -> Iterator[IdpSite]:  # type: ignore[no-untyped-def]
+def foreign_idp(docker_client, tmp_path_factory) -> Iterator[IdpSite]:
     """Another provider, with users of the same names: one the site does not trust."""
     local = provider(docker_client, tmp_path_factory.mktemp("foreign"), f"foreign-{os.getpid()}")
     atexit.register(local.stop)
@@ -72,7 +72,7 @@ def login(idp: IdpSite) -> Login:
 
 
 @pytest.fixture(scope="session")
-def local_rucio(docker_client, idp: IdpSite) -> Iterator[LocalRucio]:  # type: ignore[no-untyped-def]
+def local_rucio(docker_client, idp: IdpSite) -> Iterator[LocalRucio]:
     """The deployment, for the tests that stop its parts or run its test transfer agent."""
     deployment = LocalRucio(
         service_files(REPO),
@@ -96,7 +96,7 @@ def rucio_site(local_rucio: LocalRucio) -> RucioSite:
 
 
 @pytest.fixture
-def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):  # type: ignore[no-untyped-def]
+def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):
     """Start lab sessions (removed after the test): `lab_factory(**env overrides)`."""
 
     def start(**overrides: str) -> Lab:
@@ -106,7 +106,7 @@ def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):  # type: ig
 
 
 @pytest.fixture(scope="module")
-def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:  # type: ignore[no-untyped-def]
+def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:
     """One lab session shared by a module's tests, the scientist logged in to the extension."""
     session = start_lab(module_containers, rucio_site, sdc1_data, {})
     response = session.log_in(rucio_site.password)

@@ -120,9 +120,10 @@ def test_a_token_session_works_past_the_first_tokens_lifetime(
     assert f"meta {want['bytes']} {want['adler32']} {want['md5']}" in api, api
     renew()
     instances = lab.api_ok("GET", "instances")  # what the panel asks first
-    assert instances["auth_type"] == "oidc", instances  # type: ignore[index]
-    (found,) = lab.api_ok("GET", "did", did=did)  # type: ignore[misc]
-    assert found["status"] in ("NOT_AVAILABLE", "AVAILABLE"), found
+    assert isinstance(instances, dict) and instances["auth_type"] == "oidc", instances
+    answer = lab.api_ok("GET", "did", did=did)
+    assert isinstance(answer, list) and len(answer) == 1, answer
+    assert answer[0]["status"] in ("NOT_AVAILABLE", "AVAILABLE"), answer
     lab.api_ok("POST", "did/make-available", {"did": did})
     assert lab.file_status(did, {"OK", "FAILED"})["status"] == "OK"
 
