@@ -156,5 +156,6 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
         result = notebook_result(logs)
         assert result["data_line"].startswith("data: /opt/sdc1/data |"), result["data_line"]
     finally:
-        hub.stop()
+        hub.stop(remove_homes=True)
     assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={name}"}) == []
+    assert client.volumes.list(filters={"name": home_volume(name, "")}) == []
