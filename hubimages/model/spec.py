@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubimages.errors import MatrixError
+from hubimages.model.resources import Resources
 
 IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # A repository path under a registry host: image names joined by slashes.
@@ -83,6 +84,7 @@ class ImageSpec:
     build_folders: tuple[str, ...] = ()
     folder: Path = field(default=Path("."), compare=False)
     repository: Repository | None = None  # set for a community environment
+    resources: Resources | None = None  # what its user servers get (model/resources.py)
 
     @property
     def bootstrapped(self) -> bool:
