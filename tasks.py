@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from invoke import Task, task
+from invoke.tasks import task
 
 from hubimages.cli import building, environments, publishing, sessions, trust
+from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
-from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
-IMAGES_HELP = "an image of build-matrix.yaml; images may also follow the task name"
-MATRIX_HELP = "path of the matrix file"
+# Images are an option: invoke has no optional positional arguments (pyinvoke/invoke#159), and
+# `invoke build` alone means every image. `-i sdc1 -i ml` and `-i sdc1,ml` are the same.
+IMAGES_HELP = "-i NAME: an image of build-matrix.yaml; repeat -i, or a comma list (default: all)"
+MATRIX_HELP = "path of the matrix file (default: build-matrix.yaml of this checkout)"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
@@ -68,7 +70,7 @@ def lock(c, image=None, upgrade=False, matrix=None):
     iterable=["image"],
     help={
         "image": IMAGES_HELP,
-        "unit": "also run unit and engine tests (always with no image named)",
+        "unit": "also run the linters, unit, engine and publish tests (always with no image)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
         "jobs": "build up to N independent images at once",
@@ -76,7 +78,8 @@ def lock(c, image=None, upgrade=False, matrix=None):
 )
 @one_line_errors
 def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
-    """Unit tests, then build what is missing and run each image's container tests."""
+    """Linters and unit tests, build what is missing, engine and publish tests, then each
+    image's container tests (with images named: only theirs, unless --unit)."""
     setup_logging()
     building.test(split_names(image), unit, pytest_args, int(jobs), matrix)
 
@@ -91,7 +94,8 @@ def check(c, matrix=None):
 @task(help={"skip_cold": "do not time a cold build of the base (keeps the caches)"})
 @one_line_errors
 def bench(c, skip_cold=False):
-    """Print build times, no-op rebuild time, sizes and server start-up time."""
+    """Measure sizes, build, start-up, push and science numbers; print them and write
+    docs/benchmarks.md (with the machine and the date)."""
     setup_logging()
     building.bench(skip_cold)
 
@@ -200,7 +204,8 @@ def keys(c):
 @task(
     iterable=["ref"],
     help={
-        "ref": "HOST[:PORT]/PATH[:TAG][@sha256:DIGEST]; references may follow the task name",
+        "ref": "-r REF: HOST[:PORT]/PATH[:TAG][@sha256:DIGEST]; repeat -r, or a comma list "
+        "(default: the images of the newest recorded release)",
         "registry": RECORDED_HELP + "; with no reference: its newest recorded release",
         "release": "with no reference: the images of this release tag, resolved in the registry",
         "key": "the public key to trust (PEM); default: the site key's",
@@ -210,7 +215,7 @@ def keys(c):
 @one_line_errors
 def verify(c, ref=None, registry="", release=None, key="", matrix=None):
     """Check each image's signature, SBOM, provenance and gates in the registry; one line each."""
-    trust.verify(list(ref or []), registry, release, key, matrix)
+    trust.verify(split_names(ref), registry, release, key, matrix)
 
 
 @task(
@@ -264,8 +269,11 @@ def registry(c, port=5000, stop=False):
     publishing.registry(int(port), stop)
 
 
+# Long options only: invoke's automatic short flags would give --no-build the flag "-" (its
+# first free character), shown as a stray `--` in --help.
 @task(
     positional=["repo"],
+    auto_shortflags=False,
     help={
         "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
         "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
@@ -290,36 +298,50 @@ def repo2docker(
     help={
         "registry": RECORDED_HELP + "; its profiles are offered",
         "port": "the hub's port on 127.0.0.1",
-        "stop": "stop the hub and its servers",
+        "stop": "stop the hub and its servers (users' homes are kept)",
+        "auth": "shared-password (default: one person's trials) or oidc (users log in at "
+        "`invoke idp`; their tokens reach their sessions)",
+        "remove_homes": "with --stop: also remove the users' home volumes",
     }
 )
 @one_line_errors
-def hub(c, registry="", port=8000, stop=False):
+def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
     setup_logging()
-    sessions.hub(registry, int(port), stop)
+    sessions.hub(registry, int(port), stop, auth, remove_homes)
 
 
-@task(help={"profile": "the image the scientist chooses on the hub's form"})
+@task(
+    help={
+        "profile": "the image the scientist chooses on the hub's form",
+        "auth": "shared-password (default) or oidc: log in at an identity provider, work with "
+        "Rucio past the access token's lifetime, restart the server",
+    }
+)
 @one_line_errors
-def e2e(c, profile="sdc1"):
+def e2e(c, profile="sdc1", auth=""):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
-    sessions.e2e(profile)
+    sessions.e2e(profile, auth)
 
 
 @task(
     help={
         "stop": "stop it (and remove its network and files)",
         "transfers": "run the test transfer agent once: copy what rules wait for",
+        "auth": "userpass (default), or oidc: also accept the tokens of `invoke idp`'s users",
     }
 )
 @one_line_errors
-def rucio_site(c, stop=False, transfers=False):
+def rucio_site(c, stop=False, transfers=False, auth="userpass"):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
-    local_rucio.rucio(stop, transfers)
+    local_rucio.rucio(stop, transfers, auth)
 
 
-# Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.
-expand_positional_images([t for t in list(globals().values()) if isinstance(t, Task)])
+@task(help={"stop": "stop it and remove its network (its users and signing key are kept)"})
+@one_line_errors
+def idp(c, stop=False):
+    """Start (or --stop) the site's OpenID Connect provider: test users, short-lived tokens."""
+    setup_logging()
+    local_idp.idp(stop)

@@ -17,6 +17,7 @@ import yaml
 from hubimages.core.files import write_atomically
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
+from hubimages.publish.limits import dockerspawner_limits, kubespawner_limits
 from hubimages.publish.records import PublishedImage, Release
 from hubimages.publish.trust.spawn import VERIFIER_FILE, SpawnTrust, node_policy, registries_d
 
@@ -80,7 +81,10 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
         }
         if image is images[0]:
             profile["default"] = True
-        profile["kubespawner_override"] = {"image": image.pinned}
+        profile["kubespawner_override"] = {
+            "image": image.pinned,
+            **kubespawner_limits(matrix.images[image.name].resources),
+        }
         profiles.append(profile)
     default = images[0]
     values = {
@@ -151,6 +155,7 @@ def render_dockerspawner(matrix: Matrix, release: Release, trust: SpawnTrust) ->
         + f"# against the site key ({VERIFIER_FILE} beside this file), then pull it by digest\n"
         + "# (DockerSpawner 14 cannot pull name:tag@digest itself).\n"
         + trust.hook()
+        + dockerspawner_limits(matrix, images)
     )
 
 

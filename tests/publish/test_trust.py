@@ -22,7 +22,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import Signer
-from traitlets.config import PyFileConfigLoader
+from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.core.files import file_sha256
 from hubimages.core.ports import free_port
@@ -49,8 +49,13 @@ HUB_NETWORK = f"{NAMESPACE}-trust-hub"
 
 def release(project: Project, registry: Registry, **kwargs) -> subprocess.CompletedProcess:
     return project.invoke(
-        "release", "hello", f"--registry={registry.host}/ska", ALLOW_UNAUDITED, **kwargs
+        "release", "-i", "hello", f"--registry={registry.host}/ska", ALLOW_UNAUDITED, **kwargs
     )
+
+
+def site_keys(project: Project) -> Path:
+    assert project.keys is not None  # the fixture gives every project a key of its own
+    return project.keys
 
 
 def released_image(project: Project) -> tuple[Release, PublishedImage]:
@@ -89,7 +94,7 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
     [line] = verified.stdout.splitlines()
     assert line.startswith(f"ok    {image.repository}:{image.tag} {image.digest[:19]}: signed by")
     assert "tests 2 passed" in line
-    assert project.invoke("verify", image.pinned).returncode == 0
+    assert project.invoke("verify", "-r", image.pinned).returncode == 0
 
     found = statements(Attachments(registry, image).layers(".att"))
     assert set(found) == {SBOM, PROVENANCE, VULNERABILITIES}
@@ -242,18 +247,18 @@ def test_tampered_unsigned_or_foreign_images_are_refused_by_verify_and_the_hub(
     generate(other)
     expired = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
     tampering = Tampering(
-        registry, image, load_signer(SiteKeys(project.keys)), load_signer(other), expired
+        registry, image, load_signer(SiteKeys(site_keys(project))), load_signer(other), expired
     )
 
     # An unsigned image pushed under the pinned tag's name: the tag moves, the pin does not.
     unsigned = push_unsigned(client, registry, image)
-    moved = project.invoke("verify", f"{image.repository}:{image.tag}")
+    moved = project.invoke("verify", "-r", f"{image.repository}:{image.tag}")
     assert "unsigned: no signature" in refused_line(moved)
     pinned_back = project.invoke("profiles", f"--release={image.tag}")
     assert pinned_back.returncode == 1 and "no profiles were written" in pinned_back.stderr
     assert "unsigned" in pinned_back.stderr
     restore_tag(attachments, image)
-    assert project.invoke("verify", f"{image.repository}:{image.tag}").returncode == 0
+    assert project.invoke("verify", "-r", f"{image.repository}:{image.tag}").returncode == 0
 
     cases = {
         "config": "the image's config in the registry does not match its digest",
@@ -272,12 +277,12 @@ def test_tampered_unsigned_or_foreign_images_are_refused_by_verify_and_the_hub(
         label = profile_label(project, image)
         for case, expected in cases.items():
             with tampering.case(case):
-                line = refused_line(project.invoke("verify", image.pinned))
+                line = refused_line(project.invoke("verify", "-r", image.pinned))
                 assert expected in line, (case, line)
                 page = user.spawn(label)
                 assert f"{image.repository}:{image.tag} is refused: " in page, (case, page[-2000:])
                 assert expected in page, (case, page[-2000:])
-        assert project.invoke("verify", image.pinned).returncode == 0  # all put back
+        assert project.invoke("verify", "-r", image.pinned).returncode == 0  # all put back
     finally:
         hub.stop()
     assert "refused" in hub.log_path.read_text()
@@ -308,7 +313,7 @@ def test_no_key_password_or_token_in_layers_labels_records_logs_or_artifacts(
         labels = json.dumps(client.images.get(image.image_id).labels)
     finally:
         secured.stop()
-    site = SiteKeys(project.keys)
+    site = SiteKeys(site_keys(project))
     passphrase = site.passphrase.read_bytes().strip()
     der = decrypt_private_key(site.private.read_bytes(), passphrase)
     secrets = {

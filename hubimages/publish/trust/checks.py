@@ -48,7 +48,7 @@ def require_verified(verdicts: list[Verdict], what: str) -> None:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise NotVerifiedError(
             f"{what}: {first.reference.split('@')[0]} is not verified: {first.problem}{more}; "
-            "`invoke verify REF` shows each"
+            "`invoke verify -r REF` shows each"
         )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from debian.debian_support import Version
 
+from hubimages.core.tools import require
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import DebianSettings
 from hubimages.publish.trust.contents import DebianPackage
@@ -98,7 +99,7 @@ def _verified(signed: bytes, suite: str) -> str:
     if not KEYRING.is_file():
         raise HubImagesError(f"{KEYRING} is missing: run ./setup.sh (debian-archive-keyring)")
     result = subprocess.run(
-        ["gpgv", "--quiet", "--keyring", str(KEYRING), "--output", "-", "-"],
+        [require("gpgv", "gpgv"), "--quiet", "--keyring", str(KEYRING), "--output", "-", "-"],
         input=signed,
         capture_output=True,
         check=False,
