@@ -23,12 +23,13 @@ from hubimages.model.spec import (
     Matrix,
     Settings,
 )
+from hubimages.model.variants import check_exclusions, parse_variants
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
-# Debian suites we know the python3 of; the matrix's python must match what the suite ships.
-SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
-SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
-DEBIAN_KEYS = {"suite", "mirror", "security_mirror"}
+SETTINGS_KEYS = {"namespace", "platform", "debian", "index_url", "wheelhouse_port"}
+DEBIAN_KEYS = {"mirror", "security_mirror"}
+# Keys that moved to each variant (variants.<name>.debian and .python).
+MOVED_TO_VARIANTS = {"settings.python": "python", "settings.debian.suite": "debian"}
 IMAGE_KEYS = {
     "source",
     "parent",
@@ -48,17 +49,27 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    _check_keys(path, None, "", raw, {"settings", "images", "environments"})
+    _check_keys(path, None, "", raw, {"settings", "variants", "images", "environments"})
     settings = _settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
     images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
     images.update(parse_environments(path, raw.get("environments"), images))
-    matrix = Matrix(path=path, settings=settings, images=images)
+    variants = parse_variants(path, raw.get("variants"))
+    default = next(v for v in variants.values() if v.default)
+    matrix = Matrix(
+        path=path,
+        settings=settings,
+        images=images,
+        variants=variants,
+        variant=default,
+        declared=images,
+    )
     _check_references(matrix)
     _check_cycles(matrix)
-    return matrix
+    check_exclusions(matrix)
+    return matrix.for_variant(default.name)
 
 
 def _check_keys(
@@ -79,8 +90,9 @@ def _require_str(path: Path, image: str | None, key: str, value: Any) -> str:
 def _settings(path: Path, raw: Any) -> Settings:
     if not isinstance(raw, dict):
         raise MatrixError(path, None, "settings", "must be a mapping")
+    _moved(path, "settings.python", "python" in raw)
     _check_keys(path, None, "settings.", raw, SETTINGS_KEYS)
-    for key in ("namespace", "python", "platform", "debian"):
+    for key in ("namespace", "platform", "debian"):
         if key not in raw:
             raise MatrixError(path, None, f"settings.{key}", "missing; add it")
     namespace = _require_str(path, None, "settings.namespace", raw["namespace"])
@@ -91,9 +103,6 @@ def _settings(path: Path, raw: Any) -> Settings:
             "settings.namespace",
             f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/",
         )
-    python = str(raw["python"])
-    if not re.fullmatch(r"3\.\d+", python):
-        raise MatrixError(path, None, "settings.python", f"{python!r} is not like 3.11")
     platform = raw["platform"]
     if platform not in PLATFORMS:
         raise MatrixError(
@@ -103,15 +112,6 @@ def _settings(path: Path, raw: Any) -> Settings:
             f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}",
         )
     debian = _debian(path, raw["debian"])
-    if debian.suite in SUITE_PYTHON and SUITE_PYTHON[debian.suite] != python:
-        expected = SUITE_PYTHON[debian.suite]
-        raise MatrixError(
-            path,
-            None,
-            "settings.python",
-            f"{python} does not match Debian {debian.suite}'s python3 "
-            f"{expected}; set it to {expected}",
-        )
     extra: dict[str, Any] = {}
     if "index_url" in raw:
         extra["index_url"] = _require_str(path, None, "settings.index_url", raw["index_url"])
@@ -120,14 +120,28 @@ def _settings(path: Path, raw: Any) -> Settings:
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
             raise MatrixError(path, None, "settings.wheelhouse_port", "must be a port number")
         extra["wheelhouse_port"] = port
-    return Settings(namespace=namespace, python=python, platform=platform, debian=debian, **extra)
+    # python, glibc and the suite are the variant's (Matrix.for_variant fills them in).
+    return Settings(
+        namespace=namespace, python="", platform=platform, debian=debian, glibc="", **extra
+    )
+
+
+def _moved(path: Path, key: str, present: bool) -> None:
+    if present:
+        raise MatrixError(
+            path,
+            None,
+            key,
+            f"moved: each variant names it (variants.<name>.{MOVED_TO_VARIANTS[key]}); "
+            "see docs/variants.md",
+        )
 
 
 def _debian(path: Path, debian: Any) -> DebianSettings:
     if not isinstance(debian, dict):
-        raise MatrixError(path, None, "settings.debian", "must be a mapping with suite and mirror")
+        raise MatrixError(path, None, "settings.debian", "must be a mapping with a mirror")
+    _moved(path, "settings.debian.suite", "suite" in debian)
     _check_keys(path, None, "settings.debian.", debian, DEBIAN_KEYS)
-    suite = _require_str(path, None, "settings.debian.suite", debian.get("suite"))
     mirror = _url(path, "settings.debian.mirror", debian.get("mirror"))
     security = debian.get("security_mirror")
     if security is None:
@@ -136,7 +150,7 @@ def _debian(path: Path, debian: Any) -> DebianSettings:
                 path,
                 None,
                 "settings.debian.security_mirror",
-                f"missing: give the mirror of {suite}-security that goes with "
+                f"missing: give the mirror of the -security suites that goes with "
                 f"{mirror} (or none, and get no security updates)",
             )
         security = mirror.removesuffix("/debian") + "/debian-security"
@@ -144,7 +158,7 @@ def _debian(path: Path, debian: Any) -> DebianSettings:
         security = ""
     else:
         security = _url(path, "settings.debian.security_mirror", security)
-    return DebianSettings(suite=suite, mirror=mirror, security_mirror=security)
+    return DebianSettings(suite="", mirror=mirror, security_mirror=security)
 
 
 def _url(path: Path, key: str, value: Any) -> str:
