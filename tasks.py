@@ -14,6 +14,7 @@ MATRIX_HELP = "path of the matrix file"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+VARIANT_HELP = "a variant of build-matrix.yaml (repeatable), or all; default: the default variant"
 DIRTY_HELP = (
     "allow images built from uncommitted changes; their tag and labels say so "
     "(<date>-<sha>-dirty, org.skahub.dirty)"
@@ -29,52 +30,56 @@ def engine(c, verbose=False):
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "force": "rebuild the named images even when inputs are unchanged",
         "jobs": "build up to N independent images at once (2 siblings: 1.9x faster on 2 cores)",
         "verbose": "show build output",
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None):
+def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None, variant=None):
     """Build the named images (all by default) and every ancestor they need, parents first."""
     setup_logging(verbose)
-    building.build(split_names(image), force, int(jobs), matrix)
+    building.build(split_names(image), force, int(jobs), matrix, split_names(variant))
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "upgrade": "allow newer versions than the current locks",
         "matrix": MATRIX_HELP,
+        "variant": "a variant of build-matrix.yaml (repeatable); default: all of them",
     },
 )
 @one_line_errors
-def lock(c, image=None, upgrade=False, matrix=None):
-    """Regenerate hash-pinned locks of the named images (all by default) and descendants."""
+def lock(c, image=None, upgrade=False, matrix=None, variant=None):
+    """Regenerate hash-pinned locks of the named images (all by default) and descendants, in
+    every variant (all or none)."""
     setup_logging()
-    building.lock(split_names(image), upgrade, matrix)
+    building.lock(split_names(image), upgrade, matrix, split_names(variant))
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "unit": "also run unit and engine tests (always with no image named)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
         "jobs": "build up to N independent images at once",
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
+def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None, variant=None):
     """Unit tests, then build what is missing and run each image's container tests."""
     setup_logging()
-    building.test(split_names(image), unit, pytest_args, int(jobs), matrix)
+    building.test(split_names(image), unit, pytest_args, int(jobs), matrix, split_names(variant))
 
 
 @task(help={"matrix": MATRIX_HELP})
@@ -84,12 +89,18 @@ def check(c, matrix=None):
     building.check(matrix)
 
 
-@task(help={"skip_cold": "do not time a cold build of the base (keeps the caches)"})
+@task(
+    iterable=["variant"],
+    help={
+        "skip_cold": "do not time a cold build of the base (keeps the caches)",
+        "variant": VARIANT_HELP,
+    },
+)
 @one_line_errors
-def bench(c, skip_cold=False):
-    """Print build times, no-op rebuild time, sizes and server start-up time."""
+def bench(c, skip_cold=False, variant=None):
+    """Print build times, no-op rebuild time, sizes and server start-up time, per variant."""
     setup_logging()
-    building.bench(skip_cold)
+    building.bench(skip_cold, split_names(variant))
 
 
 @task(
@@ -114,7 +125,7 @@ def lint(c):
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "registry": REGISTRY_HELP,
@@ -123,44 +134,68 @@ def lint(c):
         "jobs": "build up to N independent images at once",
         "dirty": DIRTY_HELP,
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False, matrix=None):
+def release(
+    c,
+    image=None,
+    registry="",
+    retries=4,
+    retest=False,
+    jobs=2,
+    dirty=False,
+    matrix=None,
+    variant=None,
+):
     """Build, test, push, then write inventories, history and profiles; stop at a failure."""
     setup_logging()
-    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty, matrix)
+    publishing.release(
+        split_names(image),
+        registry,
+        int(retries),
+        retest,
+        int(jobs),
+        dirty,
+        matrix,
+        split_names(variant),
+    )
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "registry": REGISTRY_HELP,
         "retries": RETRY_HELP,
         "dirty": DIRTY_HELP,
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
+def push(c, image=None, registry="", retries=4, dirty=False, matrix=None, variant=None):
     """Push built images that passed their tests at this image id; record the release."""
     setup_logging()
-    publishing.push(split_names(image), registry, int(retries), dirty, matrix)
+    publishing.push(split_names(image), registry, int(retries), dirty, matrix, split_names(variant))
 
 
 @task(
+    iterable=["variant"],
     help={
         "registry": RECORDED_HELP,
-        "release": "a release tag to pin (resolved from the registry); default: the newest",
+        "release": "a release tag to pin (resolved from the registry, in every variant that "
+        "has it); default: the newest of each variant",
         "matrix": MATRIX_HELP,
-    }
+        "variant": "a variant to offer (repeatable); default: every variant released",
+    },
 )
 @one_line_errors
-def profiles(c, registry="", release=None, matrix=None):
+def profiles(c, registry="", release=None, matrix=None, variant=None):
     """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
     setup_logging()
-    publishing.profiles(registry, release, matrix)
+    publishing.profiles(registry, release, matrix, split_names(variant))
 
 
 @task(
@@ -194,17 +229,20 @@ def diff(c, name, old, new, registry="", matrix=None):
 
 
 @task(
+    iterable=["variant"],
     help={
         "since": "a git ref: images whose inputs changed since then (work tree included)",
         "all": "every image (CI on main and on schedule)",
         "github_output": "also write images= and stage-N= lines to the file $GITHUB_OUTPUT names",
         "matrix": MATRIX_HELP,
-    }
+        "variant": "a variant of build-matrix.yaml (repeatable); default: all of them",
+    },
 )
 @one_line_errors
-def affected(c, since="", all=False, github_output=False, matrix=None):
-    """Print the images whose inputs changed since a git ref, and their descendants."""
-    publishing.affected(since, all, github_output, matrix)
+def affected(c, since="", all=False, github_output=False, matrix=None, variant=None):
+    """Print the images whose inputs changed since a git ref, and their descendants, per
+    variant."""
+    publishing.affected(since, all, github_output, matrix, split_names(variant))
 
 
 @task(help={"port": "port on 127.0.0.1", "stop": "stop the registry started on that port"})
@@ -216,6 +254,7 @@ def registry(c, port=5000, stop=False):
 
 @task(
     positional=["repo"],
+    iterable=["variant"],
     help={
         "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
         "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
@@ -225,15 +264,27 @@ def registry(c, port=5000, stop=False):
         "no_build": "print the Dockerfile that would be built, and stop (no engine, no index)",
         "force": "build even when the commit and the platform image are unchanged",
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
 def repo2docker(
-    c, repo, on="", name="", ref="", subdir="", no_build=False, force=False, matrix=None
+    c,
+    repo,
+    on="",
+    name="",
+    ref="",
+    subdir="",
+    no_build=False,
+    force=False,
+    matrix=None,
+    variant=None,
 ):
     """Build a scientist's repository (Binder style) onto a platform image with repo2docker."""
     setup_logging()
-    environments.repo2docker(repo, on, name, ref, subdir, no_build, force, matrix)
+    environments.repo2docker(
+        repo, on, name, ref, subdir, no_build, force, matrix, split_names(variant)
+    )
 
 
 @task(
@@ -250,12 +301,18 @@ def hub(c, registry="", port=8000, stop=False):
     sessions.hub(registry, int(port), stop)
 
 
-@task(help={"profile": "the image the scientist chooses on the hub's form"})
+@task(
+    iterable=["variant"],
+    help={
+        "profile": "the image the scientist chooses on the hub's form",
+        "variant": VARIANT_HELP + "; all are offered, the default (or first) one is spawned",
+    },
+)
 @one_line_errors
-def e2e(c, profile="sdc1"):
+def e2e(c, profile="sdc1", variant=None):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
-    sessions.e2e(profile)
+    sessions.e2e(profile, split_names(variant))
 
 
 @task(

@@ -12,7 +12,7 @@ from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
 from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.scheduler import build_images, build_variants, failed
 from hubimages.builder.timings import read_build_times
 from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
@@ -23,19 +23,34 @@ log = logging.getLogger(__name__)
 SERVER_IMAGES = ("base", "sdc1")
 
 
-def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
+def run_benchmark(runs: list[BuildRun], cold: bool = True) -> dict[str, object]:
+    """Every figure of each variant of `runs`, its keys prefixed with the variant's name;
+    the no-op rebuild of all of them and the local Rucio (no variant) once."""
+    log.info("making sure every image is built")
+    if failed(build_variants(runs, None)):
+        raise HubImagesError("the build failed; no further numbers")
+    numbers: dict[str, object] = {}
+    numbers["noop_rebuild_s"] = round(
+        noop_rebuild_seconds(runs[0].matrix, [r.matrix.variant.name for r in runs]), 2
+    )
+    for run in runs:
+        own = variant_numbers(run, cold)
+        write_json(run.cache.bench, own)
+        numbers.update({f"{run.matrix.variant.name}.{key}": value for key, value in own.items()})
+    if "rucio" in runs[0].matrix.declared:
+        numbers.update(rucio_timings(runs[0].client, runs[0].matrix, runs[0].cache))
+    return numbers
+
+
+def variant_numbers(run: BuildRun, cold: bool) -> dict[str, object]:
     client, matrix = run.client, run.matrix
     numbers: dict[str, object] = {}
     if cold:
-        log.info("cold build of base (empty cache, separate namespace)")
+        log.info("%s: cold build of base (empty cache, separate namespace)", matrix.variant.name)
         seconds, size = cold_base_build(client, matrix)
         numbers["base_cold_build_s"] = round(seconds, 1)
         numbers["base_cold_size_mb"] = round(size / 1e6)
-    log.info("making sure every image is built")
-    results = build_images(run, [])
-    if failed(results):
-        raise HubImagesError("the build failed; no further numbers")
-    numbers["noop_rebuild_s"] = round(noop_rebuild_seconds(matrix), 2)
+    results = build_images(run, [])  # up to date: the sizes
     built = read_build_times(run.cache.build_times)
     for result in results:
         numbers[f"{result.name}_size_mb"] = round(result.size / 1e6)
@@ -49,9 +64,6 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
-    if "rucio" in matrix.images:
-        numbers.update(rucio_timings(client, matrix, run.cache))
-    write_json(run.cache.bench, numbers)
     return numbers
 
 

@@ -13,7 +13,7 @@ from hubimages.builder.freshness import why_build
 from hubimages.builder.inputs import input_hash
 from hubimages.builder.labels import Provenance, image_labels
 from hubimages.builder.parents import Parent, parent_image_id, parent_of
-from hubimages.builder.probe import probe
+from hubimages.builder.probe import ImageContents, probe
 from hubimages.builder.rootfs import debian_packages
 from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
 from hubimages.builder.stream import BuildRequest, stream_build
@@ -24,7 +24,7 @@ from hubimages.deps.server import WheelServer
 from hubimages.deps.wheelhouse import fetch
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import recipe
-from hubimages.model.spec import ImageSpec
+from hubimages.model.spec import ImageSpec, Matrix
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _build(
     server, network = _serve(run, lock, folders, servers)
     _check_cancel(run)
     current = parent_image_id(run, spec, parent)
-    labels = image_labels(spec, inputs, parent.name, current, provenance, lock)
+    labels = image_labels(spec, run.matrix.variant, inputs, parent.name, current, provenance, lock)
     for index, folder in enumerate(folders, 1):
         _check_cancel(run)
         final = index == len(folders)
@@ -167,11 +167,33 @@ def build_args(folder: ImageSpec, server: WheelServer, lock: Lock) -> dict[str, 
     return args
 
 
+def check_variant(matrix: Matrix, name: str, contents: ImageContents) -> None:
+    """The matrix says which Python and glibc a variant has: the image must agree, or its
+    locks were resolved for another interpreter."""
+    variant = matrix.variant
+    key = f"variants.{variant.name}"
+    python = ".".join(contents.python.split(".")[:2])
+    if python != variant.python:
+        raise HubImagesError(
+            f"{matrix.path.name}: {key}.python is {variant.python!r}, but {name} has Python "
+            f"{contents.python} (Debian {variant.suite}'s python3): set it to {python!r}"
+        )
+    glibc = ".".join(contents.glibc.split(".")[:2])
+    if glibc and glibc != variant.glibc:
+        raise HubImagesError(
+            f"{matrix.path.name}: {key}.glibc is {variant.glibc!r}, but {name} has glibc "
+            f"{contents.glibc}: set it to {glibc!r}"
+        )
+
+
 def tag_image(run: BuildRun, spec: ImageSpec, image_id: str, provenance: Provenance) -> list[str]:
-    """Apply the tag rules to what the built image holds (asked once per image id)."""
+    """Apply the tag rules to what the built image holds (asked once per image id), once it
+    is known to hold the variant's Python and glibc."""
     contents = probe(run.client, image_id, run.cache.probes)
+    check_variant(run.matrix, spec.name, contents)
     facts = ImageFacts(
         python=contents.python,
+        variant=run.matrix.variant,
         packages=contents.python_packages,
         release_tag=provenance.release_tag,
     )

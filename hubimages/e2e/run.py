@@ -19,7 +19,7 @@ import docker
 import docker.errors
 
 from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.core.data import require_sdc1_data
 from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
@@ -37,7 +37,7 @@ from hubimages.e2e.scientist import (
 from hubimages.e2e.session import Session, StepError, StepResult
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
-from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.records import Release
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
@@ -84,13 +84,16 @@ class Services:
     index_url: str
 
 
-def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2EReport:
+def run_e2e(runs: list[BuildRun], proxy_source: Path, profile: str = "sdc1") -> E2EReport:
+    """Every variant of `runs` released and offered; the session spawns the default variant
+    (or the first of `runs` when the default is not among them)."""
     report = E2EReport()
+    run = next((r for r in runs if r.matrix.variant.default), runs[0])
     folder = run.cache.e2e
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
         old.unlink()
     with ExitStack() as stack:
-        release, profiles = stack.enter_context(_release(run, folder))
+        release, profiles = stack.enter_context(_release(runs, run, folder))
         report.release = release.tag
         services = stack.enter_context(_services(run, folder, proxy_source, profiles))
         try:
@@ -103,31 +106,40 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
 
 
 @contextmanager
-def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
-    """Every image of the matrix, built, pushed to a registry of the run's own; the release
-    and its DockerSpawner profiles. The registry starts empty (a release tag is immutable, and
-    a rebuild from the same commit has it) and nothing of it stays."""
-    order = build_order(run.matrix)
-    if failed(build_images(run, order)):
+def _release(
+    runs: list[BuildRun], spawned: BuildRun, folder: Path
+) -> Iterator[tuple[Release, Path]]:
+    """Every image of the matrix in every variant of `runs`, built, pushed to a registry of
+    the run's own; the spawned variant's release and the DockerSpawner profiles. The registry
+    starts empty (a release tag is immutable, and a rebuild from the same commit has it) and
+    nothing of it stays."""
+    if failed(build_variants(runs, None)):
         raise HubImagesError("the build failed: nothing was pushed")
     storage = folder / "registry"
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
     registry.start()
-    publisher = Publisher(
-        run.matrix,
-        run.cache,
-        RegistryTarget(registry.host, "e2e"),
-        allow_dirty=True,
-        require_tests=False,
-    )
+    publishers = [
+        Publisher(
+            run.matrix,
+            run.cache,
+            RegistryTarget(registry.host, "e2e"),
+            allow_dirty=True,
+            require_tests=False,
+        )
+        for run in runs
+    ]
     try:
-        release = publish_release(publisher, order)
-        yield release, publisher.store.profiles / DOCKERSPAWNER_FILE
+        releases = {
+            run.matrix.variant.name: publish_release(publisher, build_order(run.matrix))
+            for run, publisher in zip(runs, publishers, strict=True)
+        }
+        store = publishers[0].store
+        yield releases[spawned.matrix.variant.name], store.profiles / DOCKERSPAWNER_FILE
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
-        shutil.rmtree(publisher.store.folder, ignore_errors=True)
+        shutil.rmtree(publishers[0].store.folder, ignore_errors=True)
 
 
 @contextmanager
@@ -184,7 +196,7 @@ def _session(
     report: E2EReport,
 ) -> None:
     offered = {
-        run.matrix.images[i.name].display_name: description_of(run.matrix, i)
+        run.matrix.images[i.name].display_name: run.matrix.images[i.name].description
         for i in release.images
     }
     hub = services.hub
@@ -193,7 +205,13 @@ def _session(
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
-        choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
+        choose_profile(
+            session,
+            hub.url,
+            offered,
+            run.matrix.images[profile].display_name,
+            run.matrix.variant.describe(),
+        )
         lab_ready(session)
         if console.errors:
             raise StepError(

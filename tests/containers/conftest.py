@@ -22,6 +22,8 @@ import docker
 import pytest
 import testinfra
 
+from hubimages.builder.labels import PYTHON as PYTHON_LABEL
+from hubimages.builder.labels import VARIANT as VARIANT_LABEL
 from hubimages.core.data import require_sdc1_data
 from hubimages.errors import HubImagesError
 from tests.containers.helpers import ContainerFactory, sweep
@@ -111,6 +113,30 @@ def image(image_ref: str | None, docker_client: docker.DockerClient):
         return docker_client.images.get(image_ref)
     except docker.errors.ImageNotFound:
         pytest.fail(f"image {image_ref} is not present locally (build it first)")
+
+
+def _label(image, key: str) -> str:
+    value = (image.labels or {}).get(key)
+    if not value:
+        pytest.fail(f"{image.tags}: no {key} label: rebuild it with `invoke build`")
+    return value
+
+
+@pytest.fixture(scope="session")
+def variant_python(image) -> str:
+    """The Python (major.minor) of the image's matrix variant, from the label its build set."""
+    return _label(image, PYTHON_LABEL)
+
+
+@pytest.fixture(scope="session")
+def variant_name(image) -> str:
+    """The matrix variant the image was built in (its locks are that variant's)."""
+    return _label(image, VARIANT_LABEL)
+
+
+@pytest.fixture(scope="session")
+def venv_site(variant_python: str) -> str:
+    return f"/opt/venv/lib/python{variant_python}/site-packages"
 
 
 @pytest.fixture

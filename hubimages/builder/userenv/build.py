@@ -91,8 +91,9 @@ def build_environment(
             image_id = _build(
                 run, spec, checkout, config, inputs, parent_id, servers, started, build_tag
             )
-            tags = [*tag_image(run, spec, image_id, run.provenance), checkout.tag]
-            run.client.images.get(image_id).tag(run.matrix.repository(name), checkout.tag)
+            commit_tag = run.matrix.variant.tag(checkout.tag)
+            tags = [*tag_image(run, spec, image_id, run.provenance), commit_tag]
+            run.client.images.get(image_id).tag(run.matrix.repository(name), commit_tag)
     except HubImagesError as exc:
         log.error("[%s] failed after %.0fs: %s", name, time.monotonic() - started, exc)
         status = BuildStatus.INTERRUPTED if run.cancel.is_set() else BuildStatus.FAILED
@@ -164,6 +165,7 @@ def _build(
     platform_lock = load_lock(run.matrix, spec.parent or "")
     labels = label.image_labels(
         spec,
+        run.matrix.variant,
         inputs,
         run.matrix.local_ref(spec.parent or ""),
         parent_id,

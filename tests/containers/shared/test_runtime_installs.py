@@ -13,7 +13,6 @@ WHEEL, WHEEL_BYTES = make_wheel(PACKAGE, "1.0")
 FILES = {f"/tmp/{WHEEL}": (WHEEL_BYTES, 0o644, 0, 0)}
 INSTALL = f"pip install --no-index --no-cache-dir --disable-pip-version-check /tmp/{WHEEL}"
 WHERE = f"python -c 'import {PACKAGE} as p; print(p.VERSION, p.__file__)'"
-SITE = "/opt/venv/lib/python3.11/site-packages"
 
 
 @pytest.mark.parametrize(
@@ -33,7 +32,7 @@ SITE = "/opt/venv/lib/python3.11/site-packages"
         "uid-gid-0-group-added",
     ],
 )
-def test_pip_install_into_the_venv(containers, user, environment, group_add):
+def test_pip_install_into_the_venv(containers, user, environment, group_add, variant_python):
     result = containers.run(
         ["bash", "-c", f"{INSTALL} && {WHERE}"],
         user=user,
@@ -46,8 +45,8 @@ def test_pip_install_into_the_venv(containers, user, environment, group_add):
     assert version == "1.0"
     # The venv itself (under either of its names), not a user-site fallback.
     assert path.split("/site-packages/")[0] in {
-        "/opt/venv/lib/python3.11",
-        "/opt/conda/lib/python3.11",
+        f"/opt/venv/lib/python{variant_python}",
+        f"/opt/conda/lib/python{variant_python}",
     }, result.output
 
 
@@ -67,7 +66,7 @@ def test_pip_magic_in_a_notebook_kernel(containers):
     assert out.split()[-2:] == ["1.0", "ok"], out
 
 
-def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client):
+def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client, variant_python):
     """What README.md tells users: `pip install --user` goes to ~/.local, which a new container
     with the same home volume (a hub's next server) imports."""
     volume = docker_client.volumes.create(
@@ -81,7 +80,8 @@ def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client):
         assert second.exit_code == 0, second.output
         version, path = second.stdout.split()[-2:]
         assert version == "1.0"
-        assert path.startswith("/home/jovyan/.local/lib/python3.11/site-packages/"), path
+        user_site = f"/home/jovyan/.local/lib/python{variant_python}/site-packages/"
+        assert path.startswith(user_site), path
     finally:
         containers.cleanup()
         volume.remove(force=True)
@@ -100,9 +100,9 @@ def test_the_venv_stays_writable_by_group_users(containers):
     assert result.stdout.split() == ["checked"], result.stdout[:2000]
 
 
-def test_what_a_user_creates_in_the_venv_stays_in_group_users(containers):
+def test_what_a_user_creates_in_the_venv_stays_in_group_users(containers, venv_site):
     # docker-stacks' promise: a later start with another uid of the group can manage it.
-    folder = f"{SITE}/probe-dir"
+    folder = f"{venv_site}/probe-dir"
     result = containers.run(
         [
             "bash",
