@@ -104,17 +104,19 @@ def bench(c, skip_cold=False, variant=None):
 
 
 @task(
+    iterable=["variant"],
     help={
         "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
         "docker-stacks)",
         "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
-    }
+        "variant": VARIANT_HELP,
+    },
 )
 @one_line_errors
-def conformance(c, suite="", image_ref=""):
+def conformance(c, suite="", image_ref="", variant=None):
     """Run docker-stacks' own tests against our base; print passes per file (needs PyPI)."""
     setup_logging()
-    building.conformance(suite, image_ref)
+    building.conformance(suite, image_ref, split_names(variant))
 
 
 @task

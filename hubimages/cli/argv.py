@@ -77,6 +77,6 @@ def matrix_images(argv: list[str]) -> set[str]:
         (argv[i + 1] for i, token in enumerate(argv[:-1]) if token in ("--matrix", "-m")), None
     )
     try:
-        return set(open_project(path).matrix.images)
+        return set(open_project(path).matrix.declared)  # of every variant
     except (HubImagesError, OSError):
         return set()

@@ -14,7 +14,7 @@ from hubimages.bench.run import run_benchmark
 from hubimages.builder.engine import connect, image_or_none
 from hubimages.builder.host import ensure_engine
 from hubimages.builder.run import BuildResult, BuildRun, new_run, provenance_now
-from hubimages.builder.scheduler import build_images, build_variants, failed
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.ci.lint import run_linters
 from hubimages.cli import report
 from hubimages.cli.common import INTERRUPTED
@@ -59,10 +59,6 @@ def start_runs(projects: list[Project], forced: list[str] | None = None) -> list
         )
         for p in projects[1:]
     ]
-
-
-def start_run(project: Project, forced: list[str] | None = None) -> BuildRun:
-    return start_runs([project], forced)[0]
 
 
 def finish(runs: list[BuildRun], results: list[BuildResult], started: float) -> None:
@@ -154,23 +150,29 @@ def lint() -> None:
         raise Exit(code=1)
 
 
-def conformance(suite_path: str, image_ref: str) -> None:
-    """docker-stacks' suite against our base (built when needed) or against image_ref."""
+def conformance(suite_path: str, image_ref: str, variants: list[str]) -> None:
+    """docker-stacks' suite against our base of each variant (built when needed) or against
+    image_ref."""
     if not suite_path:
         raise HubImagesError("--suite is missing: give a checkout of jupyter/docker-stacks")
     suite = check_suite(Path(suite_path))
-    run = start_run(open_project())
+    runs = start_runs(open_variants(None, variants))
     if image_ref:
-        image = image_or_none(run.client, image_ref)
+        image = image_or_none(runs[0].client, image_ref)
         if image is None:
             raise HubImagesError(f"--image-ref {image_ref}: no such image here")
-        image_id = str(image.id)
+        targets = [(image_ref, str(image.id))]
     else:
-        results = build_images(run, ["base"])
+        results = build_variants(runs, ["base"])
         if failed(results):
-            raise HubImagesError(f"base could not be built: {results[0].reason}")
-        image_id = results[0].image_id or ""
-    result = run_conformance(run.client, image_id, suite, run.cache, run.matrix.settings.index_url)
-    print(report.conformance_table(result))
-    if not result.meets_goal:
+            raise HubImagesError(f"base could not be built: {failed(results)[0].reason}")
+        targets = [(f"base ({r.variant})", r.image_id or "") for r in results]
+    passed = True
+    for name, image_id in targets:
+        result = run_conformance(
+            runs[0].client, image_id, suite, runs[0].cache, runs[0].matrix.settings.index_url
+        )
+        print(f"{name}:\n{report.conformance_table(result)}")
+        passed = passed and result.meets_goal
+    if not passed:
         raise Exit(code=1)

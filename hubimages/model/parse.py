@@ -18,6 +18,7 @@ from hubimages.model.spec import (
     IMAGES_FOLDER,
     NAMESPACE,
     PLATFORMS,
+    PYTHON_PLACEHOLDER,
     DebianSettings,
     ImageSpec,
     Matrix,
@@ -224,7 +225,7 @@ def _source(path: Path, name: str, source: Any) -> str | None:
         return None
     if isinstance(source, dict) and set(source) == {"from"}:
         ref = source["from"]
-        if isinstance(ref, str) and IMAGE_REFERENCE.match(ref):
+        if isinstance(ref, str) and IMAGE_REFERENCE.match(ref.replace(PYTHON_PLACEHOLDER, "3.0")):
             return ref
         raise MatrixError(
             path,

@@ -133,6 +133,16 @@ class ImageSpec:
         return self.repository is not None
 
 
+PYTHON_PLACEHOLDER = "{python}"  # in source.from: the variant's Python (python-{python})
+
+
+def _in_variant(spec: ImageSpec, variant: Variant) -> ImageSpec:
+    """An upstream reference may name the variant's Python, as docker-stacks' tags do."""
+    if spec.source_from is None or PYTHON_PLACEHOLDER not in spec.source_from:
+        return spec
+    return replace(spec, source_from=spec.source_from.replace(PYTHON_PLACEHOLDER, variant.python))
+
+
 @dataclass(frozen=True)
 class Matrix:
     """The matrix as one variant sees it: its settings, the images it builds (the ones it
@@ -169,6 +179,9 @@ class Matrix:
             known = ", ".join(self.variants)
             raise MatrixError(self.path, None, "variants", f"no variant {name!r}; known: {known}")
         variant = self.variants[name]
+        # Declared images in matrix order, with their own source (not another variant's), then
+        # an image added to this view only (`invoke repo2docker`'s), which stays in the others.
+        pool = {**self.declared, **{n: s for n, s in self.images.items() if n not in self.declared}}
         return replace(
             self,
             settings=replace(
@@ -177,11 +190,8 @@ class Matrix:
                 glibc=variant.glibc,
                 debian=replace(self.settings.debian, suite=variant.suite),
             ),
-            # An image added to this view only (`invoke repo2docker`'s) stays in the others.
             images={
-                n: s
-                for n, s in {**self.declared, **self.images}.items()
-                if n not in variant.excluded
+                n: _in_variant(s, variant) for n, s in pool.items() if n not in variant.excluded
             },
             variant=variant,
         )

@@ -10,7 +10,9 @@ import docker
 import pytest
 import yaml
 
+from hubimages.deps.lockfile import lock_name
 from tests.publish.helpers import (
+    BASE_OF_VARIANT,
     BASE_REF,
     CONTAINER_CONFTEST,
     CONTAINER_TEST,
@@ -47,17 +49,19 @@ def project(tmp_path_factory, client) -> Project:
     settings = {**base["settings"], "namespace": NAMESPACE}
     images = {
         "hello": {
-            "source": {"from": BASE_REF},
+            "source": {"from": BASE_OF_VARIANT},
             "display_name": "Hello: a test image",
             "description": "Greets.",
             "default": True,
         }
     }
     proj = Project(root)
-    proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
+    matrix = {"settings": settings, "variants": base["variants"], "images": images}
+    proj.write("build-matrix.yaml", yaml.safe_dump(matrix))
     proj.write("images/hello/Dockerfile", DOCKERFILE)
     proj.write("images/hello/greeting.txt", "hello 1\n")
-    proj.write("images/hello/requirements.lock", six_lock("1.16.0"))
+    for variant in base["variants"]:
+        proj.write(f"images/hello/{lock_name(variant)}", six_lock("1.16.0"))
     proj.write("tests/containers/conftest.py", CONTAINER_CONFTEST)
     proj.write("tests/containers/hello/test_hello.py", CONTAINER_TEST)
     proj.write(".gitignore", ".cache/\n")

@@ -20,9 +20,9 @@ import pytest
 from traitlets.config import PyFileConfigLoader
 
 from hubimages.core.ports import free_port
-from hubimages.model.project import CHECKOUT
+from hubimages.model.project import CHECKOUT as CHECKOUT_FOLDER
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
-from tests.publish.helpers import NAMESPACE, Project, Registry
+from tests.publish.helpers import CHECKOUT, NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
 NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
@@ -58,12 +58,19 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
-    released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
+    released = project.invoke(
+        "release", "hello", f"--registry={registry.host}/ska", "--variant=all"
+    )
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
-    ((label, pinned),) = config.DockerSpawner.allowed_images.items()
-    record = json.loads(next(project.publish.glob("*/releases/*/release.json")).read_text())
+    choices = config.DockerSpawner.allowed_images
+    assert len(choices) == len(CHECKOUT.matrix.variants)  # hello in each variant
+    # A user chooses the last variant (not the default one) in the form: that image runs.
+    other = list(CHECKOUT.matrix.variants.values())[-1]
+    label, pinned = next((k, v) for k, v in choices.items() if other.describe() in k)
+    records = [json.loads(p.read_text()) for p in project.publish.glob("*/releases/*/release.json")]
+    [record] = [r for r in records if r["variant"] == other.name]
     image_id = record["images"][0]["image_id"]
     for tag in client.images.get(image_id).tags:  # only the registry has it now
         client.images.remove(tag, force=True)
@@ -72,7 +79,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
 
     hub = LocalHub(
         tmp_path / "hub",
-        proxy_source(CHECKOUT),
+        proxy_source(CHECKOUT_FOLDER),
         profiles,
         port=free_port(),
         name=NETWORK,
@@ -92,6 +99,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         [container] = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={NETWORK}"})
         assert container.attrs["Config"]["Image"] == pinned
         assert container.image.id == image_id
+        assert container.image.labels["org.skahub.python"] == other.python
         # Through the real proxy on 127.0.0.1 to the server on the internal network.
         status, contents = call(f"{hub.url}/user/alice/api/contents")
         assert (status, contents.get("type")) == (200, "directory")

@@ -15,9 +15,19 @@ import docker
 import pytest
 import yaml
 
+from hubimages.deps.lockfile import lock_name
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
-from tests.publish.helpers import CONTAINER_TEST, NAMESPACE, REPO, Project, Registry, six_lock
+from tests.publish.helpers import (
+    CONTAINER_TEST,
+    DEFAULT,
+    NAMESPACE,
+    OTHERS,
+    REPO,
+    Project,
+    Registry,
+    six_lock,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +48,13 @@ def published(project: Project, registry: Registry):
     return project.publish / f"{registry.host.replace(':', '_')}_ska"
 
 
+def chosen_image(profile: dict, variant: str = DEFAULT.name) -> str:
+    """The image a z2jh profile runs in a variant (its profile option's choice)."""
+    return profile["profile_options"]["variant"]["choices"][variant]["kubespawner_override"][
+        "image"
+    ]
+
+
 def remote_digest(registry: Registry, tag: str) -> str | None:
     remote = RegistryClient(RegistryTarget(registry.host, "ska")).manifest("hello", tag)
     return remote.digest if remote else None
@@ -49,7 +66,13 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
     assert result.returncode == 0, result.stderr[-3000:]
     tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
     assert tag in registry.tags("ska/hello")
-    assert {"latest", "python-3.11"} <= set(registry.tags("ska/hello"))
+    python = f"python-{DEFAULT.python}"
+    assert {"latest", python, f"{python}-{tag}"} <= set(registry.tags("ska/hello"))
+    assert not any(
+        t.startswith(f"python-{o.variant.python}")
+        for t in registry.tags("ska/hello")
+        for o in OTHERS
+    )  # a release without --variant: the default variant
     folder = published(project, registry)
 
     manifest = json.loads((folder / "releases" / tag / "hello.json").read_text())
@@ -57,7 +80,7 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
     assert manifest["python_packages"]["six"] == "1.16.0"
     assert manifest["jupyterhub"] and manifest["jupyterlab"]
     assert "bash" in manifest["debian_packages"]
-    assert manifest["parent"]["name"].endswith("/base:latest")
+    assert manifest["parent"]["name"].endswith(f"/base:python-{DEFAULT.python}")
     assert manifest["revision"] == project.git("rev-parse", "HEAD")
     assert manifest["compressed_size"] > 10**6
     assert (
@@ -71,9 +94,10 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
 
     values = yaml.safe_load((folder / "profiles" / "z2jh-values.yaml").read_text())
     (profile,) = values["singleuser"]["profileList"]
-    pinned = profile["kubespawner_override"]["image"]
+    (choice,) = profile["profile_options"]["variant"]["choices"].values()
+    pinned = choice["kubespawner_override"]["image"]
     assert pinned == f"{registry.host}/ska/hello:{tag}@{manifest['digest']}"
-    assert manifest["jupyterhub"] in profile["description"]
+    assert manifest["jupyterhub"] in choice["display_name"]
 
     # Delete every local copy, then pull by the profile's reference and run it.
     for image_tag in client.images.get(manifest["image_id"]).tags:
@@ -98,7 +122,7 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     assert first.returncode == 0, first.stderr[-3000:]
     today = time.strftime("%Y-%m-%d", time.gmtime())
     first_tag = f"{today}-{project.git('rev-parse', '--short=7', 'HEAD')}"
-    project.write("images/hello/requirements.lock", six_lock("1.17.0"))
+    project.write(f"images/hello/{lock_name(DEFAULT.name)}", six_lock("1.17.0"))
     project.write("images/hello/greeting.txt", "hello 2\n")
     second_tag = f"{today}-{project.commit('six 1.17')}"
     second = release(project, registry)
@@ -117,20 +141,18 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     folder = published(project, registry)
     profiles = folder / "profiles" / "z2jh-values.yaml"
     newest = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
-    assert (
-        f":{second_tag}@{remote_digest(registry, second_tag)}"
-        in newest["kubespawner_override"]["image"]
-    )
+    assert f":{second_tag}@{remote_digest(registry, second_tag)}" in chosen_image(newest)
 
     # Pin the first release back: resolved from the registry, not from local records.
     (folder / "history.json").rename(folder / "history.json.away")
     pinned = project.invoke("profiles", f"--registry={registry.host}/ska", f"--release={first_tag}")
     assert pinned.returncode == 0, pinned.stderr
     old = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
-    assert old["kubespawner_override"]["image"] == (
+    assert chosen_image(old) == (
         f"{registry.host}/ska/hello:{first_tag}@{remote_digest(registry, first_tag)}"
     )
-    assert "JupyterHub " in old["description"]  # read from the image's labels in the registry
+    # read from the image's labels in the registry
+    assert "JupyterHub " in str(old["profile_options"])
     missing = project.invoke("profiles", f"--registry={registry.host}/ska", "--release=nope")
     assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
 
@@ -383,7 +405,7 @@ def test_a_community_environment_is_built_tested_released_and_offered(
         (published(project, registry) / "profiles" / "z2jh-values.yaml").read_text()
     )["singleuser"]["profileList"]
     assert [p["slug"] for p in profiles] == ["hello", "hello-lab"]
-    pinned = profiles[1]["kubespawner_override"]["image"]
+    pinned = chosen_image(profiles[1])
     assert pinned.startswith(f"{registry.host}/ska/hello-lab:") and "@sha256:" in pinned
     out = client.containers.run(
         f"{NAMESPACE}/hello-lab:latest",
@@ -393,6 +415,56 @@ def test_a_community_environment_is_built_tested_released_and_offered(
         network_mode="none",
     )
     assert out.decode() == "ok\n"
+
+
+def test_every_variant_is_released_tagged_and_offered(
+    project: Project, registry: Registry, client
+) -> None:
+    """`--variant all`: the default variant under today's tags, every other one under tags that
+    name its Python; a release record each; one profile whose choices are the variants; a diff
+    from one variant to another."""
+    for other in OTHERS:
+        base = other.matrix.local_ref("base")
+        try:
+            client.images.get(base)
+        except docker.errors.ImageNotFound:
+            pytest.fail(f"{base} is not built: run `invoke build base --variant all` first")
+    result = release(project, registry, "--variant=all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
+    tags = set(registry.tags("ska/hello"))
+    default = f"python-{DEFAULT.python}"
+    assert {tag, "latest", default, f"{default}-{tag}"} <= tags
+    assert remote_digest(registry, f"{default}-{tag}") == remote_digest(registry, tag)
+    expected = [[tag, DEFAULT.name]]
+    for other in OTHERS:
+        prefix = f"python-{other.variant.python}"
+        assert {prefix, f"{prefix}-{tag}"} <= tags
+        assert "latest" != prefix
+        own = remote_digest(registry, f"{prefix}-{tag}")
+        assert own == remote_digest(registry, prefix) != remote_digest(registry, tag)
+        expected.append([f"{prefix}-{tag}", other.variant.name])
+    history = project.invoke("history")
+    assert history.returncode == 0, history.stderr
+    assert sorted(line.split()[:2] for line in history.stdout.splitlines()) == sorted(expected)
+
+    values = yaml.safe_load(
+        (published(project, registry) / "profiles" / "z2jh-values.yaml").read_text()
+    )
+    (profile,) = values["singleuser"]["profileList"]  # still one profile per image
+    choices = profile["profile_options"]["variant"]["choices"]
+    assert list(choices) == [DEFAULT.name, *(o.variant.name for o in OTHERS)]
+    assert choices[DEFAULT.name]["default"] is True
+    for other in OTHERS:
+        variant_tag = f"python-{other.variant.python}-{tag}"
+        assert chosen_image(profile, other.variant.name) == (
+            f"{registry.host}/ska/hello:{variant_tag}@{remote_digest(registry, variant_tag)}"
+        )
+        diff = project.invoke("diff", "hello", tag, variant_tag)
+        assert diff.returncode == 0, diff.stderr
+        assert "~ debian" in diff.stdout  # another Debian
+        assert "six" not in diff.stdout  # the same locked wheel in both
 
 
 def test_bad_registry_argument_is_one_line(project: Project) -> None:
