@@ -35,6 +35,11 @@ class BuildInterruptedError(HubImagesError):
     """The run was cancelled (Ctrl-C) while this image was being built."""
 
 
+def who(run: BuildRun, name: str) -> str:
+    """How the log names an image: with its variant (a run may build several)."""
+    return f"{name} {run.matrix.variant.name}"
+
+
 def build_one(
     run: BuildRun, name: str, results: dict[str, BuildResult], servers: ServerSource
 ) -> BuildResult:
@@ -47,7 +52,7 @@ def build_one(
     reason = why_build(run, spec, inputs, results)
     if reason is None:
         image = run.client.images.get(run.matrix.local_ref(name))
-        log.info("[%s] up to date (inputs %s)", name, inputs[:12])
+        log.info("[%s] up to date (inputs %s)", who(run, name), inputs[:12])
         return BuildResult(
             name,
             BuildStatus.UP_TO_DATE,
@@ -59,7 +64,7 @@ def build_one(
         )
     log.info(
         "[%s] building: %s%s",
-        name,
+        who(run, name),
         reason,
         f" (uncommitted: {', '.join(dirty[:3])}{' ...' if len(dirty) > 3 else ''})"
         if dirty
@@ -70,7 +75,9 @@ def build_one(
         _check_cancel(run)
         tags = tag_image(run, spec, image_id, provenance)
     except BuildInterruptedError:
-        log.warning("[%s] interrupted after %.0fs: no tag moved", name, time.monotonic() - started)
+        log.warning(
+            "[%s] interrupted after %.0fs: no tag moved", who(run, name), time.monotonic() - started
+        )
         return BuildResult(
             name,
             BuildStatus.INTERRUPTED,
@@ -78,11 +85,11 @@ def build_one(
             seconds=time.monotonic() - started,
         )
     except HubImagesError as exc:
-        log.error("[%s] failed after %.0fs: %s", name, time.monotonic() - started, exc)
+        log.error("[%s] failed after %.0fs: %s", who(run, name), time.monotonic() - started, exc)
         return BuildResult(name, BuildStatus.FAILED, str(exc), seconds=time.monotonic() - started)
     size = int(run.client.images.get(image_id).attrs["Size"])
     seconds = time.monotonic() - started
-    log.info("[%s] built in %.0fs, %d MB", name, seconds, size // 10**6)
+    log.info("[%s] built in %.0fs, %d MB", who(run, name), seconds, size // 10**6)
     return BuildResult(name, BuildStatus.BUILT, reason, image_id, tags, size, seconds)
 
 
@@ -109,10 +116,10 @@ def _build(
     for index, folder in enumerate(folders, 1):
         _check_cancel(run)
         final = index == len(folders)
-        label = spec.name if len(folders) == 1 else f"{spec.name}/{folder.name}"
+        label = who(run, spec.name if len(folders) == 1 else f"{spec.name}/{folder.name}")
         log.info(
             "[%s] recipe %d/%d: images/%s on %s",
-            spec.name,
+            who(run, spec.name),
             index,
             len(folders),
             folder.name,
@@ -141,7 +148,12 @@ def _serve(
     """Fetch the image's locked wheels; add them, the lock and the build files to the server."""
     t0 = time.monotonic()
     wheels = fetch(lock, run.matrix.settings, run.cache.wheels, run.index, run.catalog)
-    log.info("[%s] %d locked wheels ready in %.1fs", lock.image, len(wheels), time.monotonic() - t0)
+    log.info(
+        "[%s] %d locked wheels ready in %.1fs",
+        who(run, lock.image),
+        len(wheels),
+        time.monotonic() - t0,
+    )
     server, network = servers()
     server.add(lock.image, lock.text, wheels, [f.folder for f in folders])
     return server, network

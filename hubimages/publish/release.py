@@ -121,7 +121,7 @@ def _test_for_release(
             and gate_refusal(run.cache.test_results, result.name, image_id, suite) is None
         ):
             log.info(
-                "[%s] %s: tests already passed at image %s", result.name, variant, image_id[7:19]
+                "[%s %s] tests already passed at image %s", result.name, variant, image_id[7:19]
             )
             continue
         record = run_container_tests(run.matrix, run.cache, result.name, image_id, args)

@@ -25,7 +25,7 @@ def run_container_tests(
     matrix: Matrix, cache: CacheLayout, name: str, image_id: str, extra: list[str]
 ) -> TestRecord:
     dirs = [str(d.relative_to(matrix.root)) for d in container_test_dirs(matrix, name)]
-    log.info("[%s] %s: container tests: %s", name, matrix.variant.name, " ".join(dirs))
+    log.info("[%s %s] container tests: %s", name, matrix.variant.name, " ".join(dirs))
     junit = junit_path(cache.test_results, name)
     junit.parent.mkdir(parents=True, exist_ok=True)
     junit.unlink(missing_ok=True)

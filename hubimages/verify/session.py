@@ -62,7 +62,7 @@ def _container_tests(run: BuildRun, result: BuildResult, pytest_args: list[str])
         run.matrix, run.cache, result.name, result.image_id or "", pytest_args
     )
     log.info(
-        "[%s] %s: container tests %s (%d tests) in %.0fs",
+        "[%s %s] container tests %s (%d tests) in %.0fs",
         result.name,
         run.matrix.variant.name,
         "passed" if record.passed else "FAILED",

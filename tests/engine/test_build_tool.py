@@ -263,8 +263,8 @@ def test_force_applies_to_the_named_images_not_their_ancestors(project: Path, cl
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "[tiny] up to date" in result.stderr
-    assert "[child] building: --force" in result.stderr
+    assert f"[tiny {VARIANT.name}] up to date" in result.stderr
+    assert f"[child {VARIANT.name}] building: --force" in result.stderr
     assert client.images.get(f"{NAMESPACE}/tiny:latest").id == tiny
 
 
@@ -298,8 +298,8 @@ def test_noop_cli_says_up_to_date(project: Path, client) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "[tiny] up to date" in result.stderr
-    assert "[child] up to date" in result.stderr
+    assert f"[tiny {VARIANT.name}] up to date" in result.stderr
+    assert f"[child {VARIANT.name}] up to date" in result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("child ")]
     assert row.split()[1:4] == [VARIANT.name, "up", "to"]
 
@@ -397,8 +397,8 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     stopped = time.monotonic() - interrupted
     assert proc.returncode == 130, stdout + "".join(lines)[-2000:]
     assert stopped < 20, f"took {stopped:.0f}s to stop: " + "".join(lines)[-3000:]
-    assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
-    assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
+    assert re.search(rf"^slow\s+{VARIANT.name}\s+interrupted", stdout, re.MULTILINE), stdout
+    assert re.search(rf"^tiny\s+{VARIANT.name}\s+up to date", stdout, re.MULTILINE), stdout
     assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
     time.sleep(2)  # the engine removes the killed step's container (forcerm)
     assert _step_containers(client, "/opt/delay.txt", since) == []

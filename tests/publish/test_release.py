@@ -182,7 +182,7 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(
     assert tested.returncode == 0, tested.stderr[-3000:]
     released = release(project, registry)
     assert released.returncode == 0, released.stderr[-3000:]
-    assert "[hello] up to date" in released.stderr
+    assert f"[hello {DEFAULT.name}] up to date" in released.stderr
     tags = registry.tags("ska/hello")
     assert f"{yesterday}-{sha}" in tags
     assert f"{today}-{sha}" not in tags
@@ -275,8 +275,8 @@ def test_registry_killed_mid_push_then_rerun_completes(
     registry.start()  # same storage, same port: what was uploaded before is still there
     rerun = release(project, registry)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "[hello] up to date" in rerun.stderr
-    assert "[hello] tests already passed" in rerun.stderr
+    assert f"[hello {DEFAULT.name}] up to date" in rerun.stderr
+    assert f"[hello {DEFAULT.name}] tests already passed" in rerun.stderr
     assert (folder / "profiles" / "z2jh-values.yaml").is_file()
     assert "latest" in registry.tags("ska/hello")
 
@@ -348,7 +348,7 @@ def test_uncommitted_changes_are_refused_unless_marked_dirty(
     project.commit("the greeting")
     clean = release(project, registry)
     assert clean.returncode == 0, clean.stderr[-3000:]
-    assert "[hello] building: inputs changed" in clean.stderr
+    assert f"[hello {DEFAULT.name}] building: inputs changed" in clean.stderr
     assert client.images.get(f"{NAMESPACE}/hello:latest").labels["org.skahub.dirty"] == "false"
 
 
@@ -398,7 +398,7 @@ def test_a_community_environment_is_built_tested_released_and_offered(
     project.commit("an environment")
     result = project.invoke("release", f"--registry={registry.host}/ska")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "[hello-lab] building" in result.stderr
+    assert f"[hello-lab {DEFAULT.name}] building" in result.stderr
     assert "tests/containers/shared" in result.stderr  # its checks ran
     assert "latest" in registry.tags("ska/hello-lab")
     profiles = yaml.safe_load(
