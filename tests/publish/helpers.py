@@ -13,6 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+import docker.errors
+import pytest
+
 from hubimages.model.project import open_project
 from hubimages.model.spec import PYTHON_PLACEHOLDER
 from hubimages.services.localregistry import LocalRegistry
@@ -72,6 +76,16 @@ def test_hub_server_is_there(image_ref):
         network_mode="none")
     assert out.decode().strip()[0].isdigit()
 """
+
+
+def require_every_variant_base(client: docker.DockerClient) -> None:
+    """hello is built on the base of each variant; a test releasing them all needs them all."""
+    for other in OTHERS:
+        base = other.matrix.local_ref("base")
+        try:
+            client.images.get(base)
+        except docker.errors.ImageNotFound:
+            pytest.fail(f"{base} is not built: run `invoke build base --variant all` first")
 
 
 def six_lock(version: str) -> str:

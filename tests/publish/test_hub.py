@@ -22,7 +22,13 @@ from traitlets.config import PyFileConfigLoader
 from hubimages.core.ports import free_port
 from hubimages.model.project import CHECKOUT as CHECKOUT_FOLDER
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
-from tests.publish.helpers import CHECKOUT, NAMESPACE, Project, Registry
+from tests.publish.helpers import (
+    CHECKOUT,
+    NAMESPACE,
+    Project,
+    Registry,
+    require_every_variant_base,
+)
 
 pytestmark = pytest.mark.slow
 NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
@@ -58,6 +64,7 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
+    require_every_variant_base(client)
     released = project.invoke(
         "release", "hello", f"--registry={registry.host}/ska", "--variant=all"
     )

@@ -26,6 +26,7 @@ from tests.publish.helpers import (
     REPO,
     Project,
     Registry,
+    require_every_variant_base,
     six_lock,
 )
 
@@ -423,12 +424,7 @@ def test_every_variant_is_released_tagged_and_offered(
     """`--variant all`: the default variant under today's tags, every other one under tags that
     name its Python; a release record each; one profile whose choices are the variants; a diff
     from one variant to another."""
-    for other in OTHERS:
-        base = other.matrix.local_ref("base")
-        try:
-            client.images.get(base)
-        except docker.errors.ImageNotFound:
-            pytest.fail(f"{base} is not built: run `invoke build base --variant all` first")
+    require_every_variant_base(client)
     result = release(project, registry, "--variant=all")
     assert result.returncode == 0, result.stderr[-3000:]
     sha = project.git("rev-parse", "--short=7", "HEAD")
