@@ -11,10 +11,10 @@ from hubimages.cli.common import split_names
 SEEN: dict[str, object] = {}
 
 
-@task(iterable=["image"])
-def build(c, image=None, force=False, jobs=1):
+@task(iterable=["image", "variant"])
+def build(c, image=None, force=False, jobs=1, variant=None):
     """Build."""
-    SEEN.update(image=image, force=force, jobs=int(jobs))
+    SEEN.update(image=image, force=force, jobs=int(jobs), variant=variant)
 
 
 @task
@@ -68,20 +68,28 @@ def test_matrix_images_reads_the_checkouts_matrix_or_the_one_named(tmp_path) -> 
 
 
 @pytest.mark.parametrize(
-    ("argv", "images", "jobs"),
+    ("argv", "images", "jobs", "variants"),
     [
-        (["build"], [], 1),
-        (["build", "sdc1", "ml", "--jobs", "3"], ["sdc1", "ml"], 3),
-        (["engine", "build", "-j", "2", "base"], ["base"], 2),
+        (["build"], [], 1, []),
+        (["build", "sdc1", "ml", "--jobs", "3"], ["sdc1", "ml"], 3, []),
+        (["engine", "build", "-j", "2", "base"], ["base"], 2, []),
+        (["build", "--variant", "all", "sdc1"], ["sdc1"], 1, ["all"]),
+        (
+            ["build", "base", "--variant", "trixie", "--variant", "bookworm"],
+            ["base"],
+            1,
+            ["trixie", "bookworm"],
+        ),
     ],
 )
-def test_invokes_own_parser_accepts_the_expanded_arguments(argv, images, jobs) -> None:
+def test_invokes_own_parser_accepts_the_expanded_arguments(argv, images, jobs, variants) -> None:
     """Guards the pinned invoke: its parser must take what expand_images produces."""
     SEEN.clear()
     program = Program(namespace=Collection(build, engine), name="t", binary="t")
     program.run(["t", *expand_images(argv, [build, engine])], exit=False)
     assert SEEN["image"] == images
     assert SEEN["jobs"] == jobs
+    assert SEEN["variant"] == variants
 
 
 def test_split_names() -> None:
