@@ -88,7 +88,11 @@ def release_variants(
     jobs: int = 2,
     pytest_args: list[str] | None = None,
 ) -> list[Release]:
-    """Every variant built, then tested, then pushed: a variant that fails holds back all."""
+    """Every variant built, then tested, then pushed: a variant that fails holds back all.
+    A variant that excludes every named image has nothing to release."""
+    variants = [
+        (r, p) for r, p in variants if not names or any(n in r.matrix.images for n in names)
+    ]
     orders = [
         build_order(run.matrix, [n for n in names if n in run.matrix.images] or None)
         for run, _ in variants

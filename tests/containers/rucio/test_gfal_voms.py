@@ -15,9 +15,9 @@ import textwrap
 import pytest
 
 from tests.containers.services import (
-    project_base,
     service_image,
     service_network,
+    service_parent,
     wait_for_http,
 )
 
@@ -75,7 +75,9 @@ TRANSFERS = textwrap.dedent(
 @pytest.fixture(scope="module")
 def storage_network(docker_client, image):  # type: ignore[no-untyped-def]
     """The name of an internal network holding a running xrootd reachable as `storage`."""
-    image_id = service_image(docker_client, "xrootd", project_base(docker_client, image))
+    image_id = service_image(
+        docker_client, "xrootd", service_parent(docker_client, "xrootd", image)
+    )
     with service_network(docker_client) as network:
         storage = network.start(image_id, "storage")
         wait_for_http(storage, f"http://{storage.ip}:8080{ROOT}/")
