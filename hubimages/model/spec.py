@@ -156,11 +156,6 @@ class Matrix:
     declared: dict[str, ImageSpec] = field(compare=False)  # every image, in any variant
 
     @property
-    def excluded(self) -> dict[str, str]:
-        """Images of the matrix this variant does not build, and why."""
-        return self.variant.excluded
-
-    @property
     def root(self) -> Path:
         return self.path.parent
 
