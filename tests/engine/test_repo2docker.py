@@ -160,11 +160,9 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     built = repo2docker(repo, "actions")
     assert built.returncode == 0, built.stderr[-3000:]
     ref = f"{MATRIX.repository(f'{PREFIX}-actions')}:latest"
-    assert run(client, ref, "jq --version; cat ~/postbuild.txt").split() == [
-        "jq-1.6",
-        "1000",
-        "blocked",
-    ]
+    jq, *postbuild = run(client, ref, "jq --version; cat ~/postbuild.txt").split()
+    assert jq.startswith("jq-1.")  # Debian's, of the variant's suite
+    assert postbuild == ["1000", "blocked"]
     container = client.containers.run(
         ref, ["bash", "-c", "echo $FROM_START; sleep 60"], detach=True, labels=TEST_LABELS
     )
