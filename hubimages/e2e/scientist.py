@@ -62,8 +62,10 @@ def lab_ready(session: Session) -> None:
 
 
 def wait_for_lab(page: Page) -> None:
+    # The dock panel first: before the lab's script runs there is no splash either (a loaded
+    # machine was seen taking more than 5 s from the first to the second).
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
     expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=120_000)
-    expect(page.locator("#jp-main-dock-panel")).to_be_visible()
 
 
 def run_notebook(session: Session, user_base: str, path: str) -> list[str]:
