@@ -383,10 +383,15 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
+# A busy engine takes more than the client's default minute to start streaming a 1.5 GB save.
+SAVE_TIMEOUT_S = 600
+
+
 def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-untyped-def]
     """(layer archive, path) for every entry of every layer of the image, streamed from the
     engine's `docker save` (nothing is written to disk)."""
-    stream = io.BufferedReader(_ChunkReader(client.api.get_image(image_id)), 1 << 20)
+    patient = docker.from_env(timeout=SAVE_TIMEOUT_S)  # the engine `client` talks to
+    stream = io.BufferedReader(_ChunkReader(patient.api.get_image(image_id)), 1 << 20)
     with tarfile.open(fileobj=stream, mode="r|") as saved:
         for member in saved:
             if not member.name.endswith("layer.tar") or not member.isfile():
