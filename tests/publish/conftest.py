@@ -25,17 +25,41 @@ from tests.publish.helpers import (
 )
 
 
+def remove_children_first(client, images: list) -> None:  # type: ignore[no-untyped-def]
+    """Remove images; one that is still the parent of another (hello of hello-lab) goes in a
+    later pass, after its children."""
+    pending = list(images)
+    for _ in range(len(pending)):
+        left = []
+        for image in pending:
+            try:
+                client.images.remove(image.id, force=True)
+            except docker.errors.ImageNotFound:
+                pass
+            except docker.errors.APIError:
+                left.append(image)  # a child of it is still there
+        if not left:
+            return
+        pending = left
+
+
 @pytest.fixture(scope="session")
 def client():
     return docker.from_env()
 
 
 @pytest.fixture
-def registry(tmp_path_factory):
+def registry(tmp_path_factory, client):
     reg = Registry(tmp_path_factory.mktemp("registry"))
     reg.start()
     yield reg
     reg.stop()
+    # What was pulled from it (by digest): named after its host and port, which are this
+    # test's alone (other checkouts' tests push and pull their own hello at the same time).
+    for image in client.images.list():
+        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+        if any(n.startswith(f"{reg.host}/") for n in names):
+            remove_children_first(client, [image])
 
 
 @pytest.fixture
@@ -68,9 +92,7 @@ def project(tmp_path_factory, client) -> Project:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images, with every name they got: local tags and the registries' (pulls by digest).
-    for image in client.images.list():
-        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
-        if any(n.startswith(f"{NAMESPACE}/") or "/ska/hello" in n for n in names):
-            client.images.remove(image.id, force=True)
+    # Our images: the checkout's namespace is ours alone (a registry's name, /ska/hello, is
+    # also what other checkouts' tests push at the same time: never remove by it).
+    remove_children_first(client, client.images.list(name=f"{NAMESPACE}/*"))
     shutil.rmtree(root, ignore_errors=True)

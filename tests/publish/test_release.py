@@ -227,7 +227,7 @@ def test_failing_tests_block_the_push(project: Project, registry: Registry) -> N
     project.commit("break the greeting")
     result = release(project, registry)
     error = one_error_line(result)
-    assert "hello: container tests failed: nothing was pushed" in error
+    assert f"hello ({DEFAULT.name}): container tests failed: nothing was pushed" in error
     assert registry.tags("ska/hello") == []
     assert not published(project, registry).joinpath("profiles").exists()
 
