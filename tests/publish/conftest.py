@@ -92,7 +92,7 @@ def project(tmp_path_factory, client) -> Project:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images: the checkout's namespace is ours alone (a registry's name, /ska/hello, is
-    # also what other checkouts' tests push at the same time: never remove by it).
+    # Our images: the checkout's namespace is ours alone (never remove by a registry's name,
+    # which other checkouts' tests may use at the same time).
     remove_children_first(client, client.images.list(name=f"{NAMESPACE}/*"))
     shutil.rmtree(root, ignore_errors=True)

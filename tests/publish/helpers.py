@@ -32,6 +32,9 @@ BASE_OF_VARIANT = f"{CHECKOUT.matrix.repository('base')}:python-{PYTHON_PLACEHOL
 DEFAULT = CHECKOUT.variant  # what a release without --variant releases
 OTHERS = [CHECKOUT.for_variant(v) for v in CHECKOUT.matrix.variants if v != DEFAULT.name]
 NAMESPACE = f"{CHECKOUT.matrix.settings.namespace.replace('/', '-')}-pubtest"
+# The namespace in the test registries: ours alone too, as what a push names in the engine for
+# a moment (<host>/<namespace>/hello) must not look like another checkout's test images.
+REMOTE = NAMESPACE
 
 SIX_WHEELS = {
     "1.16.0": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",

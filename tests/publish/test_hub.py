@@ -25,6 +25,7 @@ from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
 from tests.publish.helpers import (
     CHECKOUT,
     NAMESPACE,
+    REMOTE,
     Project,
     Registry,
     require_every_variant_base,
@@ -66,7 +67,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
 ) -> None:
     require_every_variant_base(client)
     released = project.invoke(
-        "release", "hello", f"--registry={registry.host}/ska", "--variant=all"
+        "release", "hello", f"--registry={registry.host}/{REMOTE}", "--variant=all"
     )
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
