@@ -89,6 +89,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _sweep_quietly()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects (visibly: pytest counts them) `owner_only` tests of tests/containers/<image>/
+    when the image under test is a descendant of <image>, not <image> itself."""
+    matrix = open_project().matrix
+    names = {matrix.local_ref(name): name for name in matrix.images}
+    under_test = {names.get(ref) for ref in _image_refs(config)}
+    if not under_test or None in under_test:
+        return  # an image the matrix does not name: run everything
+    root = Path(__file__).resolve().parent
+    kept, dropped = [], []
+    for item in items:
+        folder = item.path.resolve().relative_to(root).parts[0]
+        owned = item.get_closest_marker("owner_only") is not None
+        (dropped if owned and folder not in under_test else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "image_ref" in metafunc.fixturenames:
         refs: list[str | None] = [*_image_refs(metafunc.config)] or [None]
