@@ -98,7 +98,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not under_test or None in under_test:
         return  # an image the matrix does not name: run everything
     root = Path(__file__).resolve().parent
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         folder = item.path.resolve().relative_to(root).parts[0]
         owned = item.get_closest_marker("owner_only") is not None
