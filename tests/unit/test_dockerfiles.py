@@ -48,7 +48,8 @@ def follows(dockerfile: list[tuple[str, str]], required: list[tuple[str, str]]) 
     return None
 
 
-IMAGES = sorted(load_matrix(REPO / "build-matrix.yaml").images)
+MATRIX = load_matrix(REPO / "build-matrix.yaml")
+IMAGES = sorted(MATRIX.images)
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -118,9 +119,7 @@ def start_path(dockerfile: list[tuple[str, str]]) -> set[str]:
     return names
 
 
-ROOTS = [
-    name for name in IMAGES if load_matrix(REPO / "build-matrix.yaml").image(name).bootstrapped
-]
+ROOTS = [name for name in IMAGES if MATRIX.image(name).bootstrapped]
 START_PATH = {
     program
     for root in ROOTS
