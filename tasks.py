@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from invoke import Task, task
+from invoke.tasks import task
 
 from hubimages.cli import building, environments, publishing, sessions
+from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
-from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
-IMAGES_HELP = "an image of build-matrix.yaml; images may also follow the task name"
-MATRIX_HELP = "path of the matrix file"
+# Images are an option: invoke has no optional positional arguments (pyinvoke/invoke#159), and
+# `invoke build` alone means every image. `-i sdc1 -i ml` and `-i sdc1,ml` are the same.
+IMAGES_HELP = "-i NAME: an image of build-matrix.yaml; repeat -i, or a comma list (default: all)"
+MATRIX_HELP = "path of the matrix file (default: build-matrix.yaml of this checkout)"
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
@@ -68,7 +70,7 @@ def lock(c, image=None, upgrade=False, matrix=None, variant=None):
     iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
-        "unit": "also run unit and engine tests (always with no image named)",
+        "unit": "also run the linters, unit, engine and publish tests (always with no image)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
         "jobs": "build up to N independent images at once",
@@ -77,7 +79,8 @@ def lock(c, image=None, upgrade=False, matrix=None, variant=None):
 )
 @one_line_errors
 def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None, variant=None):
-    """Unit tests, then build what is missing and run each image's container tests."""
+    """Linters and unit tests, build what is missing, engine and publish tests, then each
+    image's container tests in each variant (with images named: only theirs, unless --unit)."""
     setup_logging()
     building.test(split_names(image), unit, pytest_args, int(jobs), matrix, split_names(variant))
 
@@ -98,7 +101,8 @@ def check(c, matrix=None):
 )
 @one_line_errors
 def bench(c, skip_cold=False, variant=None):
-    """Print build times, no-op rebuild time, sizes and server start-up time, per variant."""
+    """Measure sizes, build, start-up, push and science numbers per variant; print them and
+    write docs/benchmarks.md (with the machine and the date)."""
     setup_logging()
     building.bench(skip_cold, split_names(variant))
 
@@ -254,9 +258,12 @@ def registry(c, port=5000, stop=False):
     publishing.registry(int(port), stop)
 
 
+# Long options only: invoke's automatic short flags would give --no-build the flag "-" (its
+# first free character), shown as a stray `--` in --help.
 @task(
     positional=["repo"],
     iterable=["variant"],
+    auto_shortflags=False,
     help={
         "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
         "on": "the platform image of build-matrix.yaml to build on (built first if needed)",
@@ -293,42 +300,52 @@ def repo2docker(
     help={
         "registry": RECORDED_HELP + "; its profiles are offered",
         "port": "the hub's port on 127.0.0.1",
-        "stop": "stop the hub and its servers",
+        "stop": "stop the hub and its servers (users' homes are kept)",
+        "auth": "shared-password (default: one person's trials) or oidc (users log in at "
+        "`invoke idp`; their tokens reach their sessions)",
+        "remove_homes": "with --stop: also remove the users' home volumes",
     }
 )
 @one_line_errors
-def hub(c, registry="", port=8000, stop=False):
+def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
     setup_logging()
-    sessions.hub(registry, int(port), stop)
+    sessions.hub(registry, int(port), stop, auth, remove_homes)
 
 
 @task(
     iterable=["variant"],
     help={
         "profile": "the image the scientist chooses on the hub's form",
+        "auth": "shared-password (default) or oidc: log in at an identity provider, work with "
+        "Rucio past the access token's lifetime, restart the server",
         "variant": VARIANT_HELP + "; all are offered, the default (or first) one is spawned",
     },
 )
 @one_line_errors
-def e2e(c, profile="sdc1", variant=None):
+def e2e(c, profile="sdc1", auth="", variant=None):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
-    sessions.e2e(profile, split_names(variant))
+    sessions.e2e(profile, auth, split_names(variant))
 
 
 @task(
     help={
         "stop": "stop it (and remove its network and files)",
         "transfers": "run the test transfer agent once: copy what rules wait for",
+        "auth": "userpass (default), or oidc: also accept the tokens of `invoke idp`'s users",
     }
 )
 @one_line_errors
-def rucio_site(c, stop=False, transfers=False):
+def rucio_site(c, stop=False, transfers=False, auth="userpass"):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
-    local_rucio.rucio(stop, transfers)
+    local_rucio.rucio(stop, transfers, auth)
 
 
-# Every task of this module: `invoke test e2e` is two tasks, `invoke test sdc1` one with an image.
-expand_positional_images([t for t in list(globals().values()) if isinstance(t, Task)])
+@task(help={"stop": "stop it and remove its network (its users and signing key are kept)"})
+@one_line_errors
+def idp(c, stop=False):
+    """Start (or --stop) the site's OpenID Connect provider: test users, short-lived tokens."""
+    setup_logging()
+    local_idp.idp(stop)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from docker import DockerClient
 
-from hubimages.bench import BENCH_NAMESPACE
+from hubimages.bench import bench_namespace
 from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
 from hubimages.ci.affected import MATRIX_FILE
@@ -22,9 +22,8 @@ from hubimages.model.spec import NAMESPACE_ENV, Matrix
 
 
 def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
-    """Build base from nothing: a fresh cache (rootfs, wheels) and a namespace of its own
-    (the checkout's, so benchmarks of two checkouts on one engine stay apart)."""
-    namespace = f"{matrix.settings.namespace}-{BENCH_NAMESPACE}"
+    """Build base from nothing: a fresh cache (rootfs, wheels) and a namespace of its own."""
+    namespace = bench_namespace(matrix.settings.namespace)
     settings = dataclasses.replace(matrix.settings, namespace=namespace)
     bench_matrix = dataclasses.replace(matrix, settings=settings)
     with tempfile.TemporaryDirectory(prefix="hubimages-bench-") as cache:

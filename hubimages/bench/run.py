@@ -1,13 +1,18 @@
-"""All benchmark numbers, in one dictionary the command line prints and `.cache/` keeps."""
+"""All benchmark numbers, in one dictionary the command line prints, `.cache/` keeps and
+docs/benchmarks.md shows with the machine and the date."""
 
 from __future__ import annotations
 
 import logging
 import statistics
+from pathlib import Path
 
+from hubimages.bench import SERVER_IMAGES
 from hubimages.bench.builds import cold_base_build, noop_rebuild_seconds
 from hubimages.bench.idle import WINDOW_S, idle_cpu_seconds
+from hubimages.bench.machine import this_machine
 from hubimages.bench.pushes import push_timings
+from hubimages.bench.report import write_report
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
@@ -16,33 +21,36 @@ from hubimages.builder.scheduler import build_images, build_variants, failed
 from hubimages.builder.timings import read_build_times
 from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
+from hubimages.model.lineage import build_order
 
 log = logging.getLogger(__name__)
 
-# The images whose servers are timed and watched idle: the smallest and the largest.
-SERVER_IMAGES = ("base", "sdc1")
 
-
-def run_benchmark(runs: list[BuildRun], cold: bool = True) -> dict[str, object]:
-    """Every figure of each variant of `runs`, its keys prefixed with the variant's name;
-    the no-op rebuild of all of them and the local Rucio (no variant) once."""
+def run_benchmark(runs: list[BuildRun], cold: bool = True) -> tuple[dict[str, object], Path]:
+    """Every figure of each variant of `runs`, its keys prefixed with the variant's name; the
+    no-op rebuild of all of them and the local Rucio (no variant) once; and the report written
+    with them (docs/benchmarks.md)."""
+    first = runs[0]
+    machine = this_machine(str(first.client.version().get("Version", "?")), first.matrix.root)
     log.info("making sure every image is built")
     if failed(build_variants(runs, None)):
         raise HubImagesError("the build failed; no further numbers")
     numbers: dict[str, object] = {}
     numbers["noop_rebuild_s"] = round(
-        noop_rebuild_seconds(runs[0].matrix, [r.matrix.variant.name for r in runs]), 2
+        noop_rebuild_seconds(first.matrix, [r.matrix.variant.name for r in runs]), 2
     )
     for run in runs:
-        own = variant_numbers(run, cold)
+        own = measure(run, cold)
         write_json(run.cache.bench, own)
         numbers.update({f"{run.matrix.variant.name}.{key}": value for key, value in own.items()})
-    if "rucio" in runs[0].matrix.declared:
-        numbers.update(rucio_timings(runs[0].client, runs[0].matrix, runs[0].cache))
-    return numbers
+    if "rucio" in first.matrix.declared:
+        numbers.update(rucio_timings(first.client, first.matrix, first.cache))
+    variants = [(r.matrix.variant.name, build_order(r.matrix)) for r in runs]
+    report = write_report(first.matrix.root, numbers, variants, machine)
+    return numbers, report
 
 
-def variant_numbers(run: BuildRun, cold: bool) -> dict[str, object]:
+def measure(run: BuildRun, cold: bool) -> dict[str, object]:
     client, matrix = run.client, run.matrix
     numbers: dict[str, object] = {}
     if cold:

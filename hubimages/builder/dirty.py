@@ -11,9 +11,14 @@ from hubimages.model.spec import Matrix
 
 
 def uncommitted_inputs(matrix: Matrix, name: str) -> list[str]:
-    """Uncommitted files among the image's recipe folders and the matrix (git paths); another
-    variant's locks do not reach the image."""
-    paths = [str(spec.folder.relative_to(matrix.root)) for spec in recipe(matrix, name)]
+    """Uncommitted files among the image's recipe folders, the repository folders they
+    fetch (build_folders) and the matrix (git paths); another variant's locks do not reach
+    the image."""
+    paths = [
+        str(root.relative_to(matrix.root))
+        for spec in recipe(matrix, name)
+        for root in matrix.build_files(spec.name).values()
+    ]
     paths.append(str(matrix.path.relative_to(matrix.root)))
     return [
         path

@@ -155,7 +155,9 @@ def _serve(
         time.monotonic() - t0,
     )
     server, network = servers()
-    server.add(lock.image, lock.text, wheels, [f.folder for f in folders])
+    server.add(
+        lock.image, lock.text, wheels, {f.name: run.matrix.build_files(f.name) for f in folders}
+    )
     return server, network
 
 

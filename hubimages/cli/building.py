@@ -110,6 +110,7 @@ def test(
     variants: list[str],
 ) -> None:
     runs = start_runs(checked(matrix_path, names, variants))
+    linted = linted_ok() if unit or not names else True  # each linter once, before unit tests
     session = test_images(runs, names, unit or not names, pytest_args.split(), jobs)
     if session.builds:
         print(report.summary_table(session.builds), flush=True)
@@ -123,7 +124,7 @@ def test(
         )
     if runs[0].cancel.is_set():
         raise Exit("interrupted", code=INTERRUPTED)
-    if not session.passed:
+    if not session.passed or not linted:
         raise Exit(code=1)
 
 
@@ -140,14 +141,21 @@ def check(matrix_path: str | None) -> None:
 
 def bench(skip_cold: bool, variants: list[str]) -> None:
     runs = start_runs(open_variants(None, variants))
-    print(report.numbers(run_benchmark(runs, cold=not skip_cold)))
+    numbers, written = run_benchmark(runs, cold=not skip_cold)
+    print(report.numbers(numbers))
+    print(f"wrote {written.relative_to(runs[0].matrix.root)}")
 
 
 def lint() -> None:
-    results = run_linters(open_project().root)
-    print(report.lint_report(results))
-    if not all(r.ok for r in results):
+    if not linted_ok():
         raise Exit(code=1)
+
+
+def linted_ok() -> bool:
+    """Print each linter's result; whether all passed."""
+    results = run_linters(open_project().root)
+    print(report.lint_report(results), flush=True)
+    return all(r.ok for r in results)
 
 
 def conformance(suite_path: str, image_ref: str, variants: list[str]) -> None:

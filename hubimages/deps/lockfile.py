@@ -73,8 +73,8 @@ def load_lock(matrix: Matrix, name: str) -> Lock:
     path = lock_path(matrix, name)
     if not path.is_file():
         raise HubImagesError(
-            f"images/{name}/{path.name} is missing: run `invoke lock` (every variant's locks "
-            "are resolved together)"
+            f"images/{name}/{path.name} is missing: run `invoke lock -i {name}` (every "
+            "variant's locks are resolved together)"
         )
     return read_lock(path, name)
 

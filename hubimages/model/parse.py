@@ -5,41 +5,27 @@ Pure: no file is read or looked at here, so an old matrix from git parses like t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hubimages.errors import MatrixError
+from hubimages.model.checks import check_keys, require_str
 from hubimages.model.environments import parse_environments
+from hubimages.model.resources import parse_resources
+from hubimages.model.settings import parse_settings
 from hubimages.model.spec import (
     IMAGE_NAME,
     IMAGE_REFERENCE,
     IMAGES_FOLDER,
-    NAMESPACE,
-    PLATFORMS,
     PYTHON_PLACEHOLDER,
-    DebianSettings,
     ImageSpec,
     Matrix,
-    Settings,
 )
 from hubimages.model.variants import check_exclusions, parse_variants
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
-SETTINGS_KEYS = {"namespace", "platform", "debian", "index_url", "wheelhouse_port"}
-DEBIAN_KEYS = {"mirror", "security_mirror"}
-# Keys that moved to each variant (variants.<name>.debian and .python).
-MOVED_TO_VARIANTS = {"settings.python": "python", "settings.debian.suite": "debian"}
-IMAGE_KEYS = {
-    "source",
-    "parent",
-    "stacks",
-    "display_name",
-    "description",
-    "tag_packages",
-    "default",
-}
+IMAGE_KEYS = {"source", "parent", "stacks", "display_name", "description", "tag_packages"}
+IMAGE_KEYS |= {"default", "resources", "build_folders"}
 
 
 def parse_matrix(text: str, path: Path) -> Matrix:
@@ -50,8 +36,8 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    _check_keys(path, None, "", raw, {"settings", "variants", "images", "environments"})
-    settings = _settings(path, raw.get("settings"))
+    check_keys(path, None, "", raw, {"settings", "variants", "images", "environments"})
+    settings = parse_settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
@@ -73,102 +59,6 @@ def parse_matrix(text: str, path: Path) -> Matrix:
     return matrix.for_variant(default.name)
 
 
-def _check_keys(
-    path: Path, image: str | None, prefix: str, data: Mapping[Any, Any], allowed: set[str]
-) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = ", ".join(sorted(allowed))
-            raise MatrixError(path, image, f"{prefix}{key}", f"unknown key; allowed: {hint}")
-
-
-def _require_str(path: Path, image: str | None, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise MatrixError(path, image, key, "must be a non-empty string")
-    return value
-
-
-def _settings(path: Path, raw: Any) -> Settings:
-    if not isinstance(raw, dict):
-        raise MatrixError(path, None, "settings", "must be a mapping")
-    _moved(path, "settings.python", "python" in raw)
-    _check_keys(path, None, "settings.", raw, SETTINGS_KEYS)
-    for key in ("namespace", "platform", "debian"):
-        if key not in raw:
-            raise MatrixError(path, None, f"settings.{key}", "missing; add it")
-    namespace = _require_str(path, None, "settings.namespace", raw["namespace"])
-    if not NAMESPACE.match(namespace):
-        raise MatrixError(
-            path,
-            None,
-            "settings.namespace",
-            f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/",
-        )
-    platform = raw["platform"]
-    if platform not in PLATFORMS:
-        raise MatrixError(
-            path,
-            None,
-            "settings.platform",
-            f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}",
-        )
-    debian = _debian(path, raw["debian"])
-    extra: dict[str, Any] = {}
-    if "index_url" in raw:
-        extra["index_url"] = _require_str(path, None, "settings.index_url", raw["index_url"])
-    if "wheelhouse_port" in raw:
-        port = raw["wheelhouse_port"]
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
-            raise MatrixError(path, None, "settings.wheelhouse_port", "must be a port number")
-        extra["wheelhouse_port"] = port
-    # python, glibc and the suite are the variant's (Matrix.for_variant fills them in).
-    return Settings(
-        namespace=namespace, python="", platform=platform, debian=debian, glibc="", **extra
-    )
-
-
-def _moved(path: Path, key: str, present: bool) -> None:
-    if present:
-        raise MatrixError(
-            path,
-            None,
-            key,
-            f"moved: each variant names it (variants.<name>.{MOVED_TO_VARIANTS[key]}); "
-            "see docs/variants.md",
-        )
-
-
-def _debian(path: Path, debian: Any) -> DebianSettings:
-    if not isinstance(debian, dict):
-        raise MatrixError(path, None, "settings.debian", "must be a mapping with a mirror")
-    _moved(path, "settings.debian.suite", "suite" in debian)
-    _check_keys(path, None, "settings.debian.", debian, DEBIAN_KEYS)
-    mirror = _url(path, "settings.debian.mirror", debian.get("mirror"))
-    security = debian.get("security_mirror")
-    if security is None:
-        if not mirror.endswith("/debian"):
-            raise MatrixError(
-                path,
-                None,
-                "settings.debian.security_mirror",
-                f"missing: give the mirror of the -security suites that goes with "
-                f"{mirror} (or none, and get no security updates)",
-            )
-        security = mirror.removesuffix("/debian") + "/debian-security"
-    elif security == "none":
-        security = ""
-    else:
-        security = _url(path, "settings.debian.security_mirror", security)
-    return DebianSettings(suite="", mirror=mirror, security_mirror=security)
-
-
-def _url(path: Path, key: str, value: Any) -> str:
-    url = _require_str(path, None, key, value)
-    if not re.match(r"^(https?|file)://", url):
-        raise MatrixError(path, None, key, f"{url!r} is not a URL")
-    return url.rstrip("/")
-
-
 def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
     if not isinstance(name, str) or not IMAGE_NAME.match(name):
         raise MatrixError(
@@ -177,15 +67,15 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise MatrixError(path, name, None, "must be a mapping of keys")
-    _check_keys(path, name, "", raw, IMAGE_KEYS)
+    check_keys(path, name, "", raw, IMAGE_KEYS)
     parent, source_from = _lineage(path, name, raw)
     default = raw.get("default", False)
     if not isinstance(default, bool):
         raise MatrixError(path, name, "default", "must be true or false")
     return ImageSpec(
         name=name,
-        display_name=_require_str(path, name, "display_name", raw.get("display_name")),
-        description=_require_str(path, name, "description", raw.get("description")),
+        display_name=require_str(path, name, "display_name", raw.get("display_name")),
+        description=require_str(path, name, "description", raw.get("description")),
         parent=parent,
         source_from=source_from,
         stacks=_names(path, name, "stacks", raw.get("stacks", []), "image names"),
@@ -194,7 +84,35 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
         ),
         default=default,
         folder=path.parent / IMAGES_FOLDER / name,
+        resources=parse_resources(path, name, raw.get("resources")),
+        build_folders=_build_folders(path, name, raw.get("build_folders", [])),
     )
+
+
+def _build_folders(path: Path, image: str, value: Any) -> tuple[str, ...]:
+    """Repository folders for with-build-files: relative, inside the repository, not images/
+    (an image folder is served as itself), and not one inside another."""
+    folders = _names(path, image, "build_folders", value, "folders of the repository")
+    for folder in folders:
+        parts = PurePosixPath(folder).parts
+        if folder.startswith("/") or not parts or ".." in parts or "." in folder.split("/"):
+            raise MatrixError(
+                path,
+                image,
+                "build_folders",
+                f"{folder!r}: give a folder relative to the matrix file, like data/sdc1",
+            )
+        if parts[0] == IMAGES_FOLDER:
+            raise MatrixError(
+                path, image, "build_folders", f"{folder!r}: image folders are served as stacks"
+            )
+    for folder in folders:
+        inside = [o for o in folders if o != folder and o.startswith(folder.rstrip("/") + "/")]
+        if inside:
+            raise MatrixError(
+                path, image, "build_folders", f"{inside[0]!r} is inside {folder!r}; keep one"
+            )
+    return tuple(f.rstrip("/") for f in folders)
 
 
 def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -208,7 +126,7 @@ def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, st
             path, name, "parent", "missing; give a parent image, or a source for a root image"
         )
     if parent is not None:
-        return _require_str(path, name, "parent", parent), None
+        return require_str(path, name, "parent", parent), None
     return None, _source(path, name, source)
 
 

@@ -20,6 +20,7 @@ import yaml
 from hubimages.core.files import write_atomically
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import ImageSpec, Matrix, Variant
+from hubimages.publish.limits import dockerspawner_limits, kubespawner_limits
 from hubimages.publish.records import PublishedImage, Release
 
 Z2JH_FILE = "z2jh-values.yaml"
@@ -142,6 +143,10 @@ def z2jh_profile(profile: Profile, default: bool) -> dict[str, object]:
     }
     if default:
         entry["default"] = True
+    # The image's guarantees, limits and privileges hold in every variant; each choice of the
+    # variant option adds its image (KubeSpawner applies the profile's override, then the
+    # choice's).
+    entry["kubespawner_override"] = kubespawner_limits(profile.spec.resources)
     choices: dict[str, object] = {}
     for choice in profile.choices:
         item: dict[str, object] = {"display_name": choice.text}
@@ -237,6 +242,7 @@ def render_dockerspawner(matrix: Matrix, releases: dict[str, Release]) -> str:
         + f"c.DockerSpawner.options_form = {json.dumps(options_form(profiles))}\n"
         + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
         + PULL_HOOK
+        + dockerspawner_limits(matrix, [c.image for p in profiles for c in p.choices])
     )
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from hubimages.builder.labels import PYTHON as PYTHON_LABEL
 from hubimages.builder.labels import VARIANT as VARIANT_LABEL
 from hubimages.core.data import require_sdc1_data
 from hubimages.errors import HubImagesError
+from hubimages.model.project import open_project
 from tests.containers.helpers import ContainerFactory, sweep
 
 # The engine here is 20.10: the Debian CLI matches it; testinfra's docker backend calls `docker`
@@ -69,10 +68,15 @@ def _sweep_quietly() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     cli = config.getoption("--docker-cli", default=DEFAULT_DOCKER_CLI)
     if cli and os.path.isfile(cli) and os.access(cli, os.X_OK):
-        shim = Path(tempfile.mkdtemp(prefix="hubimages-docker-cli-"))
-        (shim / "docker").symlink_to(cli)
+        # One folder in the cache for every run (a temporary one per run stayed behind when a
+        # run was killed): the link is made anew, atomically.
+        shim = open_project().cache.docker_cli
+        shim.mkdir(parents=True, exist_ok=True)
+        link = shim / f".docker.{os.getpid()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(cli)
+        link.replace(shim / "docker")
         os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"
-        atexit.register(shutil.rmtree, shim, ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -87,9 +91,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _sweep_quietly()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects (visibly: pytest counts them) `owner_only` tests of tests/containers/<image>/
+    when the image under test is a descendant of <image>, not <image> itself."""
+    matrix = open_project().matrix
+    names = {matrix.local_ref(name): name for name in matrix.images}
+    under_test = {names.get(ref) for ref in _image_refs(config)}
+    if not under_test or None in under_test:
+        return  # an image the matrix does not name: run everything
+    root = Path(__file__).resolve().parent
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        folder = item.path.resolve().relative_to(root).parts[0]
+        owned = item.get_closest_marker("owner_only") is not None
+        (dropped if owned and folder not in under_test else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "image_ref" in metafunc.fixturenames:
-        refs = _image_refs(metafunc.config) or [None]
+        refs: list[str | None] = [*_image_refs(metafunc.config)] or [None]
         metafunc.parametrize("image_ref", refs, ids=[str(ref) for ref in refs], scope="session")
 
 
@@ -190,7 +214,7 @@ def sdc1_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: ignore[no-untyped-def]
+def run_container(docker_client, image, sdc1_data: Path) -> RunFn:
     """``run(command, mounts={host: container}, user='jovyan', timeout=900) -> (rc, logs)``.
 
     Every container is removed afterwards, whatever happens. The SDC1 data folder is always

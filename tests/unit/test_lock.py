@@ -154,6 +154,21 @@ def test_a_conflict_below_changes_no_lock(project: Path) -> None:
     assert {p: p.read_text() for p in project.glob("images/*/requirements.bookworm.lock")} == before
 
 
+def test_an_sdist_only_requirement_points_to_local_wheels(project: Path) -> None:
+    """uv refuses a project with no wheel (builds install wheels only): the error says where
+    to declare it, in one line."""
+    folder = project.parent / "simple" / "tinysd"
+    folder.mkdir()
+    (folder / "tinysd-1.0.tar.gz").write_bytes(b"not built here")
+    (folder / "index.html").write_text('<a href="tinysd-1.0.tar.gz">tinysd-1.0.tar.gz</a>\n')
+    (project / "images" / "a" / "requirements.in").write_text("tinyb<2\ntinysd\n")
+    with pytest.raises(HubImagesError) as error:
+        lock(project, [])
+    message = str(error.value)
+    assert message.startswith("images/a: locking failed: tinysd has no wheel on the index")
+    assert "declare it in images/a/local-wheels.yaml" in message and "\n" not in message
+
+
 class Missing(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_error(404)

@@ -3,12 +3,12 @@ GEN_CERT, JUPYTERHUB_API_TOKEN (jupyterhub-singleuser). start-notebook.py prints
 it runs to stdout as `Executing: ...`, as docker-stacks' does."""
 
 import ssl
-import time
 import urllib.request
 import uuid
 
 import pytest
 
+from hubimages.core.waiting import wait_until
 from tests.containers.helpers import (
     container_ip,
     exec_text,
@@ -25,6 +25,7 @@ from tests.containers.helpers import (
 TOKEN = uuid.uuid4().hex
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize("user", [None, "root"])
 def test_jupyter_port(containers, user):
     container = containers.server(port=9999, user=user, environment={"JUPYTER_PORT": "9999"})
@@ -32,6 +33,7 @@ def test_jupyter_port(containers, user):
         http_get(f"http://{container.ip}:8888/api", timeout=2)
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize(
     ("command", "process", "page"),
     [
@@ -56,6 +58,7 @@ def test_docker_stacks_jupyter_cmd(containers, command, process, page):
         assert http_get(f"http://{container.ip}:8888/{page}", token=TOKEN).status == 200
 
 
+@pytest.mark.owner_only
 def test_an_unknown_jupyter_cmd_is_one_clear_error(containers):
     # NbClassic is not installed (README.md): one line, a non-zero exit, no server.
     result = containers.run(None, environment={"DOCKER_STACKS_JUPYTER_CMD": "nbclassic"})
@@ -65,6 +68,7 @@ def test_an_unknown_jupyter_cmd_is_one_clear_error(containers):
     assert "DOCKER_STACKS_JUPYTER_CMD=nbclassic: no jupyter-nbclassic in this image" in errors[0]
 
 
+@pytest.mark.owner_only
 def test_notebook_args(containers):
     container = containers.server(
         base_url="/prefix/",
@@ -90,6 +94,7 @@ def server_pid(container) -> int:
     return pids[0]
 
 
+@pytest.mark.owner_only
 def test_restartable(containers):
     container = containers.server(environment={"RESTARTABLE": "yes"})
     assert "Executing: run-one-constantly jupyter lab" in logs(container, stderr=False)
@@ -106,25 +111,27 @@ def test_restartable(containers):
     assert wait_for_exit(container) in {0, 143}, logs(container)
 
 
+@pytest.mark.owner_only
 def test_not_restartable_by_default(containers):
     container = containers.server()
     exec_text(container, f"kill {server_pid(container)}")
     assert container.wait(timeout=30)["StatusCode"] == 0
 
 
+@pytest.mark.owner_only
 def test_gen_cert_serves_https_with_a_private_self_signed_key(containers):
     container = containers.start(environment={"GEN_CERT": "yes"})
     context = ssl._create_unverified_context()  # noqa: S323 - self-signed by design
     url = f"https://{container_ip(container)}:8888/api"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def answered() -> bool:
         try:
             with urllib.request.urlopen(url, context=context, timeout=2) as response:
-                assert response.status == 200
-                break
+                return bool(response.status == 200)
         except OSError:
-            assert time.monotonic() < deadline, logs(container)
-            time.sleep(0.2)
+            return False
+
+    assert wait_until(answered, 60, interval=0.2), logs(container)
     _, out = exec_text(container, "stat -c '%a %U' ~/.local/share/jupyter/notebook.pem")
     assert out.split() == ["600", "jovyan"], out
     assert problem_lines(logs(container)) == []
@@ -141,16 +148,15 @@ def test_jupyterhub_api_token_starts_singleuser(containers):
             "NOTEBOOK_ARGS": "--debug",
         }
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def launched() -> bool:
         container.reload()
         lines = processes(container) if container.status == "running" else []
-        if any("jupyterhub-singleuser --debug" in line for line in lines):
-            break
-        time.sleep(0.2)
-    else:
+        return any("jupyterhub-singleuser --debug" in line for line in lines)
+
+    if not wait_until(launched, 30, interval=0.2):
         pytest.fail(f"jupyterhub-singleuser was not launched:\n{logs(container)}")
-    assert not any("jupyter-lab" in line for line in lines)
+    assert not any("jupyter-lab" in line for line in processes(container))
     stdout = logs(container, stderr=False).splitlines()
     assert stdout[0].startswith("WARNING: using start-singleuser.py instead of start-notebook.py")
     assert stdout[1] == "Executing: jupyterhub-singleuser --debug"

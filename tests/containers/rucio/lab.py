@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import tarfile
-import time
 import urllib.parse
 import zlib
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from docker.models.containers import Container
 
+from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.site import RucioSite
 from tests.containers.conftest import DATA_MOUNT
 from tests.containers.helpers import (
@@ -65,7 +65,7 @@ class Lab:
     def environment(self) -> dict[str, str]:
         if not self._environment:
             result = self.container.exec_run(["python", "-c", SERVER_ENVIRON], user="jovyan")
-            assert result.exit_code == 0, result.output
+            assert result.exit_code == 0 and isinstance(result.output, bytes), result.output
             self._environment = json.loads(result.output.decode())
         return self._environment
 
@@ -74,6 +74,7 @@ class Lab:
         result = self.container.exec_run(
             ["bash", "-c", script], user="jovyan", workdir=HOME, environment=self.environment()
         )
+        assert isinstance(result.output, bytes) and result.exit_code is not None
         return result.exit_code, result.output.decode("utf-8", "replace")
 
     def output(self, script: str) -> str:
@@ -141,12 +142,17 @@ class Lab:
     def file_status(self, did: str, want: set[str], timeout: float = 90) -> dict[str, object]:
         """Poll the extension's view of a file (as the panel does) until its status is in
         `want`; the last answer."""
-        deadline = time.monotonic() + timeout
-        while True:
-            (status,) = self.api_ok("GET", "did", did=did)  # type: ignore[misc]
-            if status["status"] in want or time.monotonic() > deadline:
-                return status  # type: ignore[no-any-return]
-            time.sleep(0.5)
+        last: dict[str, object] = {}
+
+        def settled() -> bool:
+            nonlocal last
+            answer = self.api_ok("GET", "did", did=did)
+            assert isinstance(answer, list) and len(answer) == 1, answer
+            last = answer[0]
+            return last["status"] in want
+
+        wait_until(settled, timeout, interval=0.5)
+        return last
 
 
 def start_lab(
@@ -160,6 +166,42 @@ def start_lab(
         network=site.network,
         volumes={**site.session_volumes(), str(data): {"bind": DATA_MOUNT, "mode": "ro"}},
     )
-    lab = Lab(container, container.ip, token_from_logs(container), env["RUCIO_NAME"])
+    ip: str = container.ip  # type: ignore[attr-defined]
+    lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
+    assert lab.server_up(), logs(container)
+    return lab
+
+
+TOKEN_FILE = "/tmp/bt_u1000"  # noqa: S105 - a path: where skahub_token_file keeps the session's token (WLCG)
+
+
+def put_token(container: Container, token: str) -> None:
+    """Replace the session's token file as the hub-fed renewal does: mode 600, the user's,
+    swapped in at once (a tar member, then a rename by the user)."""
+    data = token.encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo(".bt_u1000.new")
+        member.size, member.mode, member.uid, member.gid = len(data), 0o600, 1000, 100
+        tar.addfile(member, io.BytesIO(data))
+    assert container.put_archive("/tmp", archive.getvalue())
+    moved = container.exec_run(["mv", "-f", "/tmp/.bt_u1000.new", TOKEN_FILE], user="jovyan")
+    assert moved.exit_code == 0, moved.output
+
+
+def start_oidc_lab(factory: ContainerFactory, site: RucioSite, data: Path, account: str) -> Lab:
+    """A session as an OIDC hub starts it: RUCIO_* with auth type oidc, the CA mounted, no
+    secret. The test puts the user's access token in its token file (put_token)."""
+    env = site.session_env(account, auth="oidc")
+    container = factory.server(
+        environment=env,
+        network=site.network,
+        volumes={
+            str(site.ca_cert): {"bind": env["RUCIO_CA_CERT"], "mode": "ro"},
+            str(data): {"bind": DATA_MOUNT, "mode": "ro"},
+        },
+    )
+    ip: str = container.ip  # type: ignore[attr-defined]
+    lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab

@@ -6,9 +6,10 @@ notebook server must stay up throughout."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.deployment import LocalRucio
 from hubimages.services.rucio.host import answers
 from tests.containers.conftest import DATA_MOUNT
@@ -19,11 +20,8 @@ WRONG = "not-the-password"
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.2)
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    assert wait_until(check, timeout, interval=0.2), f"no {what} within {timeout} s"
 
 
 def test_wrong_password_gives_one_clear_line_and_a_clear_payload(lab_factory, rucio_site):
@@ -80,17 +78,20 @@ def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_r
     assert rucio_site.scope in late.api_ok("GET", "list-scopes")["scopes"]
 
 
+@contextmanager
 def download_cut_short(
     local_rucio: LocalRucio, lab: Lab, part: str, command: Callable[[], object]
-) -> None:
+) -> Iterator[None]:
     """Serve downloads slowly, run `command` in the session, stop the storage once `part`
-    (the file being written) appears, then bring the storage back at full speed."""
+    (the file being written) appears; the storage stays down for the block (the client's
+    retries meet it down too, however loaded the machine), then comes back at full speed."""
     local_rucio.stop_storage()
     local_rucio.start_storage(throttled=True)
     try:
         command()
-        wait_until(lambda: lab.exists(part), 60, f"{part} (a download under way)")
+        wait_for(lambda: lab.exists(part), 60, f"{part} (a download under way)")
         local_rucio.stop_storage()
+        yield
     finally:
         local_rucio.stop_storage()
         local_rucio.start_storage()
@@ -100,13 +101,13 @@ def test_storage_down_during_a_cli_download(lab, local_rucio, rucio_site, sdc1_d
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-cli-{FITS}")
     target = f"{HOME}/cut-cli/{did.replace(':', '/')}"
     download = f"rucio download --dir cut-cli {did}"
-    download_cut_short(
+    with download_cut_short(
         local_rucio,
         lab,
         f"{target}.part",
         lambda: lab.start_sh(f"{download} > cut-cli.log 2>&1; echo finished >> cut-cli.log"),
-    )
-    wait_until(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "end of download")
+    ):
+        wait_for(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "its end")
     out = lab.output("cat cut-cli.log")
     assert "Download attempt failed" in out, out
     assert f"Failed to download file {did}" in out, out
@@ -122,13 +123,13 @@ def test_storage_down_during_an_extension_download(lab, local_rucio, rucio_site)
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-ext-{FITS}")
     downloads = f"{HOME}/rucio/{rucio_site.name}/downloads"
     in_progress = f"{downloads}/*/{did.replace(':', '/')}.part"
-    download_cut_short(
+    with download_cut_short(
         local_rucio,
         lab,
         in_progress,
         lambda: lab.api_ok("POST", "did/make-available", {"did": did}),
-    )
-    status = lab.file_status(did, {"FAILED", "OK", "STUCK"})
+    ):
+        status = lab.file_status(did, {"FAILED", "OK", "STUCK"})
     assert status["status"] == "FAILED", status
     assert "None of the requested files have been downloaded" in str(status["error"])
     assert lab.sh(f"ls {downloads}/*/{did.replace(':', '/')}*")[0] != 0  # nothing left
