@@ -1,6 +1,7 @@
 """Users install packages at run time, in every image: `pip install` (and `%pip` in a notebook)
 into the venv as any notebook user, and `pip install --user` into the home, which lasts."""
 
+import re
 import uuid
 
 import pytest
@@ -13,6 +14,39 @@ WHEEL, WHEEL_BYTES = make_wheel(PACKAGE, "1.0")
 FILES = {f"/tmp/{WHEEL}": (WHEEL_BYTES, 0o644, 0, 0)}
 INSTALL = f"pip install --no-index --no-cache-dir --disable-pip-version-check /tmp/{WHEEL}"
 WHERE = f"python -c 'import {PACKAGE} as p; print(p.VERSION, p.__file__)'"
+
+# A project whose newest release needs Python >= 3.12, as numpy 2.5 and scipy 1.18 do: what a
+# user's `pip install` gets depends on the image's Python (issue: the stack leaves 3.11 behind).
+NEWER = "hubimages_newer"
+NEWER_WHEELS: dict = {
+    "/tmp/wheels": (None, 0o755, 0, 0),
+    **{
+        f"/tmp/wheels/{name}": (data, 0o644, 0, 0)
+        for name, data in (
+            make_wheel(NEWER, "1.0", ">=3.9"),
+            make_wheel(NEWER, "2.0", ">=3.12"),
+        )
+    },
+}
+FIND = "pip install --no-index --no-cache-dir --disable-pip-version-check --find-links /tmp/wheels"
+
+
+def test_the_newest_release_a_user_gets_is_the_one_for_the_images_python(
+    containers, variant_python
+) -> None:
+    """3.12 or later: the newest; 3.11: pip picks the release before and refuses the newest,
+    saying why."""
+    newest = tuple(int(part) for part in variant_python.split(".")) >= (3, 12)
+    which = f"python -c 'import {NEWER} as p; print(\"got\", p.VERSION)'"
+    script = f"{FIND} {NEWER} >/dev/null && {which} && {FIND} {NEWER}==2.0 2>&1"
+    result = containers.run(["bash", "-c", script], files=NEWER_WHEELS)
+    got = re.search(r"^got (\S+)$", result.stdout, re.MULTILINE)
+    assert got and got.group(1) == ("2.0" if newest else "1.0"), result.output
+    if newest:
+        assert result.exit_code == 0, result.output
+    else:
+        refused = "requires a different Python: " in result.output and "'>=3.12'" in result.output
+        assert result.exit_code != 0 and refused, result.output
 
 
 @pytest.mark.parametrize(
