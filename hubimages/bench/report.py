@@ -71,7 +71,7 @@ def sizes(numbers: Numbers, images: Sequence[str]) -> list[str]:
         for name in images
     ]
     return [
-        "## Image sizes",
+        "### Image sizes",
         "",
         "Uncompressed as the engine reports it; compressed as the registry stores it (what a",
         "node pulls the first time).",
@@ -98,7 +98,7 @@ def builds(numbers: Numbers, images: Sequence[str]) -> list[str]:
         )
         for name in images
     ]
-    return ["## Builds", "", *table(("what", "time"), rows)]
+    return ["### Builds", "", *table(("what", "time"), rows)]
 
 
 def servers(numbers: Numbers, images: Sequence[str]) -> list[str]:
@@ -115,7 +115,7 @@ def servers(numbers: Numbers, images: Sequence[str]) -> list[str]:
         if name in SERVER_IMAGES
     ]
     return [
-        "## Servers",
+        "### Servers",
         "",
         "`docker run` to the server's `/api` answering (median of 5 starts), and the CPU an idle",
         "server container spends per 30 s, its healthcheck included.",
@@ -137,7 +137,7 @@ def science(numbers: Numbers) -> list[str]:
             shown(numbers, "sdc1_score"),
         ),
     ]
-    return ["## Science", "", *table(("what", "result"), rows)]
+    return ["### Science", "", *table(("what", "result"), rows)]
 
 
 def pushes(numbers: Numbers, images: Sequence[str]) -> list[str]:
@@ -150,7 +150,7 @@ def pushes(numbers: Numbers, images: Sequence[str]) -> list[str]:
         for name in images
     ]
     return [
-        "## Pushes",
+        "### Pushes",
         "",
         "To an empty local registry, parents first (their layers are there already, as in a",
         "release), then the same image again under another tag.",
@@ -182,10 +182,10 @@ def trust(numbers: Numbers, images: Sequence[str]) -> list[str]:
         for name in images
     ]
     return [
-        "## Supply chain",
+        "### Supply chain",
         "",
-        "Added to a release of every image, and the vulnerability audit's findings that day",
-        "(unaudited: distributions pip-audit could not read PyPI's advisories of).",
+        "Added to a release of the variant's images, and the vulnerability audit's findings",
+        "that day (unaudited: distributions pip-audit could not read PyPI's advisories of).",
         "",
         *table(("what", "time", "goal"), rows),
         *table(("image", "findings", "blocking", "unaudited"), findings),
@@ -210,7 +210,32 @@ def rucio(numbers: Numbers) -> list[str]:
     return ["## The local Rucio", "", *table(("what", "time", "goal"), rows)]
 
 
-def render(numbers: Numbers, images: Sequence[str], machine: Machine) -> str:
+def variant_view(numbers: Numbers, variant: str) -> dict[str, object]:
+    """One variant's numbers under their plain keys, beside the numbers of no variant."""
+    prefix = f"{variant}."
+    found = {key: value for key, value in numbers.items() if "." not in key}
+    found.update({k.removeprefix(prefix): v for k, v in numbers.items() if k.startswith(prefix)})
+    return found
+
+
+def variant_sections(numbers: Numbers, variant: str, images: Sequence[str]) -> list[str]:
+    view = variant_view(numbers, variant)
+    return [
+        f"## Variant `{variant}`",
+        "",
+        *sizes(view, images),
+        *builds(view, images),
+        *servers(view, images),
+        *science(view),
+        *pushes(view, images),
+        *trust(view, images),
+    ]
+
+
+def render(
+    numbers: Numbers, variants: Sequence[tuple[str, Sequence[str]]], machine: Machine
+) -> str:
+    """The report: each variant's sections (its images in build order), then the local Rucio."""
     lines = [
         "# Benchmarks",
         "",
@@ -221,20 +246,19 @@ def render(numbers: Numbers, images: Sequence[str], machine: Machine) -> str:
         f"{machine.system}, {machine.engine}; load average {machine.load:g} at the start "
         "(other work on the machine makes the times longer).",
         "",
-        *sizes(numbers, images),
-        *builds(numbers, images),
-        *servers(numbers, images),
-        *science(numbers),
-        *pushes(numbers, images),
-        *trust(numbers, images),
-        *rucio(numbers),
     ]
+    for variant, images in variants:
+        lines += variant_sections(numbers, variant, images)
+    lines += rucio(numbers)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write_report(
-    project_root: Path, numbers: Numbers, images: Sequence[str], machine: Machine
+    project_root: Path,
+    numbers: Numbers,
+    variants: Sequence[tuple[str, Sequence[str]]],
+    machine: Machine,
 ) -> Path:
     path = project_root / REPORT
-    write_atomically(path, render(numbers, images, machine))
+    write_atomically(path, render(numbers, variants, machine))
     return path

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from invoke.exceptions import Exit
 
+from hubimages.cli.building import checked
 from hubimages.cli.publishing import publisher
 from hubimages.errors import HubImagesError
-from hubimages.model.project import open_project
-from hubimages.publish.records import current_images
-from hubimages.publish.remote import resolve_release
+from hubimages.model.project import ALL_VARIANTS
+from hubimages.publish.records import current_releases
+from hubimages.publish.release import resolve_variants
 from hubimages.publish.trust.checks import verdict_line, verify_references
 from hubimages.publish.trust.keys import SiteKeys, generate, public_pem
 from hubimages.publish.trust.verification import key_id
@@ -28,14 +29,19 @@ def keys() -> None:
 
 
 def verify(
-    references: list[str], registry: str, release_tag: str | None, key: str, matrix_path: str | None
+    references: list[str],
+    registry: str,
+    release_tag: str | None,
+    key: str,
+    matrix_path: str | None,
+    variants: list[str],
 ) -> None:
     """One line per image; exit 1 when any is not verified."""
     if key and not Path(key).is_file():
         raise HubImagesError(f"--key {key}: no such file; give the site's public key (cosign.pub)")
     pem = Path(key).read_text() if key else public_pem(SiteKeys.default())
     if not references:
-        references = _release_references(registry, release_tag, matrix_path)
+        references = _release_references(registry, release_tag, matrix_path, variants)
     verdicts, seconds = verify_references(references, pem)
     for verdict in verdicts:
         print(verdict_line(verdict))
@@ -47,16 +53,22 @@ def verify(
         raise Exit(code=1)
 
 
-def _release_references(registry: str, tag: str | None, matrix_path: str | None) -> list[str]:
-    """The pinned images of the newest recorded release (or of --release TAG in the registry)."""
-    target = publisher(open_project(matrix_path), registry, recorded=True)
+def _release_references(
+    registry: str, tag: str | None, matrix_path: str | None, variants: list[str]
+) -> list[str]:
+    """The pinned images of each variant's newest recorded release (or of --release TAG in the
+    registry, in every variant that has it); every variant unless --variant narrows them."""
+    projects = checked(matrix_path, [], variants or [ALL_VARIANTS])
+    names = [p.variant.name for p in projects]
+    target = publisher(projects[0], registry, recorded=True)
     if tag:
-        release = resolve_release(target.matrix, target.registry(), tag, target.policy)
+        releases = resolve_variants(target, tag, names)
     else:
-        history = target.store.history()
-        if not history:
+        current = current_releases(target.store.history(), target.matrix.default_variant.name)
+        releases = {v: r for v, r in current.items() if v in names}
+        if not releases:
             raise HubImagesError(
-                f"no release recorded for {target.target}: give references, or --release TAG"
+                f"no release of {', '.join(names)} recorded for {target.target}: give "
+                "references, or --release TAG"
             )
-        release = current_images(history)
-    return [image.pinned for image in release.images]
+    return [image.pinned for release in releases.values() for image in release.images]

@@ -19,14 +19,14 @@ import docker
 import docker.errors
 
 from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.core.data import require_sdc1_data
 from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, form_offers
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -38,9 +38,10 @@ from hubimages.e2e.scientist import (
 from hubimages.e2e.session import Session, StepError
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
-from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE
+from hubimages.publish.publisher import Publisher
 from hubimages.publish.records import Release
-from hubimages.publish.release import Publisher, publish_release
+from hubimages.publish.release import publish_variants
 from hubimages.publish.target import RegistryTarget
 from hubimages.publish.trust.keys import SiteKeys, generate
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub
@@ -69,14 +70,17 @@ SKY_VIEW_CENTRE = "23 58 39"  # the view's centre as Aladin Lite shows it (sexag
 
 
 def run_e2e(
-    run: BuildRun, proxy_source: Path, profile: str = "sdc1", auth: str = "shared-password"
+    runs: list[BuildRun], proxy_source: Path, profile: str = "sdc1", auth: str = "shared-password"
 ) -> E2EReport:
+    """Every variant of `runs` released and offered; the session spawns the default variant
+    (or the first of `runs` when the default is not among them)."""
     report = E2EReport()
+    run = next((r for r in runs if r.matrix.variant.default), runs[0])
     folder = run.cache.e2e
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
         old.unlink()
     with ExitStack() as stack:
-        release, profiles = stack.enter_context(_release(run, folder))
+        release, profiles = stack.enter_context(_release(runs, run, folder))
         report.release = release.tag
         services = stack.enter_context(_services(run, folder, proxy_source, profiles, auth))
         try:
@@ -92,13 +96,15 @@ def run_e2e(
 
 
 @contextmanager
-def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
-    """Every image of the matrix, built, pushed to a registry of the run's own, signed with its
-    SBOM and provenance by a key of the run's own; the release and its DockerSpawner profiles,
-    whose hook verifies each image before the spawn. The registry starts empty (a release tag
-    is immutable, and a rebuild from the same commit has it) and nothing of it stays."""
-    order = build_order(run.matrix)
-    if failed(build_images(run, order)):
+def _release(
+    runs: list[BuildRun], spawned: BuildRun, folder: Path
+) -> Iterator[tuple[Release, Path]]:
+    """Every image of the matrix in every variant of `runs`, built, pushed to a registry of
+    the run's own, signed with its SBOM and provenance by a key of the run's own; the spawned
+    variant's release and the DockerSpawner profiles, whose hook verifies each image before
+    the spawn. The registry starts empty (a release tag is immutable, and a rebuild from the
+    same commit has it) and nothing of it stays."""
+    if failed(build_variants(runs, None)):
         raise HubImagesError("the build failed: nothing was pushed")
     storage = folder / "registry"
     shutil.rmtree(storage, ignore_errors=True)
@@ -108,21 +114,26 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
     keys = SiteKeys(folder / "keys")
     shutil.rmtree(keys.folder, ignore_errors=True)
     generate(keys)
-    publisher = Publisher(
-        run.matrix,
-        run.cache,
-        RegistryTarget(registry.host, "e2e"),
-        allow_dirty=True,
-        require_tests=False,
-        keys=keys,
-    )
+    publishers = [
+        Publisher(
+            run.matrix,
+            run.cache,
+            RegistryTarget(registry.host, "e2e"),
+            allow_dirty=True,
+            require_tests=False,
+            keys=keys,
+        )
+        for run in runs
+    ]
     try:
-        release = publish_release(publisher, order)
-        yield release, publisher.store.profiles / DOCKERSPAWNER_FILE
+        done = publish_variants(publishers, [build_order(run.matrix) for run in runs])
+        releases = {release.variant: release for release in done}
+        store = publishers[0].store
+        yield releases[spawned.matrix.variant.name], store.profiles / DOCKERSPAWNER_FILE
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
-        shutil.rmtree(publisher.store.folder, ignore_errors=True)
+        shutil.rmtree(publishers[0].store.folder, ignore_errors=True)
         shutil.rmtree(keys.folder, ignore_errors=True)
 
 
@@ -203,17 +214,20 @@ def _session(
     shots: Path,
     report: E2EReport,
 ) -> None:
-    offered = {
-        run.matrix.images[i.name].display_name: description_of(run.matrix, i)
-        for i in release.images
-    }
+    offered = form_offers(run.matrix, release)
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
-        choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
+        choose_profile(
+            session,
+            hub.url,
+            offered,
+            run.matrix.images[profile].display_name,
+            run.matrix.variant.describe(),
+        )
         if "verified " not in hub.log_path.read_text(errors="replace"):
             raise StepError(
                 "spawn",

@@ -8,86 +8,28 @@ images built and tested (same image ids) and the pushes done, and completes the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 
-from docker import DockerClient
-
 from hubimages.builder.dirty import uncommitted_inputs
-from hubimages.builder.engine import connect
-from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.run import BuildResult, BuildRun
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.builder.tagging.release_tag import ReleaseTag
-from hubimages.core.cache import CacheLayout
-from hubimages.core.clock import utc_timestamp
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants
 from hubimages.model.spec import Matrix
-from hubimages.publish.gate import built_image, release_choice, tested_image
 from hubimages.publish.inventory import Inventory, build_inventory
 from hubimages.publish.profiles import write_profiles
-from hubimages.publish.push import Pusher, plan_pushes
-from hubimages.publish.records import Release, current_images
-from hubimages.publish.registry import RegistryClient, credentials
+from hubimages.publish.publisher import Publisher, ReleaseError
+from hubimages.publish.records import Release, current_releases
+from hubimages.publish.registry import RegistryClient
 from hubimages.publish.remote import pulled_inventory, registry_history, resolve_release
-from hubimages.publish.retry import RetryPolicy
-from hubimages.publish.store import ReleaseStore
-from hubimages.publish.target import RegistryTarget
-from hubimages.publish.trust.attest import Attester
-from hubimages.publish.trust.checks import require_verified, verify_references
-from hubimages.publish.trust.gate import audit_images, require_passing
-from hubimages.publish.trust.keys import SiteKeys, load_signer, public_pem
-from hubimages.publish.trust.spawn import SpawnTrust
+from hubimages.publish.staging import push_staged, stage
 from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
 from hubimages.verify.selection import suite_sha256
 
 log = logging.getLogger(__name__)
-
-
-class ReleaseError(HubImagesError):
-    pass
-
-
-@dataclass(frozen=True)
-class Publisher:
-    """Everything a publishing step needs: the matrix, the records, the target, the engine
-    (connected only by the steps that use it: `history` and `profiles` work without one)."""
-
-    matrix: Matrix
-    cache: CacheLayout
-    target: RegistryTarget
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    allow_dirty: bool = False  # --dirty: publish images built from uncommitted changes
-    # False only for a registry of the tool's own that nobody pulls from (`invoke e2e`'s):
-    # no test gate, no vulnerability audit, and hubs of its profiles do not ask for them
-    require_tests: bool = True
-    keys: SiteKeys = field(default_factory=SiteKeys.default)  # the site's signing key
-    allow_unaudited: bool = False  # --allow-unaudited: PyPI's advisories may be unreadable
-
-    @cached_property
-    def client(self) -> DockerClient:
-        return connect()
-
-    @property
-    def store(self) -> ReleaseStore:
-        return ReleaseStore(self.cache.publish(self.target.slug))
-
-    def registry(self) -> RegistryClient:
-        return RegistryClient(self.target, credentials(self.target.host))
-
-    def trust(self) -> SpawnTrust:
-        return SpawnTrust(public_pem(self.keys), require_gates=self.require_tests)
-
-    def verified(self, release: Release, what: str) -> Release:
-        """The release, once every image of it is verified in the registry (or an error)."""
-        verdicts, seconds = verify_references(
-            (i.pinned for i in release.images), self.trust().public_key, self.require_tests
-        )
-        require_verified(verdicts, what)
-        log.info("verified %d images in %.1fs", len(verdicts), seconds)
-        return release
 
 
 def release_images(
@@ -98,34 +40,61 @@ def release_images(
     jobs: int = 2,
     pytest_args: list[str] | None = None,
 ) -> Release:
-    order = build_order(run.matrix, names or None)
-    refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
-    results = build_images(run, order, jobs)
+    return release_variants([(run, publisher)], names, retest, jobs, pytest_args)[0]
+
+
+def release_variants(
+    variants: list[tuple[BuildRun, Publisher]],
+    names: list[str],
+    retest: bool = False,
+    jobs: int = 2,
+    pytest_args: list[str] | None = None,
+) -> list[Release]:
+    """Every variant built, then tested, then pushed: a variant that fails holds back all.
+    A variant that excludes every named image has nothing to release."""
+    variants = [
+        (r, p) for r, p in variants if not names or any(n in r.matrix.images for n in names)
+    ]
+    orders = [
+        build_order(run.matrix, [n for n in names if n in run.matrix.images] or None)
+        for run, _ in variants
+    ]
+    for (run, publisher), order in zip(variants, orders, strict=True):
+        refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
+    results = build_variants([run for run, _ in variants], names or None, jobs)
     if failed(results):
         raise ReleaseError(
             "the build failed: nothing was pushed; the published profiles and history are unchanged"
         )
+    for (run, _), order in zip(variants, orders, strict=True):
+        own = [r for r in results if r.variant == run.matrix.variant.name]
+        _test_for_release(run, own, order, retest, pytest_args or [])
+    return publish_variants([publisher for _, publisher in variants], orders)
+
+
+def _test_for_release(
+    run: BuildRun, results: list[BuildResult], order: list[str], retest: bool, args: list[str]
+) -> None:
+    variant = run.matrix.variant.name
     for result in results:
         suite = suite_sha256(run.matrix, result.name)
+        image_id = result.image_id or ""
         if (
             not retest
-            and gate_refusal(run.cache.test_results, result.name, result.image_id or "", suite)
-            is None
+            and gate_refusal(run.cache.test_results, result.name, image_id, suite) is None
         ):
             log.info(
-                "[%s] tests already passed at image %s", result.name, (result.image_id or "")[7:19]
+                "[%s %s] tests already passed at image %s", result.name, variant, image_id[7:19]
             )
             continue
-        record = run_container_tests(
-            run.matrix, run.cache, result.name, result.image_id or "", pytest_args or []
-        )
+        record = run_container_tests(run.matrix, run.cache, result.name, image_id, args)
         if not record.passed:
             held = [result.name, *(d for d in descendants(run.matrix, result.name) if d in order)]
             raise ReleaseError(
-                f"{result.name}: container tests failed: nothing was pushed (held back: "
-                f"{', '.join(held)}); the published profiles and history are unchanged"
+                f"{result.name} ({variant}): container tests failed: nothing was pushed (held "
+                f"back: {', '.join(held)}, in every variant); the published profiles and history "
+                "are unchanged"
             )
-    return publish_release(publisher, order)
 
 
 def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> None:
@@ -143,54 +112,19 @@ def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> N
 
 def publish_release(publisher: Publisher, names: list[str]) -> Release:
     """Push tested images, then record the release: the `invoke push` step of a release."""
-    images = [
-        tested_image(publisher.client, publisher.matrix, publisher.cache, name)
-        if publisher.require_tests
-        else built_image(publisher.client, publisher.matrix, name)
-        for name in names
-    ]
-    choice = release_choice(images)
-    tag = ReleaseTag.parse(choice.tag)
-    if tag is not None and tag.dirty and not publisher.allow_dirty:
-        raise ReleaseError(
-            f"the images were built from uncommitted changes (tag "
-            f"{choice.tag}): rebuild from a clean tree, or pass --dirty"
-        )
-    registry = publisher.registry()
-    plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
-    signer = load_signer(publisher.keys)  # no key: nothing is pushed
-    audits = {}
-    if publisher.require_tests:  # the vulnerability gate, before the first push
-        audits = audit_images(
-            publisher.client,
-            publisher.matrix,
-            publisher.cache,
-            {i.name: i.image_id for i in images},
-        )
-        require_passing(audits, publisher.allow_unaudited)
-    pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)
-    published = pusher.push_all(plans, choice.tag)
-    release = Release(
-        tag=choice.tag,
-        registry=str(publisher.target),
-        created=utc_timestamp(),
-        revision=choice.revision,
-        images=tuple(published),
-    )
-    attester = Attester(
-        publisher.client,
-        publisher.matrix,
-        publisher.cache,
-        registry,
-        signer,
-        publisher.policy,
-        tests_gated=publisher.require_tests,
-        allow_unaudited=publisher.allow_unaudited,
-    )
-    seconds = attester.attest_all(release, audits, publisher.store.release_dir(release.tag))
-    log.info("signed %d images with SBOMs, provenance and audits in %.1fs", len(published), seconds)
-    record_release(publisher, registry, release)
-    return release
+    return publish_variants([publisher], [names])[0]
+
+
+def publish_variants(publishers: list[Publisher], orders: list[list[str]]) -> list[Release]:
+    """Each variant's images: every variant staged (tested, tagged, audited against its own
+    Debian suite, the key loaded) before any is pushed, then pushed, signed and recorded."""
+    staged = [stage(p, names) for p, names in zip(publishers, orders, strict=True)]
+    releases = []
+    for item in staged:
+        release = push_staged(item)
+        record_release(item.publisher, item.registry, release)
+        releases.append(release)
+    return releases
 
 
 def record_release(publisher: Publisher, registry: RegistryClient, release: Release) -> None:
@@ -207,10 +141,11 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
             remote.layers_size if remote else 0,
         )
         store.write_inventory(inventory)
-    current = publisher.verified(
-        current_images([release, *(r for r in store.history() if r.tag != release.tag)]),
-        "the profiles were not written",
-    )
+    # What the profiles will offer: this release and every variant's earlier ones, each
+    # verified in the registry before the history and profiles change.
+    history = [release, *(r for r in store.history() if r.tag != release.tag)]
+    current = current_releases(history, publisher.matrix.default_variant.name)
+    publisher.verified(current.values(), "the profiles were not written")
     store.write_release(release)
     store.add_to_history(release)
     paths = write_profiles(publisher.matrix, current, store.profiles, publisher.trust())
@@ -222,21 +157,48 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
     )
 
 
-def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
-    """Write the profiles of a release (the newest recorded one when no tag is given)."""
+def profiles_for(publisher: Publisher, tag: str | None, variants: list[str]) -> list[Path]:
+    """Write the profiles of the newest recorded release of each of `variants`, or of the
+    release TAG names: that tag in its variant, the same build run's tag in the others."""
     store = publisher.store
+    matrix = publisher.matrix
     if tag is None:
         history = store.history()
-        if not history:
+        current = current_releases(history, matrix.default_variant.name)
+        releases = {v: r for v, r in current.items() if v in variants}
+        if not releases:
             raise ReleaseError(
-                f"no release recorded for {publisher.target}: run `invoke "
-                f"release --registry {publisher.target}` or pass --release TAG"
+                f"no release of {', '.join(variants)} recorded for {publisher.target}: run "
+                f"`invoke release --registry {publisher.target}` or pass --release TAG"
             )
-        release = current_images(history)
     else:
-        release = resolve_release(publisher.matrix, publisher.registry(), tag, publisher.policy)
-    verified = publisher.verified(release, "no profiles were written")
-    return write_profiles(publisher.matrix, verified, store.profiles, publisher.trust())
+        releases = resolve_variants(publisher, tag, variants)
+    publisher.verified(releases.values(), "no profiles were written")
+    return write_profiles(matrix, releases, store.profiles, publisher.trust())
+
+
+def resolve_variants(publisher: Publisher, tag: str, variants: list[str]) -> dict[str, Release]:
+    """A release tag as the registry has it, in each variant that has it."""
+    parsed = ReleaseTag.parse(tag)
+    if parsed is None:
+        raise ReleaseError(f"--release {tag!r} is not a release tag like 2026-11-24-1a2b3c4")
+    found = {}
+    for name in variants:
+        view = publisher.matrix.for_variant(name)
+        variant_tag = str(parsed.for_variant(view.variant))
+        try:
+            release = resolve_release(view, publisher.registry(), variant_tag, publisher.policy)
+        except HubImagesError:
+            log.info("no image of variant %s has the tag %s", name, variant_tag)
+            continue
+        found[name] = replace(release, variant=name)
+    if not found:
+        raise ReleaseError(
+            f"release {tag!r}: no image of build-matrix.yaml has that tag (in any of "
+            f"{', '.join(variants)}) in {publisher.target}; `invoke history --registry "
+            f"{publisher.target}` lists releases"
+        )
+    return found
 
 
 def releases_of(publisher: Publisher, remote: bool) -> list[Release]:

@@ -26,6 +26,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.core.files import file_sha256
 from hubimages.core.ports import free_port
+from hubimages.deps.lockfile import lock_name
 from hubimages.model.project import CHECKOUT
 from hubimages.publish.push import push_tag
 from hubimages.publish.records import PublishedImage, Release
@@ -36,7 +37,9 @@ from hubimages.services.hub import LocalHub, proxy_source
 from tests.publish.helpers import (
     ALLOW_UNAUDITED,
     BASE_REF,
+    DEFAULT,
     NAMESPACE,
+    REMOTE,
     SIX_WHEELS,
     Project,
     Registry,
@@ -49,7 +52,7 @@ HUB_NETWORK = f"{NAMESPACE}-trust-hub"
 
 def release(project: Project, registry: Registry, **kwargs) -> subprocess.CompletedProcess:
     return project.invoke(
-        "release", "-i", "hello", f"--registry={registry.host}/ska", ALLOW_UNAUDITED, **kwargs
+        "release", "-i", "hello", f"--registry={registry.host}/{REMOTE}", ALLOW_UNAUDITED, **kwargs
     )
 
 
@@ -109,7 +112,7 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
     assert six["version"] == "1.16.0"
     assert {"alg": "SHA-256", "content": SIX_WHEELS["1.16.0"]} in six["hashes"]
     bash = components["pkg:deb/debian/bash"]
-    assert bash["purl"].endswith("?arch=amd64&distro=bookworm")
+    assert bash["purl"].endswith(f"?arch=amd64&distro={DEFAULT.suite}")
     assert bash["pedigree"]["ancestors"][0]["name"] == "bash"
     nested = [
         n
@@ -126,17 +129,18 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
     assert source == {"repository": "", "commit": built_at, "dirty": False}
     dependencies = {d.get("name"): d for d in provenance["buildDefinition"]["resolvedDependencies"]}
     assert dependencies["build-matrix.yaml"]["digest"]["sha256"] == file_sha256(project.matrix)
-    lock = project.root / "images/hello/requirements.lock"
-    assert dependencies["images/hello/requirements.lock"]["digest"]["sha256"] == file_sha256(lock)
+    lock = f"images/hello/{lock_name(DEFAULT.name)}"  # the variant's own lock
+    assert dependencies[lock]["digest"]["sha256"] == file_sha256(project.root / lock)
     assert dependencies["parent"]["annotations"]["imageId"].startswith("sha256:")
     [tests] = provenance["runDetails"]["byproducts"]
-    junit = project.root / ".cache/test-results/hello.xml"
+    junit = project.root / f".cache/variants/{DEFAULT.name}/test-results/hello.xml"
     assert tests["digest"]["sha256"] == file_sha256(junit)
     assert (
         tests["annotations"] | {"passed": True, "tests": 2, "failures": 0} == tests["annotations"]
     )
     audit = found[VULNERABILITIES]["predicate"]["scanner"]["result"]
-    assert audit["gated"] is True and audit["sources"]["debian"].startswith("bookworm-security")
+    assert audit["gated"] is True
+    assert audit["sources"]["debian"].startswith(f"{DEFAULT.suite}-security")
     # The release record keeps the same documents for the catalogue.
     folder = next(project.publish.glob("*/releases")) / record.tag
     assert json.loads((folder / "hello.sbom.cdx.json").read_text()) == sbom

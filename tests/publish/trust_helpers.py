@@ -32,8 +32,13 @@ class Attachments:
     image: PublishedImage
 
     @property
+    def path(self) -> str:
+        """The image's repository in the registry (namespace/name)."""
+        return self.image.repository.split("/", 1)[1]
+
+    @property
     def client(self) -> RegistryClient:
-        return RegistryClient(RegistryTarget(self.registry.host, "ska"))
+        return RegistryClient(RegistryTarget(self.registry.host, self.path.rsplit("/", 1)[0]))
 
     def layers(self, suffix: str) -> list[Layer]:
         tag = self.image.digest.replace(":", "-", 1) + suffix
@@ -41,7 +46,7 @@ class Attachments:
         reader = RegistryReader(self.registry.host)
         return [
             Layer(
-                reader.blob(f"ska/{self.image.name}", d["digest"]),
+                reader.blob(self.path, d["digest"]),
                 d["mediaType"],
                 d.get("annotations", {}),
             )
@@ -56,7 +61,7 @@ class Attachments:
         body = self.client.raw_manifest(self.image.name, tag) or b""
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         request = urllib.request.Request(
-            f"http://{self.registry.host}/v2/ska/{self.image.name}/manifests/{digest}",
+            f"http://{self.registry.host}/v2/{self.path}/manifests/{digest}",
             method="DELETE",
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310

@@ -11,7 +11,7 @@ from docker import DockerClient
 
 from hubimages.core.cache import CacheLayout
 from hubimages.deps.index import PackageIndex
-from hubimages.deps.lockfile import Lock, load_lock, normalize, read_lock
+from hubimages.deps.lockfile import Lock, load_lock, lock_path, normalize, read_lock
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
 from hubimages.publish.trust.audit import (
@@ -36,11 +36,12 @@ class VulnerabilityGateError(HubImagesError):
 
 
 def lock_of(matrix: Matrix, name: str) -> Lock:
-    """The lock an image was installed from (a community environment: its platform's)."""
+    """The lock an image was installed from in the matrix's variant (a community environment:
+    its platform's)."""
     spec = matrix.image(name)
     if spec.environment and spec.parent:
         return load_lock(matrix, spec.parent)
-    path = spec.folder / "requirements.lock"
+    path = lock_path(matrix, name)
     return read_lock(path, name) if path.is_file() else Lock(name, path, b"", ())
 
 
@@ -51,7 +52,9 @@ def audit_images(
     images: dict[str, str],
     today: datetime.date | None = None,
 ) -> dict[str, ImageAudit]:
-    """images: name -> image id. Every image's findings, judged against the matrix."""
+    """images: name -> image id, all of the matrix's variant. Every image's findings: its
+    Python distributions against PyPI's advisories, its Debian packages against the variant's
+    security suite; judged against the matrix."""
     started = time.monotonic()
     inventories = {name: image_inventory(client, i, cache.probes) for name, i in images.items()}
     wanted = {dist for inventory in inventories.values() for dist in inventory.python}
@@ -78,8 +81,9 @@ def audit_images(
             name, findings, unaudited, matrix.accepted, today or datetime.date.today(), sources
         )
     log.info(
-        "vulnerability audit of %d images in %.1fs: %s",
+        "vulnerability audit of %d %s images in %.1fs: %s",
         len(audits),
+        matrix.variant.name,
         time.monotonic() - started,
         "; ".join(
             f"{n} {len(a.findings)} found, {len(a.blocking)} blocking" for n, a in audits.items()
