@@ -64,7 +64,7 @@ def stage(publisher: Publisher, names: list[str]) -> StagedRelease:
             publisher.cache,
             {i.name: i.image_id for i in images},
         )
-        require_passing(audits, publisher.allow_unaudited)
+        require_passing(audits, publisher.allow_unaudited, publisher.matrix.variant.name)
     return StagedRelease(publisher, choice.tag, choice.revision, plans, registry, signer, audits)
 
 

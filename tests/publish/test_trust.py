@@ -39,10 +39,12 @@ from tests.publish.helpers import (
     BASE_REF,
     DEFAULT,
     NAMESPACE,
+    OTHERS,
     REMOTE,
     SIX_WHEELS,
     Project,
     Registry,
+    require_every_variant_base,
 )
 from tests.publish.trust_helpers import Attachments, HubUser, blob_file, flipped_byte
 
@@ -50,9 +52,17 @@ pytestmark = pytest.mark.slow
 HUB_NETWORK = f"{NAMESPACE}-trust-hub"
 
 
-def release(project: Project, registry: Registry, **kwargs) -> subprocess.CompletedProcess:
+def release(
+    project: Project, registry: Registry, *args: str, **kwargs
+) -> subprocess.CompletedProcess:
     return project.invoke(
-        "release", "-i", "hello", f"--registry={registry.host}/{REMOTE}", ALLOW_UNAUDITED, **kwargs
+        "release",
+        "-i",
+        "hello",
+        f"--registry={registry.host}/{REMOTE}",
+        ALLOW_UNAUDITED,
+        *args,
+        **kwargs,
     )
 
 
@@ -107,6 +117,9 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
         ]
     sbom = found[SBOM]["predicate"]
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(sbom)) is None
+    properties = {p["name"]: p["value"] for p in sbom["metadata"]["properties"]}
+    assert properties["org.skahub:variant"] == DEFAULT.name
+    assert properties["org.skahub:python"] == DEFAULT.python
     components = {c["purl"].split("@")[0]: c for c in sbom["components"]}
     six = components["pkg:pypi/six"]
     assert six["version"] == "1.16.0"
@@ -123,7 +136,13 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
     assert any(n["purl"].startswith("pkg:npm/") for n in nested)  # JupyterLab extensions' JS
 
     provenance = found[PROVENANCE]["predicate"]
-    source = provenance["buildDefinition"]["externalParameters"]["source"]
+    parameters = provenance["buildDefinition"]["externalParameters"]
+    assert (parameters["variant"], parameters["debian"], parameters["python"]) == (
+        DEFAULT.name,
+        DEFAULT.suite,
+        DEFAULT.python,
+    )
+    source = parameters["source"]
     # The commit the image was built at (an identical image built earlier is up to date).
     built_at = client.images.get(image.image_id).labels["org.opencontainers.image.revision"]
     assert source == {"repository": "", "commit": built_at, "dirty": False}
@@ -139,7 +158,7 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
         tests["annotations"] | {"passed": True, "tests": 2, "failures": 0} == tests["annotations"]
     )
     audit = found[VULNERABILITIES]["predicate"]["scanner"]["result"]
-    assert audit["gated"] is True
+    assert audit["gated"] is True and audit["variant"] == DEFAULT.name
     assert audit["sources"]["debian"].startswith(f"{DEFAULT.suite}-security")
     # The release record keeps the same documents for the catalogue.
     folder = next(project.publish.glob("*/releases")) / record.tag
@@ -148,6 +167,54 @@ def test_a_release_is_signed_with_its_sbom_provenance_and_audit(
         json.loads((folder / "hello.vulnerabilities.json").read_text())["scanner"]["result"]
         == audit
     )
+
+
+def test_every_variant_is_audited_signed_and_verified_on_its_own_suite(
+    project: Project, registry: Registry, client
+) -> None:
+    """`--variant all`: each variant's image has its own digest, SBOM (its Debian suite),
+    provenance (its variant and lock) and audit (its security suite); `invoke verify` with no
+    reference verifies every variant's newest release, `--variant` one of them."""
+    require_every_variant_base(client)
+    released = release(project, registry, "--variant=all")
+    assert released.returncode == 0, released.stderr[-3000:]
+    history = [
+        Release.from_dict(r)
+        for r in json.loads(next(project.publish.glob("*/history.json")).read_text())
+    ]
+    images = {r.variant: r.images[0] for r in history}
+    variants = [DEFAULT, *(o.variant for o in OTHERS)]
+    assert set(images) == {v.name for v in variants}
+    assert len({i.digest for i in images.values()}) == len(variants)
+
+    verified = project.invoke("verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    lines = verified.stdout.splitlines()
+    assert len(lines) == len(variants) and all(line.startswith("ok    ") for line in lines)
+    for variant in variants:
+        image = images[variant.name]
+        assert any(f"{image.repository}:{image.tag} {image.digest[:19]}" in x for x in lines)
+        found = statements(Attachments(registry, image).layers(".att"))
+        debs = [
+            c["purl"] for c in found[SBOM]["predicate"]["components"] if "pkg:deb/" in c["purl"]
+        ]
+        assert debs and all(p.endswith(f"distro={variant.suite}") for p in debs), variant.name
+        parameters = found[PROVENANCE]["predicate"]["buildDefinition"]["externalParameters"]
+        assert (parameters["variant"], parameters["python"]) == (variant.name, variant.python)
+        names = [
+            d.get("name")
+            for d in found[PROVENANCE]["predicate"]["buildDefinition"]["resolvedDependencies"]
+        ]
+        assert f"images/hello/{lock_name(variant.name)}" in names
+        audit = found[VULNERABILITIES]["predicate"]["scanner"]["result"]
+        assert audit["variant"] == variant.name
+        assert audit["sources"]["debian"].startswith(f"{variant.suite}-security")
+
+    for other in OTHERS:
+        one = project.invoke("verify", f"--variant={other.variant.name}")
+        assert one.returncode == 0, one.stdout + one.stderr
+        [line] = one.stdout.splitlines()
+        assert images[other.variant.name].tag in line
 
 
 def hub_with_unsigned_choice(project: Project, tmp_path: Path, unsigned: str) -> LocalHub:

@@ -22,6 +22,7 @@ from securesystemslib.exceptions import VerificationError
 from hubimages.deps.lockfile import Lock, LockedRequirement
 from hubimages.errors import HubImagesError, MatrixError
 from hubimages.model.acceptances import Acceptance, parse_acceptances
+from hubimages.model.spec import Variant
 from hubimages.publish.records import PublishedImage
 from hubimages.publish.trust import verification as verifier
 from hubimages.publish.trust.attach import envelope, statement
@@ -48,6 +49,7 @@ IMAGE = PublishedImage(
     "sha256:" + "e" * 64,
 )
 TODAY = datetime.date(2026, 12, 3)
+VARIANT = Variant("bookworm", "bookworm", "3.11", "2.36")  # a variant that is not the default
 
 
 @pytest.fixture
@@ -133,10 +135,15 @@ def test_the_sbom_is_valid_cyclonedx_with_purls_sources_and_lock_hashes() -> Non
         b"",
         (LockedRequirement("jinja2", "3.1.6", frozenset({"a" * 64, "b" * 64})),),
     )
-    text = sbom_json(SbomInput(IMAGE, "2026-12-03T10:00:00Z", "bookworm", inventory(), lock))
+    text = sbom_json(SbomInput(IMAGE, "2026-12-03T10:00:00Z", VARIANT, inventory(), lock))
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     bom = json.loads(text)
     assert bom["specVersion"] == "1.6"
+    assert {p["name"]: p["value"] for p in bom["metadata"]["properties"]} == {
+        "org.skahub:variant": "bookworm",
+        "org.skahub:debian:suite": "bookworm",
+        "org.skahub:python": "3.11",
+    }
     assert bom["metadata"]["component"]["purl"] == (
         f"pkg:oci/base@sha256:{'d' * 64}?repository_url=127.0.0.1:5000/ska/base&tag={IMAGE.tag}"
     )
@@ -157,7 +164,7 @@ def test_the_sbom_is_valid_cyclonedx_with_purls_sources_and_lock_hashes() -> Non
         "pkg:npm/%40lumino/widgets@2.7.1",
         "pkg:npm/react@18.3.1",
     ]
-    again = sbom_json(SbomInput(IMAGE, "2026-12-03T10:00:00Z", "bookworm", inventory(), lock))
+    again = sbom_json(SbomInput(IMAGE, "2026-12-03T10:00:00Z", VARIANT, inventory(), lock))
     assert json.loads(again)["serialNumber"] == bom["serialNumber"]
 
 
@@ -189,22 +196,25 @@ def test_pip_audits_report_and_the_gates_decisions() -> None:
     accepted = (
         Acceptance("CVE-2024-1", "not reachable", TODAY, ("base",)),  # by alias, today included
     )
-    audit = judge("base", [fixable, unfixed], [], accepted, TODAY, {})
+    audit = judge("base", "bookworm", [fixable, unfixed], [], accepted, TODAY, {})
     assert audit.blocking == () and [a.expires for _, a in audit.accepted] == [TODAY]
-    require_passing({"base": audit}, allow_unaudited=False)
-    later = judge("base", [fixable, unfixed], [], accepted, TODAY + datetime.timedelta(days=1), {})
+    require_passing({"base": audit}, allow_unaudited=False, variant="bookworm")
+    later = judge(
+        "base", "bookworm", [fixable, unfixed], [], accepted, TODAY + datetime.timedelta(days=1), {}
+    )
     assert later.blocking == (fixable,) and len(later.expired) == 1
-    other_image = judge("ml", [fixable], [], accepted, TODAY, {})
+    other_image = judge("ml", "bookworm", [fixable], [], accepted, TODAY, {})
     with pytest.raises(VulnerabilityGateError) as refused:
-        require_passing({"ml": other_image}, allow_unaudited=False)
+        require_passing({"ml": other_image}, allow_unaudited=False, variant="bookworm")
     message = str(refused.value)
-    assert "ml: PYSEC-2024-1 (tornado 6.4 -> 6.4.1)" in message
+    assert "ml (bookworm): PYSEC-2024-1 (tornado 6.4 -> 6.4.1)" in message
     assert "vulnerabilities.accepted" in message and "nothing was pushed" in message
-    blind = judge("base", [], ["six==1.16.0"], (), TODAY, {})
+    blind = judge("base", "bookworm", [], ["six==1.16.0"], (), TODAY, {})
     with pytest.raises(VulnerabilityGateError, match="could not read PyPI's advisories for 1 "):
-        require_passing({"base": blind}, allow_unaudited=False)
-    require_passing({"base": blind}, allow_unaudited=True)
+        require_passing({"base": blind}, allow_unaudited=False, variant="bookworm")
+    require_passing({"base": blind}, allow_unaudited=True, variant="bookworm")
     assert blind.predicate(True, True)["scanner"]["result"]["unaudited"] == ["six==1.16.0"]
+    assert blind.record()["variant"] == "bookworm"
 
 
 def test_pending_debian_security_updates_in_debians_version_order() -> None:
@@ -227,7 +237,7 @@ def test_pending_debian_security_updates_in_debians_version_order() -> None:
     assert update.id == "debian:openssl=3.0.17-1~deb12u3"
     assert update.packages == (("libssl3", "3.0.15-1~deb12u1"), ("openssl", "3.0.15-1~deb12u1"))
     finding = Finding(update.id, "debian", "libssl3, openssl", "3.0.15-1~deb12u1", (update.fixed,))
-    assert judge("base", [finding], [], (), TODAY, {}).blocking == (finding,)
+    assert judge("base", "bookworm", [finding], [], (), TODAY, {}).blocking == (finding,)
 
 
 def test_acceptances_in_the_matrix_are_checked(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ class Attester:
             SbomInput(
                 image=image,
                 created=labels.get("org.opencontainers.image.created", "1970-01-01T00:00:00Z"),
-                suite=self.matrix.settings.debian.suite,
+                variant=self.matrix.variant,
                 inventory=inventory,
                 lock=lock_of(self.matrix, image.name),
             )
@@ -114,7 +114,7 @@ class Attester:
                 labels=labels,
                 matrix_file=self.matrix.path,
                 lock_file=lock_of(self.matrix, image.name).path,
-                variant=self.matrix.settings.debian.suite,
+                variant=self.matrix.variant,
                 engine_version=str(self.client.version().get("Version", "")),
                 tests=record if record is not None and record.image_id == image.image_id else None,
                 tests_gated=gated,

@@ -58,6 +58,7 @@ class PythonAudit:
 @dataclass(frozen=True)
 class ImageAudit:
     image: str
+    variant: str  # the matrix variant: its Debian security suite, its acceptances
     findings: tuple[Finding, ...]
     accepted: tuple[tuple[Finding, Acceptance], ...]
     blocking: tuple[Finding, ...]
@@ -81,6 +82,7 @@ class ImageAudit:
 
     def record(self) -> dict[str, Any]:
         return {
+            "variant": self.variant,
             "findings": [asdict(f) for f in self.findings],
             "accepted": [
                 {
@@ -183,13 +185,15 @@ def debian_findings(updates: list[PendingUpdate]) -> list[Finding]:
 
 def judge(
     image: str,
+    variant: str,
     findings: list[Finding],
     unaudited: list[str],
     accepted: tuple[Acceptance, ...],
     today: datetime.date,
     sources: dict[str, str],
 ) -> ImageAudit:
-    """Which findings are accepted (and until when), which block, which acceptances expired."""
+    """Which findings of the image in that variant are accepted (and until when), which block,
+    which acceptances expired."""
     taken, blocking, expired = [], [], []
     for finding in findings:
         match = next((a for a in accepted if a.covers(image, finding.ids)), None)
@@ -202,6 +206,7 @@ def judge(
             blocking.append(finding)
     return ImageAudit(
         image=image,
+        variant=variant,
         findings=tuple(findings),
         accepted=tuple(taken),
         blocking=tuple(blocking),

@@ -54,7 +54,7 @@ def audit_images(
 ) -> dict[str, ImageAudit]:
     """images: name -> image id, all of the matrix's variant. Every image's findings: its
     Python distributions against PyPI's advisories, its Debian packages against the variant's
-    security suite; judged against the matrix."""
+    security suite; judged against the matrix's acceptances."""
     started = time.monotonic()
     inventories = {name: image_inventory(client, i, cache.probes) for name, i in images.items()}
     wanted = {dist for inventory in inventories.values() for dist in inventory.python}
@@ -78,7 +78,13 @@ def audit_images(
         sources = {"pypi": python.tool, "debian": f"{debian.suite} ({debian.date})"}
         unaudited = _unaudited(inventory, python, lock_of(matrix, name), index)
         audits[name] = judge(
-            name, findings, unaudited, matrix.accepted, today or datetime.date.today(), sources
+            name,
+            matrix.variant.name,
+            findings,
+            unaudited,
+            matrix.accepted,
+            today or datetime.date.today(),
+            sources,
         )
     log.info(
         "vulnerability audit of %d %s images in %.1fs: %s",
@@ -130,11 +136,13 @@ def _unaudited(
     return missing
 
 
-def require_passing(audits: dict[str, ImageAudit], allow_unaudited: bool) -> None:
-    """One line naming what blocks, and the way out; nothing is pushed."""
+def require_passing(audits: dict[str, ImageAudit], allow_unaudited: bool, variant: str) -> None:
+    """One line naming what blocks (image and variant), and the way out; nothing is pushed."""
     blocked = [(n, a) for n, a in audits.items() if a.blocking]
     if blocked:
-        shown = "; ".join(f"{n}: {', '.join(f.line() for f in a.blocking[:3])}" for n, a in blocked)
+        shown = "; ".join(
+            f"{n} ({variant}): {', '.join(f.line() for f in a.blocking[:3])}" for n, a in blocked
+        )
         raise VulnerabilityGateError(
             f"known vulnerabilities with fixes block the release ({shown}): rebuild with the "
             "fixes, or accept them in build-matrix.yaml (vulnerabilities.accepted: id, reason, "
@@ -144,7 +152,7 @@ def require_passing(audits: dict[str, ImageAudit], allow_unaudited: bool) -> Non
     if unaudited and not allow_unaudited:
         raise VulnerabilityGateError(
             f"pip-audit could not read PyPI's advisories for {len(unaudited)} distributions "
-            f"that PyPI serves (e.g. {', '.join(unaudited[:3])}): rerun when PyPI's JSON API "
-            "answers, or pass --allow-unaudited to release them unaudited (recorded); nothing "
-            "was pushed"
+            f"of the {variant} images that PyPI serves (e.g. {', '.join(unaudited[:3])}): "
+            "rerun when PyPI's JSON API answers, or pass --allow-unaudited to release them "
+            "unaudited (recorded); nothing was pushed"
         )

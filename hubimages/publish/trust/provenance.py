@@ -1,11 +1,12 @@
 """The provenance of a released image: a SLSA v1 provenance predicate (in an in-toto statement,
 see publish.trust.attach) naming what made it.
 
-- externalParameters: the image (and its variant), the git source: repository, commit, whether
-  uncommitted files went in (`dirty`);
-- resolvedDependencies: the commit, build-matrix.yaml and the image's lock (sha256 each), and the
-  parent: its published digest and image id, or for the bootstrapped root the rootfs tarball's
-  sha256 with the Debian archive's state at the time it was made (a snapshot.debian.org URL);
+- externalParameters: the image and its variant (name, Debian suite, Python), the git source:
+  repository, commit, whether uncommitted files went in (`dirty`);
+- resolvedDependencies: the commit, build-matrix.yaml and the image's lock of that variant
+  (sha256 each), and the parent: its published digest and image id, or for the bootstrapped
+  root the rootfs tarball's sha256 with the Debian archive's state at the time it was made (a
+  snapshot.debian.org URL);
 - runDetails: the builder (this tool's recipe version, the engine's version), the build and
   release times, and as a byproduct the container tests that gated the push: the JUnit
   report's sha256, the counts, the test suite's sha256.
@@ -21,6 +22,7 @@ from typing import Any
 from hubimages import RECIPE_VERSION
 from hubimages.builder import labels as label
 from hubimages.core.files import file_sha256
+from hubimages.model.spec import Variant
 from hubimages.publish.records import PublishedImage, Release
 from hubimages.publish.trust.verification import TESTS_BYPRODUCT
 from hubimages.verify.results import TestRecord
@@ -46,7 +48,7 @@ class ProvenanceInput:
     labels: dict[str, str]
     matrix_file: Path
     lock_file: Path
-    variant: str  # the Debian suite the image was built for
+    variant: Variant  # what the image was built on: its Debian suite and Python
     engine_version: str
     tests: TestRecord | None  # the record that gated the push; None when tests were not gated
     tests_gated: bool
@@ -62,7 +64,9 @@ def provenance(data: ProvenanceInput) -> dict[str, Any]:
             "buildType": _described(source, commit, "build-type-v1"),
             "externalParameters": {
                 "image": data.image.name,
-                "variant": data.variant,
+                "variant": data.variant.name,
+                "debian": data.variant.suite,
+                "python": data.variant.python,
                 "source": {
                     "repository": source,
                     "commit": commit,

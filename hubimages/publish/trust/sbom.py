@@ -22,6 +22,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from hubimages.deps.lockfile import Lock, normalize
+from hubimages.model.spec import Variant
 from hubimages.publish.records import PublishedImage
 from hubimages.publish.trust.contents import DebianPackage, ImageInventory, LabExtension
 
@@ -33,7 +34,7 @@ PROPERTY_PREFIX = "org.skahub:"
 class SbomInput:
     image: PublishedImage
     created: str  # the image's created label (ISO 8601, UTC)
-    suite: str  # the Debian suite of the image's variant
+    variant: Variant  # the matrix variant the image was built in: its Debian suite, Python
     inventory: ImageInventory
     lock: Lock
 
@@ -59,7 +60,7 @@ def sbom_json(data: SbomInput) -> str:
         purl=image_purl(data.image),
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=data.image.digest.split(":", 1)[1])],
     )
-    components = [_debian(p, data.suite) for p in data.inventory.debian]
+    components = [_debian(p, data.variant.suite) for p in data.inventory.debian]
     components += _python(data.inventory, data.lock)
     bom = Bom(
         serial_number=uuid.uuid5(uuid.NAMESPACE_URL, image_purl(data.image).to_string()),
@@ -67,6 +68,11 @@ def sbom_json(data: SbomInput) -> str:
             component=subject,
             timestamp=datetime.datetime.fromisoformat(data.created.replace("Z", "+00:00")),
             tools=ToolRepository(components=[Component(name=TOOL, type=ComponentType.APPLICATION)]),
+            properties=[  # which variant of the image this is (docs/variants.md)
+                Property(name=f"{PROPERTY_PREFIX}variant", value=data.variant.name),
+                Property(name=f"{PROPERTY_PREFIX}debian:suite", value=data.variant.suite),
+                Property(name=f"{PROPERTY_PREFIX}python", value=data.variant.python),
+            ],
         ),
         components=components,
     )
