@@ -142,8 +142,10 @@ def check(matrix_path: str | None) -> None:
     today = datetime.date.today()
     for accepted in projects[0].matrix.accepted:  # the vulnerability gate's exceptions
         state = "until" if accepted.valid_on(today) else "EXPIRED on"
-        images = ", ".join(accepted.images) or "every image"
-        print(f"accepted {accepted.id} {state} {accepted.expires} ({images}): {accepted.reason}")
+        scope = ", ".join(accepted.images) or "every image"
+        if accepted.variants:
+            scope += " in " + ", ".join(accepted.variants)
+        print(f"accepted {accepted.id} {state} {accepted.expires} ({scope}): {accepted.reason}")
 
 
 def bench(skip_cold: bool, variants: list[str]) -> None:

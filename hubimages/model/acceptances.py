@@ -8,6 +8,7 @@ here; after the date the release gate blocks it again and hubs refuse images tha
           reason: not reachable: the server never parses untrusted archives
           expires: 2026-12-31
           images: [ml]                # optional: only these images (default: every image)
+          variants: [bookworm]        # optional: only these variants (default: every variant)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from hubimages.errors import MatrixError
 
-KEYS = {"id", "reason", "expires", "images"}
+KEYS = {"id", "reason", "expires", "images", "variants"}
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,22 @@ class Acceptance:
     reason: str
     expires: datetime.date
     images: tuple[str, ...] = ()  # empty: every image
+    variants: tuple[str, ...] = ()  # empty: every variant
 
-    def covers(self, image: str, ids: tuple[str, ...]) -> bool:
-        return self.id in ids and (not self.images or image in self.images)
+    def covers(self, image: str, ids: tuple[str, ...], variant: str) -> bool:
+        return (
+            self.id in ids
+            and (not self.images or image in self.images)
+            and (not self.variants or variant in self.variants)
+        )
 
     def valid_on(self, day: datetime.date) -> bool:
         return day <= self.expires
 
 
-def parse_acceptances(path: Path, raw: Any, images: set[str]) -> tuple[Acceptance, ...]:
+def parse_acceptances(
+    path: Path, raw: Any, images: set[str], variants: set[str]
+) -> tuple[Acceptance, ...]:
     """The `vulnerabilities` mapping of the matrix (absent: nothing accepted)."""
     if raw is None:
         return ()
@@ -45,10 +53,12 @@ def parse_acceptances(path: Path, raw: Any, images: set[str]) -> tuple[Acceptanc
     entries = raw.get("accepted") or []
     if not isinstance(entries, list):
         raise MatrixError(path, None, "vulnerabilities.accepted", "must be a list of entries")
-    return tuple(_entry(path, index, entry, images) for index, entry in enumerate(entries))
+    return tuple(
+        _entry(path, index, entry, images, variants) for index, entry in enumerate(entries)
+    )
 
 
-def _entry(path: Path, index: int, entry: Any, images: set[str]) -> Acceptance:
+def _entry(path: Path, index: int, entry: Any, images: set[str], variants: set[str]) -> Acceptance:
     key = f"vulnerabilities.accepted[{index}]"
     if not isinstance(entry, dict):
         raise MatrixError(path, None, key, "must be a mapping with id, reason and expires")
@@ -76,12 +86,19 @@ def _entry(path: Path, index: int, entry: Any, images: set[str]) -> Acceptance:
             raise MatrixError(
                 path, None, f"{key}.expires", f"{expires!r} is not a date like 2026-12-31"
             ) from None
-    named = entry.get("images") or []
-    if not isinstance(named, list) or not set(map(str, named)) <= images:
+    return Acceptance(
+        str(entry["id"]),
+        str(entry["reason"]),
+        expires,
+        _names(path, f"{key}.images", entry.get("images"), images, "images"),
+        _names(path, f"{key}.variants", entry.get("variants"), variants, "variants"),
+    )
+
+
+def _names(path: Path, key: str, raw: Any, known: set[str], what: str) -> tuple[str, ...]:
+    named = raw or []
+    if not isinstance(named, list) or not set(map(str, named)) <= known:
         raise MatrixError(
-            path,
-            None,
-            f"{key}.images",
-            f"must list images of the matrix ({', '.join(sorted(images))})",
+            path, None, key, f"must list {what} of the matrix ({', '.join(sorted(known))})"
         )
-    return Acceptance(str(entry["id"]), str(entry["reason"]), expires, tuple(map(str, named)))
+    return tuple(map(str, named))

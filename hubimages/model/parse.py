@@ -48,7 +48,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
     images.update(parse_environments(path, raw.get("environments"), images))
     variants = parse_variants(path, raw.get("variants"))
     default = next(v for v in variants.values() if v.default)
-    accepted = parse_acceptances(path, raw.get("vulnerabilities"), set(images))
+    accepted = parse_acceptances(path, raw.get("vulnerabilities"), set(images), set(variants))
     matrix = Matrix(
         path=path,
         settings=settings,

@@ -215,6 +215,10 @@ def test_pip_audits_report_and_the_gates_decisions() -> None:
     require_passing({"base": blind}, allow_unaudited=True, variant="bookworm")
     assert blind.predicate(True, True)["scanner"]["result"]["unaudited"] == ["six==1.16.0"]
     assert blind.record()["variant"] == "bookworm"
+    # An acceptance narrowed to one variant covers that variant's finding only.
+    narrowed = (Acceptance("CVE-2024-1", "r", TODAY, (), ("trixie",)),)
+    assert judge("base", "trixie", [fixable], [], narrowed, TODAY, {}).blocking == ()
+    assert judge("base", "bookworm", [fixable], [], narrowed, TODAY, {}).blocking == (fixable,)
 
 
 def test_pending_debian_security_updates_in_debians_version_order() -> None:
@@ -243,18 +247,30 @@ def test_pending_debian_security_updates_in_debians_version_order() -> None:
 def test_acceptances_in_the_matrix_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "build-matrix.yaml"
     entry = {"id": "GHSA-x", "reason": "r", "expires": datetime.date(2026, 12, 31)}
-    [parsed] = parse_acceptances(path, {"accepted": [{**entry, "images": ["ml"]}]}, {"ml", "base"})
-    assert parsed.covers("ml", ("GHSA-x",)) and not parsed.covers("base", ("GHSA-x",))
+    variants = {"trixie", "bookworm"}
+    [parsed] = parse_acceptances(
+        path, {"accepted": [{**entry, "images": ["ml"]}]}, {"ml", "base"}, variants
+    )
+    assert parsed.covers("ml", ("GHSA-x",), "trixie") and parsed.covers(
+        "ml", ("GHSA-x",), "bookworm"
+    )
+    assert not parsed.covers("base", ("GHSA-x",), "trixie")
+    [one] = parse_acceptances(
+        path, {"accepted": [{**entry, "variants": ["bookworm"]}]}, {"ml", "base"}, variants
+    )
+    assert one.covers("base", ("GHSA-x",), "bookworm")
+    assert not one.covers("base", ("GHSA-x",), "trixie")
     bad = [
         ({"accepted": [{**entry, "expires": "next year"}]}, "is not a date like 2026-12-31"),
         ({"accepted": [{**entry, "until": "x"}]}, "key 'vulnerabilities.accepted[0].until'"),
         ({"accepted": [{"id": "GHSA-x", "expires": "2026-12-31"}]}, "reason'.*missing"),
         ({"accepted": [{**entry, "images": ["nope"]}]}, "must list images of the matrix"),
+        ({"accepted": [{**entry, "variants": ["sid"]}]}, "must list variants of the matrix"),
         ({"acepted": []}, "must be a mapping with the key accepted"),
     ]
     for raw, message in bad:
         with pytest.raises(MatrixError, match=message.replace("[", r"\[").replace("]", r"\]")):
-            parse_acceptances(path, raw, {"ml", "base"})
+            parse_acceptances(path, raw, {"ml", "base"}, {"trixie", "bookworm"})
 
 
 def test_references_the_verifier_reads() -> None:

@@ -196,7 +196,7 @@ def judge(
     which acceptances expired."""
     taken, blocking, expired = [], [], []
     for finding in findings:
-        match = next((a for a in accepted if a.covers(image, finding.ids)), None)
+        match = next((a for a in accepted if a.covers(image, finding.ids, variant)), None)
         if match is not None and match.valid_on(today):
             taken.append((finding, match))
         elif match is not None:

@@ -54,7 +54,7 @@ def audit_images(
 ) -> dict[str, ImageAudit]:
     """images: name -> image id, all of the matrix's variant. Every image's findings: its
     Python distributions against PyPI's advisories, its Debian packages against the variant's
-    security suite; judged against the matrix's acceptances."""
+    security suite; judged against the matrix's acceptances for that image and variant."""
     started = time.monotonic()
     inventories = {name: image_inventory(client, i, cache.probes) for name, i in images.items()}
     wanted = {dist for inventory in inventories.values() for dist in inventory.python}
@@ -146,7 +146,7 @@ def require_passing(audits: dict[str, ImageAudit], allow_unaudited: bool, varian
         raise VulnerabilityGateError(
             f"known vulnerabilities with fixes block the release ({shown}): rebuild with the "
             "fixes, or accept them in build-matrix.yaml (vulnerabilities.accepted: id, reason, "
-            "expires); nothing was pushed"
+            "expires; variants to narrow it); nothing was pushed"
         )
     unaudited = sorted({u for a in audits.values() for u in a.unaudited})
     if unaudited and not allow_unaudited:
