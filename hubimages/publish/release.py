@@ -1,8 +1,12 @@
-"""`invoke release`: build, test, push, then write inventories, history and profiles, in order.
+"""`invoke release`: build, test, audit, push and sign, then write inventories, history and
+profiles, in order, for one variant or several.
 
-Each step only starts when the one before succeeded for every image, so a failing test or a
-registry fault leaves the published history and profiles as they were. A rerun finds the
-images built and tested (same image ids) and the pushes done, and completes the release.
+Every variant is built, tested and gated (tags, key, the vulnerability gate against its own
+suite: publish.staging) before the first push of any; then each variant is pushed, signed and
+recorded in turn. A step starts only when the one before succeeded for every image, so a failing
+test, a blocking finding or a registry fault leaves that variant's history and the profiles as
+they were. A rerun finds the images built and tested (same image ids) and the pushes done, and
+completes the release.
 """
 
 from __future__ import annotations
