@@ -26,7 +26,7 @@ from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, form_offers
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -214,20 +214,13 @@ def _session(
     shots: Path,
     report: E2EReport,
 ) -> None:
-    offered = form_offers(run.matrix, release)
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
-        choose_profile(
-            session,
-            hub.url,
-            offered,
-            run.matrix.images[profile].display_name,
-            run.matrix.variant.describe(),
-        )
+        choose_profile(session, hub.url, run.matrix, release, profile)
         if "verified " not in hub.log_path.read_text(errors="replace"):
             raise StepError(
                 "spawn",
