@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke import Task, task
 
-from hubimages.cli import building, environments, publishing, sessions
+from hubimages.cli import building, environments, publishing, sessions, workflows
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.argv import expand_positional_images
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
@@ -241,13 +241,39 @@ def repo2docker(
         "registry": RECORDED_HELP + "; its profiles are offered",
         "port": "the hub's port on 127.0.0.1",
         "stop": "stop the hub and its servers",
+        "catalogue": "who may list the workflow catalogue: public, or login (launches always "
+        "need the login)",
     }
 )
 @one_line_errors
-def hub(c, registry="", port=8000, stop=False):
+def hub(c, registry="", port=8000, stop=False, catalogue="public"):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
     setup_logging()
-    sessions.hub(registry, int(port), stop)
+    sessions.hub(registry, int(port), stop, catalogue)
+
+
+@task(
+    name="workflows",
+    iterable=["workflow"],
+    help={
+        "workflow": "a workflow of build-matrix.yaml (all by default; repeatable)",
+        "retest": "run even when it passed at this image id with the same inputs",
+        "matrix": MATRIX_HELP,
+    },
+)
+@one_line_errors
+def workflows_(c, workflow=None, retest=False, matrix=None):
+    """Run workflows headless on their environments' images (built first); print the results."""
+    setup_logging()
+    workflows.run_workflows(split_names(workflow), retest, matrix)
+
+
+@task(help={"registry": RECORDED_HELP, "matrix": MATRIX_HELP})
+@one_line_errors
+def catalogue(c, registry="", matrix=None):
+    """Write the catalogue of environments and workflows (JSON, its schema, an HTML page)."""
+    setup_logging()
+    workflows.catalogue(registry, matrix)
 
 
 @task(help={"profile": "the image the scientist chooses on the hub's form"})

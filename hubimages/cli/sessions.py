@@ -12,6 +12,7 @@ from hubimages.cli import report
 from hubimages.cli.building import start_run
 from hubimages.cli.common import registry_target
 from hubimages.cli.rucio import local_rucio
+from hubimages.cli.workflows import data_volumes, hub_service
 from hubimages.core.cache import slug
 from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
@@ -24,7 +25,7 @@ from hubimages.services.hub import LocalHub, proxy_source
 log = logging.getLogger(__name__)
 
 
-def hub(registry: str, port: int, stop: bool) -> None:
+def hub(registry: str, port: int, stop: bool, catalogue: str = "public") -> None:
     project = open_project()
     site = None if stop else local_rucio(project).running_site()
     local = LocalHub(
@@ -42,6 +43,10 @@ def hub(registry: str, port: int, stop: bool) -> None:
         local.stop()
         print("stopped the hub, its proxy and its user servers")
         return
+    # The workflow catalogue and its git server run as the hub's services (docs/workflows.md).
+    service = hub_service(project, registry, catalogue)
+    local.extra_config += service.config()
+    local.mounts = {**data_volumes(project.matrix), **local.mounts}
     if local.running():
         print(f"a hub already runs: {local.url} (stop it: invoke hub --stop)")
         return
@@ -54,7 +59,7 @@ def hub(registry: str, port: int, stop: bool) -> None:
             if site
             else "; with `invoke rucio-site` running first, they use it"
         )
-        + ". Stop: invoke hub --stop"
+        + f". Workflows: {local.url}/services/catalogue/ ({catalogue}). Stop: invoke hub --stop"
     )
 
 

@@ -23,6 +23,7 @@ from hubimages.model.spec import (
     Matrix,
     Settings,
 )
+from hubimages.model.workflows import parse_workflows
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
 # Debian suites we know the python3 of; the matrix's python must match what the suite ships.
@@ -48,14 +49,15 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    _check_keys(path, None, "", raw, {"settings", "images", "environments"})
+    _check_keys(path, None, "", raw, {"settings", "images", "environments", "workflows"})
     settings = _settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
     images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
     images.update(parse_environments(path, raw.get("environments"), images))
-    matrix = Matrix(path=path, settings=settings, images=images)
+    workflows = parse_workflows(path, raw.get("workflows"), images)
+    matrix = Matrix(path=path, settings=settings, images=images, workflows=workflows)
     _check_references(matrix)
     _check_cycles(matrix)
     return matrix

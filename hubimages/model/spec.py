@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubimages.errors import MatrixError
+from hubimages.model.workflow_spec import WorkflowSpec
 
 IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # A repository path under a registry host: image names joined by slashes.
@@ -96,6 +97,7 @@ class Matrix:
     path: Path
     settings: Settings
     images: dict[str, ImageSpec]
+    workflows: dict[str, WorkflowSpec] = field(default_factory=dict)  # docs/workflows.md
 
     @property
     def root(self) -> Path:

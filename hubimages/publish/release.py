@@ -34,9 +34,12 @@ from hubimages.publish.remote import pulled_inventory, registry_history, resolve
 from hubimages.publish.retry import RetryPolicy
 from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
+from hubimages.publish.workflow_release import record_workflows, workflow_failure
 from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
 from hubimages.verify.selection import suite_sha256
+from hubimages.verify.workflow_source import prepare_sources
+from hubimages.verify.workflows import WorkflowContext
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,10 @@ def release_images(
 ) -> Release:
     order = build_order(run.matrix, names or None)
     refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
+    # Workflows' repositories and notebooks: checked before anything is built.
+    workflows = WorkflowContext(
+        run.client, run.matrix, run.cache, prepare_sources(run.matrix, run.cache)
+    )
     results = build_images(run, order, jobs)
     if failed(results):
         raise ReleaseError(
@@ -95,17 +102,21 @@ def release_images(
             log.info(
                 "[%s] tests already passed at image %s", result.name, (result.image_id or "")[7:19]
             )
-            continue
-        record = run_container_tests(
+        elif not run_container_tests(
             run.matrix, run.cache, result.name, result.image_id or "", pytest_args or []
-        )
-        if not record.passed:
-            held = [result.name, *(d for d in descendants(run.matrix, result.name) if d in order)]
-            raise ReleaseError(
-                f"{result.name}: container tests failed: nothing was pushed (held back: "
-                f"{', '.join(held)}); the published profiles and history are unchanged"
-            )
+        ).passed:
+            held = _held(run, result.name, order)
+            raise ReleaseError(f"{result.name}: container tests failed: nothing was pushed{held}")
+        # The environment's workflows, run headless on the image: a failure holds it back too.
+        failure = workflow_failure(workflows, result.name, result.image_id or "", retest)
+        if failure:
+            raise ReleaseError(f"{failure}: nothing was pushed{_held(run, result.name, order)}")
     return publish_release(publisher, order)
+
+
+def _held(run: BuildRun, name: str, order: list[str]) -> str:
+    held = [name, *(d for d in descendants(run.matrix, name) if d in order)]
+    return f" (held back: {', '.join(held)}); the published profiles and history are unchanged"
 
 
 def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> None:
@@ -168,6 +179,7 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
     store.write_release(release)
     history = store.add_to_history(release)
     paths = write_profiles(publisher.matrix, current_images(history), store.profiles)
+    record_workflows(publisher.matrix, publisher.cache, store, release)
     log.info(
         "release %s: %d images; profiles: %s",
         release.tag,
