@@ -24,6 +24,7 @@ from hubimages.model.lineage import build_order
 from hubimages.model.project import Project, open_project
 from hubimages.verify.conformance import check_suite, run_conformance
 from hubimages.verify.session import test_images
+from hubimages.verify.workflow_source import prepare_sources
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,12 @@ def test(
 
 
 def check(matrix_path: str | None) -> None:
-    print("build order:", " -> ".join(build_order(open_project(matrix_path).matrix)))
+    project = open_project(matrix_path)
+    print("build order:", " -> ".join(build_order(project.matrix)))
+    # Workflows' repositories (fetched when they are URLs) and notebooks, as a release checks them.
+    for name, source in prepare_sources(project.matrix, project.cache).items():
+        spec = project.matrix.workflows[name]
+        print(f"workflow {name}: {source.origin} @ {source.commit[:12]} on {spec.environment_id}")
 
 
 def bench(skip_cold: bool) -> None:
