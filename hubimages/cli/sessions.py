@@ -85,6 +85,14 @@ def e2e(profile: str) -> None:
     print(f"release {result.release} (a registry of its own), profile {profile}:")
     print(_steps_table(result.steps))
     print(f"total {sum(s.seconds for s in result.steps):.1f}s; notebook: {result.score}")
+    if not result.launch.workflow:
+        print(f"no workflow runs in {profile}: the catalogue and launch steps did not run")
+    else:
+        print(
+            f"workflow {result.launch.workflow}: launch link to notebook open "
+            f"{result.launch.launch_seconds:.1f}s (login submitted to first cell shown); "
+            f"catalogue query {result.launch.query_ms:.0f} ms"
+        )
 
 
 def _steps_table(steps: list[StepResult]) -> str:

@@ -35,17 +35,23 @@ from hubimages.e2e.scientist import (
     stop_server,
 )
 from hubimages.e2e.session import Session, StepError, StepResult
+from hubimages.e2e.workflow_launch import LaunchReport, launch_session
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
+from hubimages.publish.catalogue import DOCUMENT
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
 from hubimages.publish.records import Release
 from hubimages.publish.release import Publisher, publish_release
+from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
+from hubimages.services.catalogue.hubconfig import CatalogueService
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
 from hubimages.services.rucio.site import RucioSite
 from hubimages.services.simpleindex import serving, write_index
+from hubimages.verify.workflow_source import prepare_sources
+from hubimages.verify.workflows import WorkflowContext, prove_workflows, workflows_of
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,7 @@ class E2EReport:
     steps: list[StepResult] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     score: str = ""  # the score line the example notebook printed
+    launch: LaunchReport = field(default_factory=LaunchReport)  # the workflow's launch link
 
 
 @dataclass(frozen=True)
@@ -90,9 +97,9 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
         old.unlink()
     with ExitStack() as stack:
-        release, profiles = stack.enter_context(_release(run, folder))
+        release, store = stack.enter_context(_release(run, folder, profile))
         report.release = release.tag
-        services = stack.enter_context(_services(run, folder, proxy_source, profiles))
+        services = stack.enter_context(_services(run, folder, proxy_source, store))
         try:
             _session(run, services, release, profile, folder, report)
         except StepError as failure:
@@ -103,13 +110,21 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
 
 
 @contextmanager
-def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
+def _release(run: BuildRun, folder: Path, profile: str) -> Iterator[tuple[Release, ReleaseStore]]:
     """Every image of the matrix, built, pushed to a registry of the run's own; the release
     and its DockerSpawner profiles. The registry starts empty (a release tag is immutable, and
-    a rebuild from the same commit has it) and nothing of it stays."""
+    a rebuild from the same commit has it) and nothing of it stays. The profile's workflows
+    run headless first (or passed at these image ids), so the catalogue offers them."""
     order = build_order(run.matrix)
-    if failed(build_images(run, order)):
+    sources = prepare_sources(run.matrix, run.cache)
+    results = build_images(run, order)
+    if failed(results):
         raise HubImagesError("the build failed: nothing was pushed")
+    image_id = next(r.image_id or "" for r in results if r.name == profile)
+    context = WorkflowContext(run.client, run.matrix, run.cache, sources)
+    for record in prove_workflows(context, profile, image_id):
+        if not record.passed:
+            raise HubImagesError(f"workflow {record.workflow} failed: {record.failure}")
     storage = folder / "registry"
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
@@ -123,7 +138,7 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
     )
     try:
         release = publish_release(publisher, order)
-        yield release, publisher.store.profiles / DOCKERSPAWNER_FILE
+        yield release, publisher.store
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
@@ -132,7 +147,7 @@ def _release(run: BuildRun, folder: Path) -> Iterator[tuple[Release, Path]]:
 
 @contextmanager
 def _services(
-    run: BuildRun, folder: Path, proxy_source: Path, profiles: Path
+    run: BuildRun, folder: Path, proxy_source: Path, store: ReleaseStore
 ) -> Iterator[Services]:
     """Rucio on an internal network, which the hub's user servers and the index share."""
     name = f"e2e-{run.matrix.settings.namespace.replace('/', '-')}"
@@ -150,13 +165,17 @@ def _services(
         hub = LocalHub(
             folder / "hub",
             proxy_source,
-            profiles,
+            store.profiles / DOCKERSPAWNER_FILE,
             port=free_port(),
             data=data,
             name=f"hubimages-{name}",
             network=site.network,
             environment=site.session_env(),
             mounts=site.session_volumes(),
+            # The workflow catalogue (written by the release) and its git server.
+            extra_config=CatalogueService(
+                store.catalogue / DOCUMENT, run.cache.workflow_repositories
+            ).config(),
         )
         hub.start()
         try:
@@ -223,6 +242,15 @@ def _session(
         if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
             sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
+        for workflow in workflows_of(run.matrix, profile)[:1]:  # from a logged-out browser
+            report.launch = launch_session(session, hub, USER, release, workflow.name)
+            if profile == "sdc1" and not score_line(report.launch.outputs or []):
+                raise StepError(
+                    "workflow-run",
+                    "the launched notebook printed no SDC1 score ('ours: score=...')",
+                    console.tail(),
+                    session.steps[-1].screenshot,
+                )
 
 
 def _has_module(run: BuildRun, image: str, project: str) -> bool:

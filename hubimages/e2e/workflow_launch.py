@@ -1,0 +1,149 @@
+"""The workflow catalogue in the scientist's session (docs/workflows.md), from a logged-out
+browser: the catalogue answers over HTTP with the release's digests, its page offers the
+workflow's launch link, the link asks for the hub's login, starts the environment's server
+with the workflow's profile, pulls the repository into the home and opens the notebook, which
+then runs to its result."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+from playwright.sync_api import expect
+
+from hubimages.e2e.scientist import RUN_TIMEOUT_MS, SPAWN_TIMEOUT_MS, wait_for_lab
+from hubimages.e2e.session import Session, StepError
+from hubimages.publish.records import Release
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub
+
+CATALOGUE = "/services/catalogue/"
+
+
+@dataclass
+class LaunchReport:
+    workflow: str = ""
+    launch_seconds: float = 0.0  # login submitted to the notebook open, in the browser
+    query_ms: float = 0.0  # the catalogue's answer to a filtered query, as the browser got it
+    outputs: list[str] | None = None
+
+
+def launch_session(
+    session: Session, hub: LocalHub, user: str, release: Release, name: str
+) -> LaunchReport:
+    """Logged out (cookies cleared): the catalogue, the launch link, the notebook run; then
+    the server is checked to run the environment's released image."""
+    session.page.context.clear_cookies()
+    report = LaunchReport(workflow=name)
+    report.query_ms = check_catalogue(session, hub.url, release, name)
+    workflows = _json(session.page.request.get(f"{hub.url}{CATALOGUE}api/workflows"))
+    workflow = next(w for w in workflows if w["name"] == name)
+    report.launch_seconds = launch(session, hub.url, user, hub.password, workflow)
+    server = workflow["environment_id"].replace(":", "-")
+    in_the_home(session, f"{hub.url}/user/{user}/{server}", workflow)
+    report.outputs = run_all(session)
+    image = release.image(workflow["environment"])
+    running = _server_image(hub.name, f"{user}--{server}")
+    if image is None or running != image.image_id:
+        raise StepError(
+            "workflow-run",
+            f"the server runs image {running[:19]}, not {workflow['environment_id']}'s",
+            session.console.tail(),
+            session.steps[-1].screenshot,
+        )
+    return report
+
+
+def _server_image(hub: str, suffix: str) -> str:
+    """The image id of the hub's user server whose container name ends with user--server."""
+    client = docker.from_env()
+    for container in client.containers.list(filters={"label": f"{CONTAINER_LABEL}={hub}"}):
+        if (container.name or "").endswith(suffix):
+            return str(container.attrs["Image"])
+    return ""
+
+
+def check_catalogue(session: Session, hub: str, release: Release, workflow: str) -> float:
+    """Logged out: the API lists the workflow runnable, its environment at the release's
+    digest; a package query finds that environment. The query's time in ms."""
+    request = session.page.request
+    with session.step("catalogue-api"):
+        workflows = _json(request.get(f"{hub}{CATALOGUE}api/workflows?runnable=true"))
+        mine = next((w for w in workflows if w["name"] == workflow), None)
+        assert mine is not None, f"{workflow} is not runnable: {[w['name'] for w in workflows]}"
+        environments = _json(request.get(f"{hub}{CATALOGUE}api/environments"))
+        for environment in environments:
+            released = release.image(environment["name"])
+            assert released is not None and environment["digest"] == released.digest, environment[
+                "id"
+            ]
+        env = next(e for e in environments if e["id"] == mine["environment_id"])
+        name, version = next(iter(sorted(mine["uses"].items())))
+        started = time.monotonic()
+        found = _json(request.get(f"{hub}{CATALOGUE}api/environments?package={name}=={version}"))
+        query_ms = (time.monotonic() - started) * 1000
+        assert env["id"] in [e["id"] for e in found], f"{name}=={version}: {found}"
+    return query_ms
+
+
+def _json(response: Any) -> list[dict[str, Any]]:
+    assert response.status == 200, f"{response.url}: {response.status} {response.text()[:200]}"
+    data: list[dict[str, Any]] = response.json()
+    return data
+
+
+def launch(session: Session, hub: str, user: str, password: str, workflow: dict[str, Any]) -> float:
+    """From the catalogue page, logged out: the launch link, the login, the notebook open. The
+    seconds from the login's submit to the notebook's first cell on screen."""
+    page = session.page
+    with session.step("catalogue-page"):
+        page.goto(f"{hub}{CATALOGUE}")
+        link = page.locator(f"#workflow-{workflow['name']} a", has_text="Launch")
+        expect(link).to_be_visible()
+        link.click()
+    with session.step("launch-login"):
+        page.wait_for_url(re.compile(r"/hub/login"))
+        page.fill("#username_input", user)
+        page.fill("#password_input", password)
+        started = time.monotonic()
+        page.click("#login_submit")
+        page.wait_for_url(re.compile(r"/lab/tree/"), timeout=SPAWN_TIMEOUT_MS)
+        wait_for_lab(page)
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
+        seconds = time.monotonic() - started
+        title = page.locator(".jp-mod-current .lm-TabBar-tabLabel")
+        expect(title).to_have_text(workflow["notebooks"][0].rsplit("/", 1)[-1])
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
+    return seconds
+
+
+def in_the_home(session: Session, user_base: str, workflow: dict[str, Any]) -> None:
+    """The repository's files are in ~/<workflow>, as the server's contents API lists them."""
+    page = session.page
+    with session.step("repository-in-home"):
+        folder = workflow["name"]
+        listing = page.request.get(f"{user_base}/api/contents/{folder}?content=1")
+        assert listing.status == 200, f"~/{folder} is not in the home: {listing.status}"
+        names = {item["name"] for item in listing.json()["content"]}
+        assert {n.rsplit("/", 1)[-1] for n in workflow["notebooks"]} <= names, names
+
+
+def run_all(session: Session) -> list[str]:
+    """Run every cell of the open notebook; its text outputs (no traceback)."""
+    page = session.page
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    with session.step("workflow-run"):
+        page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Run").click()
+        page.locator(".lm-Menu li[data-command='runmenu:run-all']").click()
+        indicator = notebook.locator(".jp-Notebook-ExecutionIndicator")
+        page.wait_for_timeout(500)
+        expect(indicator).to_have_attribute("data-status", "idle", timeout=RUN_TIMEOUT_MS)
+        errors = notebook.locator(
+            ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']",
+            has_text="Traceback",
+        )
+        assert errors.count() == 0, errors.first.text_content()
+    return notebook.locator(".jp-OutputArea-output").all_text_contents()
