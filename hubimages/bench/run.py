@@ -11,6 +11,7 @@ from hubimages.bench.pushes import push_timings
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
+from hubimages.bench.workflows import catalogue_query_timings, launch_timings, workflow_timings
 from hubimages.builder.run import BuildRun
 from hubimages.builder.scheduler import build_images, failed
 from hubimages.builder.timings import read_build_times
@@ -51,6 +52,9 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
     numbers.update(push_timings(client, matrix))
     if "rucio" in matrix.images:
         numbers.update(rucio_timings(client, matrix, run.cache))
+    numbers.update(workflow_timings(run))
+    numbers.update(catalogue_query_timings(run.cache.publish_root))
+    numbers.update(launch_timings(run.cache.e2e))
     write_json(run.cache.bench, numbers)
     return numbers
 

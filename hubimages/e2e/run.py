@@ -35,7 +35,7 @@ from hubimages.e2e.scientist import (
     stop_server,
 )
 from hubimages.e2e.session import Session, StepError, StepResult
-from hubimages.e2e.workflow_launch import LaunchReport, launch_session
+from hubimages.e2e.workflow_launch import LaunchReport, launch_workflow
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
 from hubimages.publish.catalogue import DOCUMENT
@@ -51,7 +51,7 @@ from hubimages.services.rucio.deployment import LocalRucio, service_files
 from hubimages.services.rucio.site import RucioSite
 from hubimages.services.simpleindex import serving, write_index
 from hubimages.verify.workflow_source import prepare_sources
-from hubimages.verify.workflows import WorkflowContext, prove_workflows, workflows_of
+from hubimages.verify.workflows import WorkflowContext, prove_workflows
 
 log = logging.getLogger(__name__)
 
@@ -242,15 +242,7 @@ def _session(
         if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
             sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
-        for workflow in workflows_of(run.matrix, profile)[:1]:  # from a logged-out browser
-            report.launch = launch_session(session, hub, USER, release, workflow.name)
-            if profile == "sdc1" and not score_line(report.launch.outputs or []):
-                raise StepError(
-                    "workflow-run",
-                    "the launched notebook printed no SDC1 score ('ours: score=...')",
-                    console.tail(),
-                    session.steps[-1].screenshot,
-                )
+        report.launch = launch_workflow(session, run.matrix, hub, USER, release, profile)
 
 
 def _has_module(run: BuildRun, image: str, project: str) -> bool:

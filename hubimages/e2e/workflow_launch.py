@@ -14,8 +14,12 @@ from typing import Any
 import docker
 from playwright.sync_api import expect
 
+from hubimages.bench.workflows import LAUNCH_NUMBERS
+from hubimages.core.files import write_json
+from hubimages.e2e.checks import score_line
 from hubimages.e2e.scientist import RUN_TIMEOUT_MS, SPAWN_TIMEOUT_MS, wait_for_lab
 from hubimages.e2e.session import Session, StepError
+from hubimages.model.spec import Matrix
 from hubimages.publish.records import Release
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 
@@ -28,6 +32,34 @@ class LaunchReport:
     launch_seconds: float = 0.0  # login submitted to the notebook open, in the browser
     query_ms: float = 0.0  # the catalogue's answer to a filtered query, as the browser got it
     outputs: list[str] | None = None
+
+
+def launch_workflow(
+    session: Session, matrix: Matrix, hub: LocalHub, user: str, release: Release, profile: str
+) -> LaunchReport:
+    """The first workflow of the profile's environment, launched from a logged-out browser;
+    its numbers left for `invoke bench`. No workflow there: an empty report (the command
+    says so)."""
+    names = [w.name for w in matrix.workflows.values() if w.environment == profile]
+    if not names:
+        return LaunchReport()
+    report = launch_session(session, hub, user, release, names[0])
+    if profile == "sdc1" and not score_line(report.outputs or []):
+        raise StepError(
+            "workflow-run",
+            "the launched notebook printed no SDC1 score ('ours: score=...')",
+            session.console.tail(),
+            session.steps[-1].screenshot,
+        )
+    write_json(
+        session.shots / LAUNCH_NUMBERS,
+        {
+            "launch_to_notebook_s": round(report.launch_seconds, 1),
+            "launch_workflow": report.workflow,
+            "launch_catalogue_query_ms": round(report.query_ms, 1),
+        },
+    )
+    return report
 
 
 def launch_session(
