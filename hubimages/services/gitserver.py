@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
 
+from hubimages.services.orphans import when_orphaned
+
 REPOSITORY = r"/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]*\.git)"
 ADVERTISE = re.compile(REPOSITORY + r"/info/refs$")
 UPLOAD = re.compile(REPOSITORY + r"/git-upload-pack$")
@@ -119,7 +121,9 @@ def main() -> None:
     git_backend()  # no git: fail at start, not at the first clone
     server = ThreadingHTTPServer((args.host, args.port), handler_for(args.root))
     server.daemon_threads = True
+    when_orphaned(server.shutdown)  # the hub gone (even killed): serve_forever returns
     server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":

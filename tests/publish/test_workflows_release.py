@@ -68,16 +68,24 @@ def with_workflow(project: Project) -> Project:
     return project
 
 
+def in_container(client: docker.DockerClient, image_id: str, command: list[str]) -> str:
+    out = client.containers.run(image_id, command, entrypoint=[], remove=True, network_mode="none")
+    return out.decode()
+
+
 def installed(client: docker.DockerClient, image_id: str) -> dict[str, str]:
     """What pip in a container of the image says is installed."""
-    out = client.containers.run(
-        image_id,
-        ["python", "-m", "pip", "list", "--format=json"],
-        entrypoint=[],
-        remove=True,
-        network_mode="none",
-    )
+    out = in_container(client, image_id, ["python", "-m", "pip", "list", "--format=json"])
     return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(out)}
+
+
+def debian(client: docker.DockerClient, image_id: str) -> dict[str, str]:
+    """What dpkg in a container of the image says is installed."""
+    out = in_container(
+        client, image_id, ["dpkg-query", "-W", "-f", "${db:Status-Status} ${Package} ${Version}\\n"]
+    )
+    rows = [line.split(" ") for line in out.splitlines()]
+    return {name: version for status, name, version in rows if status == "installed"}
 
 
 def test_a_release_runs_records_and_catalogues_the_workflow(
@@ -98,6 +106,7 @@ def test_a_release_runs_records_and_catalogues_the_workflow(
     real = installed(client, environment["image_id"])
     catalogued = {k.lower().replace("_", "-"): v for k, v in environment["python_packages"].items()}
     assert catalogued == real
+    assert environment["debian_packages"] == debian(client, environment["image_id"])
 
     (workflow,) = document["workflows"]
     assert workflow["runnable"] and workflow["reason"] == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -308,3 +309,50 @@ def test_the_git_server_serves_clones_and_refuses_pushes(tmp_path: Path) -> None
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("service", ["gitserver", "catalogue.app"])
+def test_a_service_ends_when_the_hub_that_started_it_is_killed(
+    tmp_path: Path, service: str
+) -> None:
+    """A stand-in for the hub (a shell) starts the service and is killed with SIGKILL."""
+    document = tmp_path / "catalogue.json"
+    document.write_text(json.dumps(DOCUMENT))
+    port = free_port()
+    args = {
+        "gitserver": f"--root {tmp_path} --host 127.0.0.1 --port {port}",
+        "catalogue.app": f"--document {document} --port {port} --git-url http://10.0.0.1:9",
+    }[service]
+    pid_file = tmp_path / "pid"
+    hub = subprocess.Popen(
+        [
+            "sh",
+            "-c",
+            f"{sys.executable} -m hubimages.services.{service} {args} & echo $! > {pid_file}; wait",
+        ]
+    )
+    deadline = time.monotonic() + 20
+    while not (pid_file.is_file() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    while fetch(f"http://127.0.0.1:{port}/")[0] == 0:
+        assert time.monotonic() < deadline, "the service never answered"
+        time.sleep(0.1)
+    hub.kill()
+    hub.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    try:
+        while Path(f"/proc/{child}").exists() and "zombie" not in _state(child):
+            assert time.monotonic() < deadline, f"{service} outlived the hub"
+            time.sleep(0.1)
+    finally:
+        if "zombie" not in _state(child):
+            os.kill(child, signal.SIGKILL)  # a failed test leaves nothing running
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"

@@ -42,6 +42,7 @@ from hubimages.services.catalogue.query import (
     conditions,
 )
 from hubimages.services.catalogue.schema import SCHEMA
+from hubimages.services.orphans import when_orphaned
 
 
 class CatalogueFile:
@@ -191,8 +192,16 @@ def make_app(document: Path, access: str, git_url: str) -> web.Application:
 
 async def serve(args: argparse.Namespace) -> None:
     app = make_app(args.document, args.access, args.git_url)
-    app.listen(args.port, address="127.0.0.1")
-    await asyncio.Event().wait()
+    server = app.listen(args.port, address="127.0.0.1")
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(stopped.set)
+
+    when_orphaned(stop)  # the hub gone, even killed: the service ends too
+    await stopped.wait()
+    server.stop()
 
 
 def main() -> None:
