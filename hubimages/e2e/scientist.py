@@ -58,8 +58,10 @@ def lab_ready(session: Session) -> None:
 
 
 def wait_for_lab(page: Page) -> None:
+    # The dock panel first: right after a navigation the splash is not in the page yet, and
+    # "no splash" alone passed before JupyterLab had even started (seen on a loaded machine).
+    expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=120_000)
     expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=120_000)
-    expect(page.locator("#jp-main-dock-panel")).to_be_visible()
 
 
 def run_notebook(session: Session, user_base: str, path: str) -> list[str]:
