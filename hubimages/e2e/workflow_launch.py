@@ -146,8 +146,9 @@ def launch(session: Session, hub: str, user: str, password: str, workflow: dict[
         notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
         seconds = time.monotonic() - started
-        title = page.locator(".jp-mod-current .lm-TabBar-tabLabel")
-        expect(title).to_have_text(workflow["notebooks"][0].rsplit("/", 1)[-1])
+        first = workflow["notebooks"][0]
+        assert page.url.split("?")[0].endswith(f"/lab/tree/{workflow['name']}/{first}"), page.url
+        expect(page).to_have_title(re.compile(re.escape(first.rsplit("/", 1)[-1])))
         expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
     return seconds
 
