@@ -18,9 +18,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from jupyterhub.app import JupyterHub
+from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.core.ports import free_port
 from hubimages.services.catalogue.app import launch_url
+from hubimages.services.catalogue.hubconfig import Access, CatalogueService
 from hubimages.services.catalogue.page import render_page
 from hubimages.services.catalogue.query import (
     CatalogueIndex,
@@ -356,3 +359,23 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().lower()
     except OSError:
         return "zombie"
+
+
+def test_the_hub_configuration_loads_into_the_real_jupyterhub(tmp_path: Path) -> None:
+    """Both services on the hub's address, the user role that reaches the catalogue, named
+    servers: as JupyterHub itself reads the lines."""
+    service = CatalogueService(tmp_path / "catalogue.json", tmp_path / "git", Access.LOGIN)
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text('c.JupyterHub.hub_ip = "127.0.0.2"\n' + service.config())
+    hub = JupyterHub(config=PyFileConfigLoader(config.name, path=str(tmp_path)).load_config())
+    catalogue, git = hub.services
+    assert catalogue["name"] == "catalogue" and catalogue["url"].startswith("http://127.0.0.1:")
+    assert catalogue["command"][catalogue["command"].index("--access") + 1] == "login"
+    git_url = catalogue["command"][catalogue["command"].index("--git-url") + 1]
+    assert git_url.startswith("http://127.0.0.2:") and "url" not in git
+    assert git["command"][git["command"].index("--host") + 1] == "127.0.0.2"
+    assert hub.allow_named_servers
+    assert {
+        "name": "user",
+        "scopes": ["self", "access:services!service=catalogue"],
+    } in hub.load_roles
