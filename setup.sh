@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Prepare a fresh Debian 12 machine (as root) for this project: the Debian tools the build needs
-# and a virtual environment with the pinned Python tools in .venv. Idempotent.
+# Prepare a fresh Debian 12 machine (as root) for this project: the Debian tools every command of
+# the README needs (the Docker engine itself comes with `invoke engine`) and a virtual environment
+# with the pinned Python tools in .venv. Idempotent. tests/unit/test_setup.py keeps the list
+# complete: every tool the code requires is installed here.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +19,13 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [[ -x /usr/sbin/apache2 ]] || need+=(apache2)
 command -v openssl >/dev/null || need+=(openssl)
+# configurable-http-proxy (npm ci of services/hub) for invoke hub, invoke e2e and the publish tests.
+command -v npm >/dev/null || need+=(npm)
+# The browser invoke e2e drives (Playwright's own browser download cannot work here). Debian's:
+# Ubuntu (GitHub's runners) has only a snap of it, which invoke e2e reports as missing.
+if ! command -v chromium >/dev/null && grep -qx 'ID=debian' /etc/os-release 2>/dev/null; then
+    need+=(chromium)
+fi
 if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
         echo "setup.sh: missing ${need[*]}; run as root or install them" >&2
@@ -40,7 +49,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 # Installs only when pyproject.toml's pins changed since the last run.
 stamp=.venv/.pyproject.sha256
-if ! sha256sum --quiet -c "${stamp}" 2>/dev/null; then
+if ! sha256sum --quiet -c "${stamp}" >/dev/null 2>&1; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
     sha256sum pyproject.toml >"${stamp}"
 fi

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from docker import DockerClient
 
-from hubimages.bench import BENCH_NAMESPACE
+from hubimages.bench import bench_namespace
 from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
 from hubimages.ci.affected import MATRIX_FILE
@@ -23,7 +23,8 @@ from hubimages.model.spec import NAMESPACE_ENV, Matrix
 
 def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
     """Build base from nothing: a fresh cache (rootfs, wheels) and a namespace of its own."""
-    settings = dataclasses.replace(matrix.settings, namespace=BENCH_NAMESPACE)
+    namespace = bench_namespace(matrix.settings.namespace)
+    settings = dataclasses.replace(matrix.settings, namespace=namespace)
     bench_matrix = dataclasses.replace(matrix, settings=settings)
     with tempfile.TemporaryDirectory(prefix="hubimages-bench-") as cache:
         run = new_run(client, bench_matrix, CacheLayout(Path(cache)), forced=frozenset({"base"}))
@@ -32,7 +33,7 @@ def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
             [result] = build_images(run, ["base"], jobs=1)
             seconds = time.monotonic() - started
         finally:
-            remove_namespace(client, BENCH_NAMESPACE)
+            remove_namespace(client, namespace)
     if result.status is not BuildStatus.BUILT:
         raise HubImagesError(f"cold build of base failed: {result.reason}")
     return seconds, result.size

@@ -8,6 +8,7 @@ from docker import DockerClient
 from docker.models.containers import Container
 
 from hubimages.bench import BENCH_LABEL
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
 WINDOW_S = 30
@@ -30,12 +31,12 @@ def idle_cpu_seconds(client: DockerClient, ref: str, window: float = WINDOW_S) -
 
 
 def _wait_healthy(container: Container, ref: str) -> None:
-    deadline = time.monotonic() + HEALTHY_TIMEOUT_S
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         container.reload()
-        if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
-            return
-        time.sleep(0.5)
+        return bool(container.attrs["State"].get("Health", {}).get("Status") == "healthy")
+
+    if wait_until(healthy, HEALTHY_TIMEOUT_S, interval=0.5):
+        return
     raise HubImagesError(f"{ref}: not healthy within {HEALTHY_TIMEOUT_S}s; no idle CPU number")
 
 

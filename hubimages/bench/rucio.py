@@ -6,6 +6,7 @@ import time
 
 from docker import DockerClient
 
+from hubimages.bench import bench_namespace
 from hubimages.core.cache import CacheLayout
 from hubimages.model.spec import Matrix
 from hubimages.services.rucio.deployment import LocalRucio, service_files
@@ -14,7 +15,11 @@ from hubimages.services.rucio.deployment import LocalRucio, service_files
 def rucio_timings(client: DockerClient, matrix: Matrix, cache: CacheLayout) -> dict[str, object]:
     """Start it (its venv made first, not timed), stop it; seconds, and each part's."""
     local = LocalRucio(
-        service_files(matrix.root), cache, "bench", matrix.settings.index_url, client
+        service_files(matrix.root),
+        cache,
+        bench_namespace(matrix.settings.namespace),
+        matrix.settings.index_url,
+        client,
     )
     with local as site:
         started_in = site.started_in

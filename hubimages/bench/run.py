@@ -1,13 +1,18 @@
-"""All benchmark numbers, in one dictionary the command line prints and `.cache/` keeps."""
+"""All benchmark numbers, in one dictionary the command line prints, `.cache/` keeps and
+docs/benchmarks.md shows with the machine and the date."""
 
 from __future__ import annotations
 
 import logging
 import statistics
+from pathlib import Path
 
+from hubimages.bench import SERVER_IMAGES
 from hubimages.bench.builds import cold_base_build, noop_rebuild_seconds
 from hubimages.bench.idle import WINDOW_S, idle_cpu_seconds
+from hubimages.bench.machine import this_machine
 from hubimages.bench.pushes import push_timings
+from hubimages.bench.report import write_report
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
@@ -17,14 +22,21 @@ from hubimages.builder.scheduler import build_images, failed
 from hubimages.builder.timings import read_build_times
 from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
+from hubimages.model.lineage import build_order
 
 log = logging.getLogger(__name__)
 
-# The images whose servers are timed and watched idle: the smallest and the largest.
-SERVER_IMAGES = ("base", "sdc1")
+
+def run_benchmark(run: BuildRun, cold: bool = True) -> tuple[dict[str, object], Path]:
+    """Every number, and the report written with them (docs/benchmarks.md)."""
+    machine = this_machine(str(run.client.version().get("Version", "?")), run.matrix.root)
+    numbers = measure(run, cold)
+    write_json(run.cache.bench, numbers)
+    report = write_report(run.matrix.root, numbers, build_order(run.matrix), machine)
+    return numbers, report
 
 
-def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
+def measure(run: BuildRun, cold: bool) -> dict[str, object]:
     client, matrix = run.client, run.matrix
     numbers: dict[str, object] = {}
     if cold:
@@ -55,7 +67,6 @@ def run_benchmark(run: BuildRun, cold: bool = True) -> dict[str, object]:
     numbers.update(workflow_timings(run))
     numbers.update(catalogue_query_timings(run.cache.publish_root))
     numbers.update(launch_timings(run.cache.e2e))
-    write_json(run.cache.bench, numbers)
     return numbers
 
 

@@ -8,6 +8,7 @@ import urllib.request
 from docker import DockerClient
 
 from hubimages.bench import BENCH_LABEL
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
 STARTUP_RUNS = 5
@@ -33,11 +34,15 @@ def startup_seconds(client: DockerClient, ref: str, runs: int = STARTUP_RUNS) ->
 
 def _wait_for(url: str, started: float) -> float:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while time.monotonic() - started < STARTUP_TIMEOUT_S:
+
+    def answered() -> float | None:
         try:
             with opener.open(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
+                return time.monotonic() - started if response.status == 200 else None
         except OSError:
-            time.sleep(0.05)
+            return None
+
+    seconds = wait_until(answered, STARTUP_TIMEOUT_S - (time.monotonic() - started), 0.05)
+    if seconds is not None:
+        return seconds
     raise HubImagesError(f"{url} did not answer within {STARTUP_TIMEOUT_S}s")

@@ -45,10 +45,10 @@ def workflow_timings(run: BuildRun) -> dict[str, object]:
     for environment in environments:
         log.info("workflows of %s, run again", environment)
         for record in prove_workflows(context, environment, ids[environment], retest=True):
-            numbers[f"workflow_{record.workflow}_s"] = record.seconds
-            numbers[f"workflow_{record.workflow}_passed"] = record.passed
+            numbers[f"workflow_{record.workflow}_s"] = (
+                record.seconds if record.passed else f"FAILED: {record.failure}"
+            )
     numbers["workflows_added_to_release_s"] = round(time.monotonic() - started, 1)
-    numbers["workflows_added_to_release_goal_s"] = 180
     return numbers
 
 
@@ -86,7 +86,6 @@ def catalogue_query_timings(publish_root: Path) -> dict[str, object]:
         "catalogue_query": query,
         "catalogue_query_ms_median": round(statistics.median(times) * 1000, 1),
         "catalogue_query_ms_max": round(max(times) * 1000, 1),
-        "catalogue_query_goal_ms": 100,
     }
 
 
@@ -126,4 +125,4 @@ def launch_timings(e2e_folder: Path) -> dict[str, object]:
     if not path.is_file():
         return {"launch_to_notebook_s": "not measured here: run `invoke e2e`"}
     numbers: dict[str, object] = json.loads(path.read_text())
-    return {**numbers, "launch_to_notebook_goal_s": 15}
+    return numbers

@@ -6,10 +6,10 @@ import logging
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from hubimages.builder.engine import try_connect
+from hubimages.core.waiting import wait_until
 from hubimages.errors import EngineUnavailableError, HubImagesError
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def ensure_engine() -> str:
             f"DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer; start that engine or "
             "unset DOCKER_HOST so `invoke engine` can start a local one"
         )
-    require_debian_root("no Docker engine")
+    require_debian_root("no Docker engine answers", ["docker.io"])
     actions = []
     if shutil.which("dockerd") is None:
         apt_install(["docker.io"])
@@ -38,11 +38,17 @@ def ensure_engine() -> str:
     return "; ".join(actions)
 
 
-def require_debian_root(what: str) -> None:
+def require_debian_root(what: str, packages: list[str]) -> None:
+    """Installing is for root on Debian; elsewhere, one line naming what to install."""
+    names = " ".join(packages)
     if not Path("/etc/debian_version").exists():
-        raise EngineUnavailableError(f"{what} and this is not Debian: install it yourself")
+        raise EngineUnavailableError(
+            f"{what} and this is not Debian: install what Debian calls {names} yourself"
+        )
     if os.geteuid() != 0:
-        raise EngineUnavailableError(f"{what}: run this task as root to install it")
+        raise EngineUnavailableError(
+            f"{what}: run this task as root, or install it first: apt-get install {names}"
+        )
 
 
 def apt_install(packages: list[str]) -> None:
@@ -55,14 +61,17 @@ def apt_install(packages: list[str]) -> None:
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             last = (result.stderr or result.stdout).strip().splitlines()[-1:]
-            raise HubImagesError(f"{' '.join(cmd)} failed: {' '.join(last)}")
+            raise HubImagesError(
+                f"{' '.join(cmd)} failed: {' '.join(last)}; check this machine's apt sources "
+                "(/etc/apt/sources.list*) and that it reaches them, then rerun"
+            )
 
 
 def ensure_debian_tools(commands: dict[str, str]) -> None:
     """Install the Debian packages that provide missing commands ({command: package})."""
     missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
     if missing:
-        require_debian_root(f"{', '.join(missing)} missing")
+        require_debian_root(f"{', '.join(sorted(commands))} not found", missing)
         apt_install(missing)
 
 
@@ -77,12 +86,10 @@ def _start_dockerd() -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if try_connect() is not None:
-            return
-        time.sleep(0.5)
+    if wait_until(lambda: try_connect() is not None, START_TIMEOUT_S, interval=0.5):
+        return
     tail = DOCKERD_LOG.read_text(errors="replace").strip().splitlines()[-1:]
     raise EngineUnavailableError(
-        f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)}"
+        f"dockerd did not answer within {START_TIMEOUT_S}s: {' '.join(tail)} (its log: "
+        f"{DOCKERD_LOG}; another dockerd or a stale /var/run/docker.pid?)"
     )

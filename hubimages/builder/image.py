@@ -143,7 +143,9 @@ def _serve(
     wheels = fetch(lock, run.matrix.settings, run.cache.wheels, run.index, run.catalog)
     log.info("[%s] %d locked wheels ready in %.1fs", lock.image, len(wheels), time.monotonic() - t0)
     server, network = servers()
-    server.add(lock.image, lock.text, wheels, [f.folder for f in folders])
+    server.add(
+        lock.image, lock.text, wheels, {f.name: run.matrix.build_files(f.name) for f in folders}
+    )
     return server, network
 
 

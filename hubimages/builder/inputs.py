@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import PurePosixPath
 
 from hubimages import RECIPE_VERSION
 from hubimages.core.files import folder_files
@@ -47,6 +48,8 @@ def input_hash(matrix: Matrix, name: str, parent_token: str, dirty: bool = False
         ).encode(),
     )
     for folder in recipe(matrix, name):
-        for path in folder_files(folder.folder):
-            add(f"{folder.name}/{path.relative_to(folder.folder).as_posix()}", path.read_bytes())
+        for served, root in matrix.build_files(folder.name).items():
+            for path in folder_files(root):
+                inner = PurePosixPath(served, path.relative_to(root).as_posix())
+                add(f"{folder.name}/{inner}", path.read_bytes())
     return digest.hexdigest()

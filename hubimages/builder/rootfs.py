@@ -104,7 +104,10 @@ def ensure_root_image(
         client.api.import_image_from_data(data, repository=repository, tag=tag)
     image = image_or_none(client, ref)
     if image is None:
-        raise HubImagesError(f"importing {tarball.name} as {ref} failed")
+        raise HubImagesError(
+            f"importing {tarball.name} as {ref} failed: remove {tarball} (it is made again) "
+            "and build again"
+        )
     return str(image.id)
 
 

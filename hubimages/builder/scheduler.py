@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from contextlib import ExitStack
 
 from hubimages.builder.engine import build_network
@@ -19,6 +18,7 @@ from hubimages.builder.image import build_one
 from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
 from hubimages.builder.timings import record_build_times
 from hubimages.builder.userenv.build import build_environment
+from hubimages.core.waiting import wait_until
 from hubimages.deps.server import WheelServer
 from hubimages.model.lineage import build_order
 
@@ -50,6 +50,7 @@ class ServerOnDemand:
                 except OSError:
                     # The configured port is taken (another build?): any free port will do.
                     server = self._stack.enter_context(WheelServer(gateway, 0, mirrors))
+                log.info("wheel server on %s (network %s)", server.url, network)
                 self._started = (server, network)
             return self._started
 
@@ -127,14 +128,18 @@ class _Scheduler:
 
     def drain(self, results: dict[str, BuildResult]) -> None:
         """After a cancel: collect what the running builds report, for a bounded time."""
-        deadline = time.monotonic() + CANCEL_WAIT_S
-        while self.running and time.monotonic() < deadline:
+
+        def collected_all() -> bool:
             try:
                 name, result = self.finished.get(timeout=0.5)
             except queue.Empty:
-                continue
+                return False
             self.running.discard(name)
             results[name] = result
+            return not self.running
+
+        if self.running:
+            wait_until(collected_all, CANCEL_WAIT_S, interval=0)
         for name in self.running:
             results[name] = BuildResult(name, BuildStatus.INTERRUPTED, "still stopping")
 

@@ -1,8 +1,8 @@
 """Which images a change touches: what CI builds and tests on a pull request.
 
 A file reaches an image by the same paths the build and the test selection use: its recipe
-folders (its stacks and itself), the container-test and service folders of what it includes,
-the matrix.
+folders (its stacks and itself) and the repository folders they fetch (build_folders), the
+container-test and service folders of what it includes, the matrix.
 Every image whose parent chain or stacks go through a touched image is touched too.
 """
 
@@ -44,6 +44,17 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
     }
     if local:
         return local
+    fetched = {
+        name
+        for name in matrix.images
+        if any(
+            Path(path).is_relative_to(folder)
+            for spec in recipe(matrix, name)
+            for folder in spec.build_folders
+        )
+    }
+    if fetched:
+        return fetched
     if len(parts) >= 3 and parts[0] == "images":
         return {
             name for name in matrix.images if parts[1] in (s.name for s in recipe(matrix, name))

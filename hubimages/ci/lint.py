@@ -64,8 +64,9 @@ def linters(root: Path) -> dict[str, list[str]]:
     return {
         "ruff": [tool("ruff"), "check", "."],
         "ruff format": [tool("ruff"), "format", "--check", "."],
-        # Strict on the build tool itself (settings in pyproject.toml).
-        "mypy": [tool("mypy"), "hubimages"],
+        # What pyproject.toml names: strict on the build tool; the tests and tasks.py too, every
+        # body checked and every `type: ignore` needed.
+        "mypy": [tool("mypy")],
         "hadolint": [tool("hadolint"), *map(str, dockerfiles(root))],
         "shellcheck": [tool("shellcheck"), "--external-sources", *map(str, shell_scripts(root))],
         # With our shellcheck, so the run: scripts of the workflows are checked too.

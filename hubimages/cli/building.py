@@ -78,7 +78,9 @@ def lock(names: list[str], upgrade: bool, matrix_path: str | None) -> None:
 def test(
     names: list[str], unit: bool, pytest_args: str, jobs: int, matrix_path: str | None
 ) -> None:
-    run = start_run(checked(matrix_path, names))
+    project = checked(matrix_path, names)
+    linted = linted_ok() if unit or not names else True  # each linter once, before unit tests
+    run = start_run(project)
     session = test_images(run, names, unit or not names, pytest_args.split(), jobs)
     if session.builds:
         print(report.summary_table(session.builds), flush=True)
@@ -91,7 +93,7 @@ def test(
         )
     if run.cancel.is_set():
         raise Exit("interrupted", code=INTERRUPTED)
-    if not session.passed:
+    if not session.passed or not linted:
         raise Exit(code=1)
 
 
@@ -105,15 +107,22 @@ def check(matrix_path: str | None) -> None:
 
 
 def bench(skip_cold: bool) -> None:
-    run = start_run(open_project())
-    print(report.numbers(run_benchmark(run, cold=not skip_cold)))
+    project = open_project()
+    numbers, written = run_benchmark(start_run(project), cold=not skip_cold)
+    print(report.numbers(numbers))
+    print(f"wrote {written.relative_to(project.root)}")
 
 
 def lint() -> None:
-    results = run_linters(open_project().root)
-    print(report.lint_report(results))
-    if not all(r.ok for r in results):
+    if not linted_ok():
         raise Exit(code=1)
+
+
+def linted_ok() -> bool:
+    """Print each linter's result; whether all passed."""
+    results = run_linters(open_project().root)
+    print(report.lint_report(results), flush=True)
+    return all(r.ok for r in results)
 
 
 def conformance(suite_path: str, image_ref: str) -> None:

@@ -72,6 +72,11 @@ def registry_target(project: Project, value: str, recorded: bool = False) -> Reg
                 f"releases were made to several registries ({names}): "
                 "choose one with --registry HOST[:PORT][/NAMESPACE]"
             )
+    if recorded:
+        raise HubImagesError(
+            "--registry is missing, and nothing was released from this checkout: give "
+            "HOST[:PORT][/NAMESPACE], or release first (invoke release --registry ...)"
+        )
     raise HubImagesError(
         "--registry is missing: give HOST[:PORT][/NAMESPACE], e.g. --registry 127.0.0.1:5000/ska"
     )

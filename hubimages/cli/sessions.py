@@ -14,7 +14,6 @@ from hubimages.cli.common import registry_target
 from hubimages.cli.rucio import local_rucio
 from hubimages.cli.workflows import data_volumes, hub_service
 from hubimages.core.cache import slug
-from hubimages.core.data import sdc1_data
 from hubimages.e2e.run import run_e2e
 from hubimages.e2e.session import StepError, StepResult
 from hubimages.model.project import Project, open_project
@@ -33,7 +32,6 @@ def hub(registry: str, port: int, stop: bool, catalogue: str = "public") -> None
         proxy_source(project.root),
         _profiles(project, registry, stop),
         port=port,
-        data=sdc1_data(project.root),
         name=f"hubimages-hub-{slug(project.matrix.settings.namespace)}",
     )
     if site is not None:  # `invoke rucio-site` runs: sessions on its network, pointed at it

@@ -6,6 +6,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubimages.core.tools import require
 from hubimages.core.urls import public_url
 
 NO_REVISION = "0" * 40
@@ -19,7 +20,9 @@ class Revision:
 
 
 def _git(root: Path, *args: str, strip: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [require("git", "git"), *args], cwd=root, capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         return ""
     return result.stdout.strip() if strip else result.stdout

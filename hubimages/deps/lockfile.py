@@ -59,7 +59,7 @@ def lock_path(matrix: Matrix, name: str) -> Path:
 def load_lock(matrix: Matrix, name: str) -> Lock:
     path = lock_path(matrix, name)
     if not path.is_file():
-        raise HubImagesError(f"images/{name}/{LOCK} is missing: run `invoke lock {name}`")
+        raise HubImagesError(f"images/{name}/{LOCK} is missing: run `invoke lock -i {name}`")
     return read_lock(path, name)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,11 +20,15 @@ from hubimages.core.cache import CacheLayout
 from hubimages.core.files import write_atomically
 from hubimages.core.tools import uv_command
 from hubimages.deps.catalog import LocalWheelCatalog
+from hubimages.deps.declarations import DECLARATIONS
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.lockfile import LOCK, REQUIREMENTS_IN, parse_lock
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants, included
 from hubimages.model.spec import IMAGES_FOLDER, Matrix
+
+# uv's words for a requirement with no wheel, when building from source is off (as here).
+SDIST_ONLY = re.compile(r"Wheels are required for `([^`]+)` because building from source")
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +130,29 @@ def _resolve(
         env={**os.environ, "UV_NATIVE_TLS": "1"},
     )
     if result.returncode != 0:
-        detail = " ".join(result.stderr.strip().splitlines()[-6:])
-        raise HubImagesError(f"images/{name}: locking failed: {detail}")
+        raise HubImagesError(locking_error(name, result.stderr))
     path = scratch / out
     header = (
-        f"# Locked by `invoke lock {name}` for Python {settings.python} on "
+        f"# Locked by `invoke lock -i {name}` for Python {settings.python} on "
         f"{settings.platform}; do not edit.\n"
     )
     path.write_text(header + path.read_text())
     log.info("%s: %d packages resolved", name, len(parse_lock(path.read_text(), path)))
+
+
+def locking_error(name: str, output: str) -> str:
+    """One line: uv's last words, and the fix where we know it (an sdist-only requirement)."""
+    detail = " ".join(output.strip().splitlines()[-6:])
+    sdist_only = SDIST_ONLY.search(output)
+    if sdist_only is None:
+        return f"{IMAGES_FOLDER}/{name}: locking failed: {detail}"
+    project = sdist_only.group(1)
+    return (
+        f"{IMAGES_FOLDER}/{name}: locking failed: {project} has no wheel on the index (an sdist "
+        f"only) and builds install wheels only: declare it in "
+        f"{IMAGES_FOLDER}/{name}/{DECLARATIONS}, built on the host from its pinned sdist "
+        "(images/README.md, 'Wheels built on the host'), then lock again"
+    )
 
 
 def _install(matrix: Matrix, scratch: Path, name: str) -> Path:

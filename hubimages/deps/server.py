@@ -4,7 +4,8 @@ network's gateway:
     /wheels/                 a find-links page of every wheel added so far
     /wheels/<file>           one wheel
     /locks/<image>.txt       the lock of an image being built
-    /files/<folder>/<path>   a file of an image folder being built; a subfolder as a tar
+    /files/<folder>/<path>   a file of an image folder being built, or of a repository folder
+                             its build_folders declare (under that path); a folder as a tar
     http://<mirror>/...      as an HTTP proxy (APT_PROXY): GETs under the Debian mirrors only
 
 Build containers reach this server and nothing else (build.engine's internal network). Build
@@ -23,7 +24,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +48,7 @@ class WheelServer:
         self.mirrors = tuple(f"{m.rstrip('/')}/" for m in mirrors if m.startswith("http://"))
         self._wheels: dict[str, Path] = {}
         self._locks: dict[str, bytes] = {}
-        self._folders: dict[str, Path] = {}
+        self._folders: dict[str, dict[str, Path]] = {}  # folder -> served path -> on disk
         self._guard = threading.Lock()
         self._server: BackgroundServer | None = None
 
@@ -77,12 +78,18 @@ class WheelServer:
             self._server = None
 
     def add(
-        self, image: str, lock_text: bytes, wheels: Iterable[Path], folders: Iterable[Path] = ()
+        self,
+        image: str,
+        lock_text: bytes,
+        wheels: Iterable[Path],
+        folders: Mapping[str, Mapping[str, Path]] | None = None,
     ) -> None:
+        """An image's lock and wheels; the build files of its recipe folders, by folder name:
+        {"": the folder itself, "data/sdc1": a repository folder its matrix entry names}."""
         with self._guard:
             self._locks[image] = lock_text
             self._wheels.update({p.name: p for p in wheels})
-            self._folders.update({p.name: p for p in folders})
+            self._folders.update({name: dict(files) for name, files in (folders or {}).items()})
 
     def lock_url(self, image: str) -> str:
         return f"{self.url}/locks/{image}.txt"
@@ -114,8 +121,7 @@ class WheelServer:
                 return self._locks[rest.removesuffix(".txt")], "text/plain"
             if section == "files":
                 folder, _, inner = rest.partition("/")
-                root = self._folders.get(folder)
-                return _build_file(root, inner) if root is not None else None
+                return _served_file(self._folders.get(folder, {}), inner)
         return None
 
     def _page(self) -> bytes:
@@ -171,10 +177,19 @@ class WheelServer:
         return Handler
 
 
-def _build_file(root: Path, inner: str) -> Answer | None:
+def _served_file(files: Mapping[str, Path], inner: str) -> Answer | None:
+    """`inner` from the build folder whose served path is its longest prefix; a declared
+    folder may be fetched whole, the image folder itself only file by file or by subfolder."""
+    for prefix in sorted(files, key=len, reverse=True):
+        if prefix and (inner == prefix or inner.startswith(prefix + "/")):
+            return _build_file(files[prefix], inner[len(prefix) :].lstrip("/"), whole=True)
+    return _build_file(files[""], inner) if "" in files and inner else None
+
+
+def _build_file(root: Path, inner: str, whole: bool = False) -> Answer | None:
     """A file of the folder, or a subfolder as a tar; never anything outside the folder."""
     target = (root / inner).resolve()
-    if not target.is_relative_to(root.resolve()) or not inner:
+    if not target.is_relative_to(root.resolve()) or not (inner or whole):
         return None
     if target.is_file():
         return target.read_bytes(), "application/octet-stream"

@@ -28,6 +28,15 @@ from hubimages.errors import HubImagesError, display_path
 log = logging.getLogger(__name__)
 
 EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can hold
+# Build dependencies are taken as they were when the sdist was uploaded, but not from before
+# the Python that builds it was released: older setuptools does not run on it (an sdist of
+# 2014 without [build-system], like docopt 0.6.2, builds). Fixed dates: rebuilds give the same
+# bytes.
+PYTHON_RELEASED = {
+    (3, 11): "2022-10-24T00:00:00Z",
+    (3, 12): "2023-10-02T00:00:00Z",
+    (3, 13): "2024-10-07T00:00:00Z",
+}
 _building = threading.Lock()  # parallel image builds may want the same wheel
 
 
@@ -164,9 +173,12 @@ def build_wheel(
 
 
 def upload_time(wheel: LocalWheel, index: PackageIndex) -> str:
+    """The cut-off for the build dependencies: the sdist's upload (see above), or none when
+    the index does not say."""
     for entry in index.files(wheel.normalized):
         if entry.sha256 == wheel.sdist_sha256:
-            return entry.upload_time
+            oldest = PYTHON_RELEASED.get(sys.version_info[:2], "")
+            return max(entry.upload_time, oldest) if entry.upload_time else ""
     return ""
 
 

@@ -52,9 +52,14 @@ def open_panel(page: Page) -> None:
         tab.click()
     expect(panel(page)).to_be_visible()
     explore = menu(page, "Explore")
-    expect(explore, "the Rucio panel shows no Explore tab: is it configured?").to_be_visible()
+    expect(
+        explore, "the Rucio panel shows no Explore tab: its extension did not load (console below)"
+    ).to_be_visible()
     if "disabled" in (explore.get_attribute("class") or "").split():
-        raise HubImagesError("the Rucio panel has no active instance (RUCIO_* not configured?)")
+        raise HubImagesError(
+            "the Rucio panel has no active instance: the server's RUCIO_* variables gave "
+            "rucio-configure no instance to write (its lines are in the server log below)"
+        )
 
 
 def log_in(page: Page, username: str, password: str, account: str = "") -> None:

@@ -167,7 +167,6 @@ def _services(
             proxy_source,
             store.profiles / DOCKERSPAWNER_FILE,
             port=free_port(),
-            data=data,
             name=f"hubimages-{name}",
             network=site.network,
             environment=site.session_env(),

@@ -50,3 +50,24 @@ def check_folders(matrix: Matrix) -> None:
                 None,
                 f"images/{spec.name}/{DOCKERFILE} is missing; create it",
             )
+        for folder in spec.build_folders:
+            _check_build_folder(matrix, spec.name, folder)
+
+
+def _check_build_folder(matrix: Matrix, name: str, folder: str) -> None:
+    """A build folder exists, and the image folder has nothing of the same name to hide."""
+    if not (matrix.root / folder).is_dir():
+        raise MatrixError(
+            matrix.path,
+            name,
+            "build_folders",
+            f"{folder}/ is not a folder of this repository; restore it or remove the entry",
+        )
+    shadowed = matrix.image(name).folder / folder.split("/")[0]
+    if shadowed.exists():
+        raise MatrixError(
+            matrix.path,
+            name,
+            "build_folders",
+            f"images/{name}/{shadowed.name} has the name {folder} starts with; rename one",
+        )

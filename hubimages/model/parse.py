@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hubimages.errors import MatrixError
@@ -38,6 +38,7 @@ IMAGE_KEYS = {
     "description",
     "tag_packages",
     "default",
+    "build_folders",
 }
 
 
@@ -181,7 +182,34 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
         ),
         default=default,
         folder=path.parent / IMAGES_FOLDER / name,
+        build_folders=_build_folders(path, name, raw.get("build_folders", [])),
     )
+
+
+def _build_folders(path: Path, image: str, value: Any) -> tuple[str, ...]:
+    """Repository folders for with-build-files: relative, inside the repository, not images/
+    (an image folder is served as itself), and not one inside another."""
+    folders = _names(path, image, "build_folders", value, "folders of the repository")
+    for folder in folders:
+        parts = PurePosixPath(folder).parts
+        if folder.startswith("/") or not parts or ".." in parts or "." in folder.split("/"):
+            raise MatrixError(
+                path,
+                image,
+                "build_folders",
+                f"{folder!r}: give a folder relative to the matrix file, like data/sdc1",
+            )
+        if parts[0] == IMAGES_FOLDER:
+            raise MatrixError(
+                path, image, "build_folders", f"{folder!r}: image folders are served as stacks"
+            )
+    for folder in folders:
+        inside = [o for o in folders if o != folder and o.startswith(folder.rstrip("/") + "/")]
+        if inside:
+            raise MatrixError(
+                path, image, "build_folders", f"{inside[0]!r} is inside {folder!r}; keep one"
+            )
+    return tuple(f.rstrip("/") for f in folders)
 
 
 def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, str | None]:

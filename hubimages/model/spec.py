@@ -79,6 +79,9 @@ class ImageSpec:
     stacks: tuple[str, ...] = ()
     tag_packages: tuple[str, ...] = ()
     default: bool = False
+    # Folders of the repository (paths relative to the matrix) its Dockerfile may fetch with
+    # with-build-files, beside its own folder's files: data written once, e.g. data/sdc1.
+    build_folders: tuple[str, ...] = ()
     folder: Path = field(default=Path("."), compare=False)
     repository: Repository | None = None  # set for a community environment
 
@@ -113,6 +116,12 @@ class Matrix:
             known = ", ".join(self.images)
             raise MatrixError(self.path, name, None, f"unknown image; known images: {known}")
         return self.images[name]
+
+    def build_files(self, name: str) -> dict[str, Path]:
+        """What `with-build-files` may fetch while the folder `name` is built, by the path it
+        asks for: the folder's own files (under "") and each of its build_folders."""
+        spec = self.image(name)
+        return {"": spec.folder, **{path: self.root / path for path in spec.build_folders}}
 
     def local_ref(self, name: str, tag: str = "latest") -> str:
         """The engine's name of a built image: <namespace>/<image>:<tag>."""

@@ -43,8 +43,8 @@ def built_image(client: DockerClient, matrix: Matrix, name: str) -> TestedImage:
     image = image_or_none(client, ref)
     if image is None:
         raise NotTestedError(
-            f"{ref} does not exist: run `invoke release {name}` (or `invoke "
-            f"build {name}` and `invoke test {name}`) first"
+            f"{ref} does not exist: run `invoke release -i {name}` (or `invoke "
+            f"build -i {name}` and `invoke test -i {name}`) first"
         )
     return TestedImage(name, image)
 
@@ -58,7 +58,7 @@ def tested_image(
     refusal = gate_refusal(cache.test_results, name, str(image.id), suite_sha256(matrix, name))
     if refusal is not None:
         raise NotTestedError(
-            f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test {name}`, then push again"
+            f"{ref} ({str(image.id)[7:19]}) {refusal}: run `invoke test -i {name}`, then push again"
         )
     return TestedImage(name, image)
 

@@ -109,11 +109,13 @@ def push_tag(
     except docker.errors.APIError as exc:
         _raise_push_error(repository, tag, str(exc.explanation or exc))
     except (docker.errors.DockerException, OSError) as exc:
-        raise RetryableError(f"engine connection: {exc}") from None
+        raise RetryableError(
+            f"engine connection: {exc} (is dockerd running? invoke engine)"
+        ) from None
     finally:
         _untag(client, f"{repository}:{tag}")
     if not digest:
-        raise RetryableError("the engine reported no digest")
+        raise RetryableError("the engine reported no digest: the push did not complete")
     return str(digest)
 
 
@@ -163,7 +165,8 @@ class Pusher:
                 if digest != digests[plan.name]:
                     raise RegistryError(
                         f"{plan.repository}:{moving} got digest {digest[:19]} but {tag} has "
-                        f"{digests[plan.name][:19]}: the registry rewrote the manifest"
+                        f"{digests[plan.name][:19]}: the registry rewrote the manifest; push "
+                        "to one that stores manifests as pushed (an OCI distribution registry)"
                     )
         return [
             PublishedImage(

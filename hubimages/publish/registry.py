@@ -52,7 +52,10 @@ def credentials(host: str) -> Credentials | None:
     try:
         found = docker.auth.load_config().resolve_authconfig(host)
     except docker.errors.DockerException as exc:
-        raise RegistryError(f"reading docker credentials for {host} failed: {exc}") from None
+        raise RegistryError(
+            f"reading docker credentials for {host} failed: {exc}; fix ~/.docker/config.json "
+            f"(or its credential helper), or set {USER_ENV} and {PASSWORD_ENV}"
+        ) from None
     if not found:
         return None
     user = found.get("username") or found.get("Username")
@@ -149,7 +152,9 @@ class RegistryClient:
             raise RetryableError(f"registry {host} answered HTTP {status} to {method} {path}")
         if status >= 400:
             raise RegistryError(
-                f"registry {host} answered HTTP {status} to {method} {path}: {_error_text(body)}"
+                f"registry {host} answered HTTP {status} to {method} {path}: "
+                f"{_error_text(body)}; check --registry (HOST[:PORT][/NAMESPACE] of an OCI "
+                "distribution registry)"
             )
 
     def _send(self, method: str, url: str, headers: dict[str, str]) -> Response:
@@ -161,7 +166,10 @@ class RegistryClient:
             return exc.code, exc.headers, exc.read()
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise RetryableError(f"registry {self.target.host} unreachable: {reason}") from None
+            raise RetryableError(
+                f"registry {self.target.host} unreachable: {reason} (is it running, and is "
+                "--registry right?)"
+            ) from None
 
     def _authorize(self, challenge: str, scope: str) -> str:
         scheme, _, params = challenge.partition(" ")
@@ -174,7 +182,10 @@ class RegistryClient:
                 )
             return _basic(self.auth)
         if scheme.lower() != "bearer":
-            raise RegistryError(f"registry {host}: unsupported auth {scheme!r}")
+            raise RegistryError(
+                f"registry {host}: unsupported auth {scheme!r}; use a registry that offers "
+                "Basic or Bearer (token) authentication"
+            )
         fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
         query = {"service": fields.get("service", "")}
         if scope:

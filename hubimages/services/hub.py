@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -28,13 +27,14 @@ import docker
 import docker.errors
 
 from hubimages.core.ports import free_port
+from hubimages.core.tools import require
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
 log = logging.getLogger(__name__)
 
 NETWORK = "hubimages-hub"
 CONTAINER_LABEL = "hubimages.hub"
-DATA_MOUNT = "/data/sdc1"  # where the sdc1 image expects the SDC1 sample data (SDC1_DATA)
 
 
 def proxy_source(project_root: Path) -> Path:
@@ -89,7 +89,6 @@ class LocalHub:
     proxy_source: Path  # services/hub: package.json and package-lock.json of the proxy
     profiles: Path  # dockerspawner_config.py of `invoke profiles`
     port: int = 8000
-    data: Path | None = None  # mounted read-only at /data/sdc1 in every user server
     name: str = NETWORK  # of its user servers' containers (prefix, label) and its own network
     network: str = ""  # another service's network to run user servers on (default: its own)
     environment: dict[str, str] = field(default_factory=dict)  # of every user server
@@ -120,7 +119,9 @@ class LocalHub:
     def start(self, timeout: float = 120) -> None:
         if not self.profiles.is_file():
             raise HubImagesError(
-                f"{self.profiles} does not exist: run `invoke release` and `invoke profiles` first"
+                f"no spawner profiles at {self.profiles}: release to that registry first "
+                "(invoke release --registry HOST[:PORT]/NAMESPACE; to try one on this machine: "
+                "invoke registry, then --registry 127.0.0.1:5000/ska)"
             )
         if not port_free("127.0.0.1", self.port):
             raise HubImagesError(
@@ -157,8 +158,7 @@ class LocalHub:
 
     def _launch(self, gateway: str) -> None:
         proxy = self._proxy()
-        volumes = {str(self.data): {"bind": DATA_MOUNT, "mode": "ro"}} if self.data else {}
-        volumes.update(self.mounts)
+        volumes = dict(self.mounts)
         config = self.root / "jupyterhub_config.py"
         config.write_text(
             CONFIG.format(
@@ -205,7 +205,7 @@ class LocalHub:
         for name in ("package.json", "package-lock.json"):
             (folder / name).write_bytes((self.proxy_source / name).read_bytes())
         result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [require("npm", "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -214,20 +214,23 @@ class LocalHub:
         if result.returncode != 0 or not binary.exists():
             detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
             raise HubImagesError(
-                f"installing configurable-http-proxy with npm failed: {detail or 'npm not found'}"
+                f"installing configurable-http-proxy with npm failed: {detail or 'no output'}; "
+                "check that this machine reaches registry.npmjs.org"
             )
         return binary
 
     def _wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running():
-                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
-                raise HubImagesError(f"JupyterHub exited at start: {' | '.join(tail)}")
-            if self.answers():
-                return
-            time.sleep(0.3)
-        raise HubImagesError(f"JupyterHub did not answer on {self.url} within {timeout:.0f} s")
+        if not wait_until(self._started, timeout, interval=0.3):
+            raise HubImagesError(
+                f"JupyterHub did not answer on {self.url} within {timeout:.0f} s: see "
+                f"{self.log_path}"
+            )
+
+    def _started(self) -> bool:
+        if not self.running():
+            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise HubImagesError(f"JupyterHub exited at start: {' | '.join(tail)}")
+        return self.answers()
 
     def answers(self) -> bool:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -261,9 +264,7 @@ class LocalHub:
         if pid is not None:
             try:
                 os.kill(pid, signal.SIGTERM)  # the hub stops its proxy and servers itself
-                deadline = time.monotonic() + 30
-                while self.running() and time.monotonic() < deadline:
-                    time.sleep(0.2)
+                wait_until(lambda: not self.running(), 30, interval=0.2)
                 os.killpg(pid, signal.SIGKILL)  # whatever of its group is left
             except ProcessLookupError:
                 pass

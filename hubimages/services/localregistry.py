@@ -7,10 +7,8 @@ default config asks for htpasswd auth and listens on every address; ours does ne
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -19,6 +17,8 @@ from pathlib import Path
 import yaml
 
 from hubimages.core.ports import free_port
+from hubimages.core.tools import require
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
 BINARY = "docker-registry"
@@ -62,11 +62,7 @@ class LocalRegistry:
         return config
 
     def start(self, timeout: float = 20) -> None:
-        binary = shutil.which(BINARY)
-        if binary is None:
-            raise HubImagesError(
-                f"{BINARY} is not installed: run ./setup.sh (it installs Debian's docker-registry)"
-            )
+        binary = require(BINARY, "docker-registry")
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(yaml.safe_dump(self.config()))
@@ -78,17 +74,17 @@ class LocalRegistry:
                 start_new_session=True,
             )
         self.pid_path.write_text(str(self.process.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise HubImagesError(
-                    f"{BINARY} on {self.host} exited at start: see {self.log_path} (port taken?)"
-                )
-            if self.answers():
-                return
-            time.sleep(0.1)
+        if wait_until(self._started, timeout):
+            return
         self.stop()
         raise HubImagesError(f"{BINARY} on {self.host} did not answer within {timeout:.0f} s")
+
+    def _started(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise HubImagesError(
+                f"{BINARY} on {self.host} exited at start: see {self.log_path} (port taken?)"
+            )
+        return self.answers()
 
     def answers(self) -> bool:
         try:

@@ -1,5 +1,5 @@
 """What docker-stacks' suite said about our base: passes per test file, and which failures are
-known, deliberate divergences (README.md, "docker-stacks conformance", lists the same)."""
+known, deliberate divergences (docs/docker-stacks.md lists the same)."""
 
 from __future__ import annotations
 

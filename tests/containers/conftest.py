@@ -87,7 +87,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "image_ref" in metafunc.fixturenames:
-        refs = _image_refs(metafunc.config) or [None]
+        refs: list[str | None] = [*_image_refs(metafunc.config)] or [None]
         metafunc.parametrize("image_ref", refs, ids=[str(ref) for ref in refs], scope="session")
 
 
@@ -164,7 +164,7 @@ def sdc1_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def run_container(docker_client, image, sdc1_data: Path) -> RunFn:  # type: ignore[no-untyped-def]
+def run_container(docker_client, image, sdc1_data: Path) -> RunFn:
     """``run(command, mounts={host: container}, user='jovyan', timeout=900) -> (rc, logs)``.
 
     Every container is removed afterwards, whatever happens. The SDC1 data folder is always

@@ -25,6 +25,8 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from hubimages.core.waiting import wait_until
+
 LABEL = "hubimages.test"
 # host:pid of the test process that made the container, so that sweeps spare live runs.
 OWNER_LABEL = "hubimages.test.owner"
@@ -42,6 +44,9 @@ PROBLEM_LINE = re.compile(
 # GEN_CERT's.
 EXPECTED_WARNING = "The Jupyter server is listening on all IP addresses and not using encryption"
 TOKEN_IN_LOGS = re.compile(r"[?&]token=([0-9A-Za-z_-]+)")
+# The server's last start-up line: jupyter_lsp's scan for language servers, logged after the
+# URLs banner. Once it is there, nothing more is logged unless something happens.
+START_UP_DONE = r"Skipped non-installed server\(s\)"
 
 
 class ContainerError(AssertionError):
@@ -144,8 +149,8 @@ def wait_for_api(
     """Wait until <base_url>api answers 200 on the container IP; return seconds since started_at."""
     started_at = started_at or time.monotonic()
     url = api_url(container_ip(container), port, base_url)
-    deadline = started_at + timeout
-    while time.monotonic() < deadline:
+
+    def answered() -> float | None:
         try:
             if http_get(url, timeout=2).status == 200:
                 return time.monotonic() - started_at
@@ -153,19 +158,20 @@ def wait_for_api(
             pass
         if not is_running(container):
             raise _fail(container, f"container exited before {url} answered")
-        time.sleep(0.05)
-    raise _fail(container, f"{url} did not answer 200 within {timeout} s")
+        return None
+
+    seconds = wait_until(answered, started_at + timeout - time.monotonic(), interval=0.05)
+    if seconds is None:
+        raise _fail(container, f"{url} did not answer 200 within {timeout} s")
+    return seconds
 
 
 def wait_for_log(container: Container, pattern: str, timeout: float = 30) -> re.Match:
     regex = re.compile(pattern, re.MULTILINE)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        match = regex.search(logs(container))
-        if match:
-            return match
-        time.sleep(0.1)
-    raise _fail(container, f"no log line matching {pattern!r} within {timeout} s")
+    match = wait_until(lambda: regex.search(logs(container)), timeout)
+    if match is None:
+        raise _fail(container, f"no log line matching {pattern!r} within {timeout} s")
+    return match
 
 
 def token_from_logs(container: Container, timeout: float = 30) -> str:
@@ -175,16 +181,17 @@ def token_from_logs(container: Container, timeout: float = 30) -> str:
 def wait_for_health(container: Container, timeout: float = 60, expected: str = "healthy") -> str:
     """Wait for the HEALTHCHECK to report `expected`; fail on exit (and, waiting for healthy,
     on unhealthy)."""
-    deadline = time.monotonic() + timeout
     status = "unknown"
-    while time.monotonic() < deadline:
+
+    def settled() -> bool:
+        nonlocal status
         container.reload()
         status = container.attrs["State"].get("Health", {}).get("Status", "none")
-        if status == expected:
-            return status
-        if (status == "unhealthy" and expected == "healthy") or container.status != "running":
-            break
-        time.sleep(0.5)
+        failed = status == "unhealthy" and expected == "healthy"
+        return status == expected or failed or container.status != "running"
+
+    if wait_until(settled, timeout, interval=0.5) and status == expected:
+        return status
     health = json.dumps(container.attrs["State"].get("Health"), indent=1)
     raise _fail(container, f"health is {status}, not {expected}:\n{health}")
 
@@ -206,6 +213,7 @@ def processes(container: Container) -> list[str]:
 def exec_text(container: Container, command: str, user: str = "") -> tuple[int, str]:
     """Run a shell command in a running container; return (exit code, stdout+stderr)."""
     result = container.exec_run(["/bin/sh", "-c", command], user=user, demux=False)
+    assert isinstance(result.output, bytes) and result.exit_code is not None
     return result.exit_code, result.output.decode("utf-8", "replace")
 
 
@@ -333,7 +341,7 @@ class ContainerFactory:
     def start(self, command=None, **kwargs) -> Container:
         """Create and start; the returned container has `started_at` (monotonic seconds)."""
         container = self.create(command, **kwargs)
-        container.started_at = time.monotonic()
+        container.started_at = time.monotonic()  # type: ignore[attr-defined]
         container.start()
         return container
 
@@ -346,10 +354,13 @@ class ContainerFactory:
     def server(self, port: int = DEFAULT_PORT, base_url: str = "/", **kwargs) -> Container:
         """Start the default command (or `command`) and wait for its /api."""
         container = self.start(kwargs.pop("command", None), **kwargs)
-        container.startup_seconds = wait_for_api(
-            container, port=port, base_url=base_url, started_at=container.started_at
+        container.startup_seconds = wait_for_api(  # type: ignore[attr-defined]
+            container,
+            port=port,
+            base_url=base_url,
+            started_at=container.started_at,  # type: ignore[attr-defined]
         )
-        container.ip = container_ip(container)
+        container.ip = container_ip(container)  # type: ignore[attr-defined]
         return container
 
     def cleanup(self) -> None:
@@ -364,14 +375,14 @@ class ContainerFactory:
 class _ChunkReader(io.RawIOBase):
     """A read-only file over an iterator of byte chunks (the engine's `docker save` stream)."""
 
-    def __init__(self, chunks) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, chunks) -> None:
         self._chunks = iter(chunks)
         self._buffer = b""
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, target) -> int:
         while not self._buffer:
             try:
                 self._buffer = next(self._chunks)
@@ -383,7 +394,7 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
-def layer_paths(client: docker.DockerClient, image_id: str):  # type: ignore[no-untyped-def]
+def layer_paths(client: docker.DockerClient, image_id: str):
     """(layer archive, path) for every entry of every layer of the image, streamed from the
     engine's `docker save` (nothing is written to disk)."""
     stream = io.BufferedReader(_ChunkReader(client.api.get_image(image_id)), 1 << 20)

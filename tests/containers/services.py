@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -37,6 +38,7 @@ from hubimages.builder.engine import build_network
 from hubimages.builder.labels import BASE_DIGEST, INPUTS_HASH
 from hubimages.builder.stream import BuildRequest, stream_build
 from hubimages.core.files import file_sha256, folder_files
+from hubimages.core.waiting import wait_until
 from hubimages.deps.server import WheelServer
 from hubimages.model.project import open_project
 from tests.containers.helpers import LABEL, OWNER, OWNER_LABEL, ContainerError, http_get, logs
@@ -87,7 +89,7 @@ def service_image(
             return str(client.images.get(ref).id)
         except docker.errors.ImageNotFound:
             pass
-        image_id = _build(client, name, parent.id, files, ref)
+        image_id = _build(client, name, str(parent.id), files, ref)
     for old in client.images.list(name=repository):
         for tag in old.tags:
             if tag.startswith(f"{repository}:") and tag != ref:
@@ -149,7 +151,7 @@ class ServiceNetwork:
     def name(self) -> str:
         return str(self.network.name)
 
-    def start(self, image_id: str, name: str, **kwargs: object) -> Service:
+    def start(self, image_id: str, name: str, **kwargs: Any) -> Service:
         """Start a container reachable as `name` on this network (and from the host by IP)."""
         container = self.client.containers.create(
             image_id,
@@ -191,7 +193,8 @@ def service_network(client: docker.DockerClient) -> Iterator[ServiceNetwork]:
 def wait_for_http(service: Service, url: str, timeout: float = 90) -> float:
     """Seconds until `url` (on the service's IP, from the host) answers 200."""
     started = time.monotonic()
-    while time.monotonic() < started + timeout:
+
+    def answered() -> float | None:
         try:
             if http_get(url, timeout=2).status == 200:
                 return time.monotonic() - started
@@ -202,7 +205,11 @@ def wait_for_http(service: Service, url: str, timeout: float = 90) -> float:
             raise ContainerError(
                 f"{service.name} exited before {url} answered:\n{logs(service.container)[-3000:]}"
             )
-        time.sleep(0.2)
+        return None
+
+    seconds = wait_until(answered, timeout, interval=0.2)
+    if seconds is not None:
+        return seconds
     raise ContainerError(
         f"{url} did not answer 200 within {timeout} s:\n{logs(service.container)[-3000:]}"
     )

@@ -1,6 +1,6 @@
 """The build tool against the real engine, on a tiny matrix built on top of the real base.
 
-Run after `invoke build base` (the `invoke test` task does that first).
+Run after `invoke build -i base` (the `invoke test` task does that first).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -25,6 +26,7 @@ from hubimages.builder.labels import INPUTS_HASH
 from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
 from hubimages.core.cache import CacheLayout
+from hubimages.core.waiting import wait_until
 from hubimages.model.load import load_matrix
 from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS
@@ -56,7 +58,7 @@ def base_image_id(client) -> str:
     try:
         return client.images.get(base_ref()).id
     except docker.errors.ImageNotFound:
-        pytest.fail("the base image is not built: run `invoke build base` first")
+        pytest.fail("the base image is not built: run `invoke build -i base` first")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, client) -> Path:
+def project(tmp_path_factory, client) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("matrix")
     base_image_id(client)
     images = {
@@ -101,6 +103,8 @@ def project(tmp_path_factory, client) -> Path:
     (root / "images" / "apt" / "debian-packages.txt").write_text("# a tool base lacks\njq\n")
     settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
     settings["namespace"] = NAMESPACE
+    # Any free port: builds of other checkouts on this engine take the usual one.
+    settings["wheelhouse_port"] = 0
     (root / "build-matrix.yaml").write_text(
         yaml.safe_dump({"settings": settings, "images": images})
     )
@@ -242,6 +246,7 @@ def test_force_applies_to_the_named_images_not_their_ancestors(project: Path, cl
             "-m",
             "invoke",
             "build",
+            "-i",
             "child",
             "--force",
             f"--matrix={project / 'build-matrix.yaml'}",
@@ -278,6 +283,7 @@ def test_noop_cli_says_up_to_date(project: Path, client) -> None:
             "-m",
             "invoke",
             "build",
+            "-i",
             "child",
             f"--matrix={project / 'build-matrix.yaml'}",
         ],
@@ -306,6 +312,10 @@ def _step_containers(client, marker: str, since: float = 0) -> list[str]:
     ]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
     """One SIGINT in the middle of a step: the step's container is killed and removed, no tag
     moves, the wheel server and its port are gone, no network is left, the summary says it."""
@@ -322,6 +332,7 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
             "-m",
             "invoke",
             "build",
+            "-i",
             "slow",
             f"--matrix={project / 'build-matrix.yaml'}",
         ],
@@ -329,39 +340,48 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A background job of a non-interactive shell ignores SIGINT, and a child inherits
+        # that: the build gets the Ctrl-C handling a terminal gives it.
+        preexec_fn=_default_sigint,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 240
-        while not _step_containers(client, "/opt/delay.txt", since) and time.monotonic() < deadline:
+
+        def step_running() -> bool:
             assert proc.poll() is None, "".join(lines)[-2000:]
-            time.sleep(0.2)
-        assert _step_containers(client, "/opt/delay.txt", since), "the slow step never started"
+            return bool(_step_containers(client, "/opt/delay.txt", since))
+
+        assert wait_until(step_running, 240, interval=0.2), "the slow step never started"
         interrupted = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        stdout = proc.stdout.read()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=30)  # a build that ignores the Ctrl-C fails here, not after 600 s
+        except subprocess.TimeoutExpired:
+            pytest.fail("the build did not stop within 30 s of one SIGINT: " + "".join(lines))
+        stopped = time.monotonic() - interrupted
+        stdout = proc.stdout.read() if proc.stdout else ""
         reader.join(timeout=10)
     finally:
         if proc.poll() is None:  # never leave the build (and its step) running
             proc.kill()
+            proc.wait(timeout=10)
             for step in _step_containers(client, "/opt/delay.txt", since):
                 client.api.remove_container(step, force=True)
-    stopped = time.monotonic() - interrupted
     assert proc.returncode == 130, stdout + "".join(lines)[-2000:]
     assert stopped < 20, f"took {stopped:.0f}s to stop: " + "".join(lines)[-3000:]
     assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
     assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
     assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
-    time.sleep(2)  # the engine removes the killed step's container (forcerm)
-    assert _step_containers(client, "/opt/delay.txt", since) == []
+    # The engine removes the killed step's container (forcerm) as the build ends.
+    assert wait_until(lambda: not _step_containers(client, "/opt/delay.txt", since), 30)
     assert ours(client.networks.list()) == networks
-    gateway = client.networks.get(BUILD_NETWORK).attrs["IPAM"]["Config"][0]["Gateway"]
+    served = re.search(r"wheel server on http://([\d.]+):(\d+)", "".join(lines))
+    assert served, "".join(lines)[-2000:]
     with socket.socket() as sock:  # no server listens on the wheel server's port any more
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
-        sock.bind((gateway, 8765))
+        sock.bind((served.group(1), int(served.group(2))))
         sock.listen()
 
 

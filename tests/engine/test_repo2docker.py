@@ -11,13 +11,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import docker
 import pytest
 
+from hubimages.core.waiting import wait_until
 from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS, layer_paths
 
@@ -143,6 +143,30 @@ def test_requirements_repository(tmp_path: Path, client) -> None:
     assert again.returncode == 0 and f"[{PREFIX}-reqs] up to date" in again.stderr
 
 
+def test_a_repository_with_no_configuration_builds_as_repo2docker_builds_it(
+    tmp_path: Path, client
+) -> None:
+    """Notebooks only: the files in the home (REPO_DIR, set as repo2docker sets it), the
+    repository's .local/bin and ~/.local/bin on PATH, the platform's packages untouched."""
+    repo = tmp_path / "notebooks"
+    tool = repo / ".local" / "bin" / "hello-binder"
+    tool.parent.mkdir(parents=True)
+    tool.write_text("#!/bin/sh\necho hello from the repository\n")
+    tool.chmod(0o755)
+    make_repo(repo, {"analysis.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4})})
+    built = repo2docker(repo, "notebooks")
+    assert built.returncode == 0, built.stderr[-3000:]
+    ref = f"{MATRIX.repository(f'{PREFIX}-notebooks')}:latest"
+    out = run(client, ref, 'pwd; echo "$REPO_DIR"; echo "$PATH"; ls; hello-binder; pip check')
+    lines = out.splitlines()
+    assert lines[:2] == ["/home/jovyan", "/home/jovyan"], out
+    assert lines[2].startswith("/home/jovyan/.local/bin:/home/jovyan/.local/bin:"), out
+    assert lines[3] == "analysis.ipynb", out
+    assert "hello from the repository" in lines, out
+    base = client.images.get(MATRIX.local_ref("base"))
+    assert run(client, ref, "pip freeze") == run(client, base.id, "pip freeze")
+
+
 def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     """apt.txt through the build tool's proxy, postBuild as the user with no network of its
     own, start around the image's own start script, and the server answers."""
@@ -171,21 +195,21 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
         ref, detach=True, environment={"JUPYTER_TOKEN": TOKEN}, labels=TEST_LABELS
     )
     try:
-        deadline = time.monotonic() + 30  # start.sh runs first: slower on a loaded machine
-        while not container.logs().decode().split()[-1:] == ["yes"]:
-            assert time.monotonic() < deadline, container.logs().decode()[-600:]
-            time.sleep(0.5)
+        said = wait_until(  # start.sh runs first: slower on a loaded machine
+            lambda: container.logs().decode().split()[-1:] == ["yes"], 30, interval=0.5
+        )
+        assert said, container.logs().decode()[-600:]
         server.reload()
         url = f"http://{server.attrs['NetworkSettings']['IPAddress']}:8888/api?token={TOKEN}"
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + 60
-        while True:
+
+        def answered() -> bool:
             try:
-                assert opener.open(url, timeout=2).status == 200
-                break
+                return bool(opener.open(url, timeout=2).status == 200)
             except OSError:
-                assert time.monotonic() < deadline, server.logs().decode()[-2000:]
-                time.sleep(0.5)
+                return False
+
+        assert wait_until(answered, 60, interval=0.5), server.logs().decode()[-2000:]
     finally:
         container.remove(force=True)
         server.remove(force=True)

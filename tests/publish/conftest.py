@@ -1,10 +1,11 @@
 """Fixtures of the publish tests: the engine, a real registry (Debian's docker-registry) on
-127.0.0.1, and a tiny project on top of the real base (`invoke build base` first: `invoke test`
+127.0.0.1, and a tiny project on top of the real base (`invoke build -i base` first: `invoke test`
 does it)."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import docker
 import pytest
@@ -29,21 +30,23 @@ def client():
 
 
 @pytest.fixture
-def registry(tmp_path_factory):
+def registry(tmp_path_factory) -> Iterator[Registry]:
     reg = Registry(tmp_path_factory.mktemp("registry"))
     reg.start()
     yield reg
     reg.stop()
+    # What this registry's pulls left (by digest): its host and port are this test's alone.
+    remove_images(docker.from_env(), f"{reg.host}/")
 
 
 @pytest.fixture
-def project(tmp_path_factory, client) -> Project:
+def project(tmp_path_factory, client) -> Iterator[Project]:
     root = tmp_path_factory.mktemp("project")
     base = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
     try:
         client.images.get(BASE_REF)
     except docker.errors.ImageNotFound:
-        pytest.fail(f"{BASE_REF} is not built: run `invoke build base` first")
+        pytest.fail(f"{BASE_REF} is not built: run `invoke build -i base` first")
     settings = {**base["settings"], "namespace": NAMESPACE}
     images = {
         "hello": {
@@ -64,9 +67,20 @@ def project(tmp_path_factory, client) -> Project:
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images, with every name they got: local tags and the registries' (pulls by digest).
-    for image in client.images.list():
-        names = [*image.tags, *image.attrs.get("RepoDigests", [])]
-        if any(n.startswith(f"{NAMESPACE}/") or "/ska/hello" in n for n in names):
-            client.images.remove(image.id, force=True)
+    # Our images, by our namespace only: other checkouts' publish tests push `hello` too.
+    remove_images(client, f"{NAMESPACE}/")
     shutil.rmtree(root, ignore_errors=True)
+
+
+def remove_images(client: docker.DockerClient, prefix: str) -> None:
+    """Images with a name (tag or digest) under the prefix; one a container still uses (of a
+    test that failed) stays, to be swept with it."""
+    # One listing call: images.list() reads each image again, and other checkouts' tests
+    # delete theirs meanwhile.
+    for image in client.api.images():
+        names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
+        if any(n.startswith(prefix) for n in names):
+            try:
+                client.images.remove(image["Id"], force=True)
+            except docker.errors.APIError:
+                pass

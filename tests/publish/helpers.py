@@ -1,7 +1,7 @@
 """What the publish tests share: a tiny project to release, and a real registry on 127.0.0.1.
 
 The project is a git repository of its own in a temporary folder, with one image, `hello`, on
-top of the real base image (`invoke build base` first: `invoke test` does it), a real container
+top of the real base image (`invoke build -i base` first: `invoke test` does it), a real container
 test, and locks of a small wheel, so release tags, test gating and package diffs are all real.
 """
 

@@ -9,19 +9,27 @@ through the proxy on 127.0.0.1; stopping the hub leaves nothing behind.
 from __future__ import annotations
 
 import json
+import shlex
 import socket
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import docker.errors
 import pytest
-from traitlets.config import PyFileConfigLoader
+from docker.models.containers import Container
+from traitlets.config.loader import PyFileConfigLoader
 
+from hubimages.core.cache import CacheLayout
 from hubimages.core.ports import free_port
-from hubimages.model.project import CHECKOUT
+from hubimages.core.waiting import wait_until
+from hubimages.model.project import CHECKOUT, open_project
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE
+from hubimages.publish.release import Publisher, publish_release
+from hubimages.publish.target import RegistryTarget
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
+from tests.containers.helpers import exec_text
+from tests.containers.sdc1.example import NOTEBOOK, notebook_result
 from tests.publish.helpers import NAMESPACE, Project, Registry
 
 pytestmark = pytest.mark.slow
@@ -58,7 +66,7 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
-    released = project.invoke("release", "hello", f"--registry={registry.host}/ska")
+    released = project.invoke("release", "-i", "hello", f"--registry={registry.host}/ska")
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
@@ -80,18 +88,9 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     )
     hub.start()
     try:
-        api = f"{hub.url}/hub/api"
-        assert call(f"{api}/users/alice", "POST")[0] == 201
-        assert call(f"{api}/users/alice/server", "POST", {"image": label})[0] in (201, 202)
-        deadline = time.monotonic() + 150
-        server: dict = {}
-        while time.monotonic() < deadline and not server.get("ready"):
-            time.sleep(1)
-            server = call(f"{api}/users/alice")[1]["servers"].get("", {})
-        assert server.get("ready"), hub.log_path.read_text()[-4000:]
-        [container] = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={NETWORK}"})
+        container = spawn(hub, label, "alice", client)
         assert container.attrs["Config"]["Image"] == pinned
-        assert container.image.id == image_id
+        assert container.image is not None and container.image.id == image_id
         # Through the real proxy on 127.0.0.1 to the server on the internal network.
         status, contents = call(f"{hub.url}/user/alice/api/contents")
         assert (status, contents.get("type")) == (200, "directory")
@@ -102,3 +101,58 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     assert client.networks.list(names=[NETWORK]) == []
     assert not any(listening(port) for port in proxy_ports)
     assert not hub.running()
+
+
+def spawn(hub: LocalHub, label: str, user: str, client) -> Container:
+    """A user server of the image `label` names, as the hub's form posts it; ready."""
+    api = f"{hub.url}/hub/api"
+    assert call(f"{api}/users/{user}", "POST")[0] == 201
+    assert call(f"{api}/users/{user}/server", "POST", {"image": label})[0] in (201, 202)
+    server: dict = {}
+
+    def ready() -> bool:
+        nonlocal server
+        server = call(f"{api}/users/{user}")[1]["servers"].get("", {})
+        return bool(server.get("ready"))
+
+    assert wait_until(ready, 300, interval=1), hub.log_path.read_text()[-4000:]
+    [container] = client.containers.list(filters={"label": f"{CONTAINER_LABEL}={hub.name}"})
+    return container
+
+
+def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_example(
+    registry: Registry, client, tmp_path: Path
+) -> None:
+    """A hub configured with nothing but the DockerSpawner profiles `invoke profiles` writes:
+    the sdc1 example notebook, copied into the home at start, runs on the data in the image."""
+    checkout = open_project()
+    try:
+        client.images.get(checkout.matrix.local_ref("sdc1"))
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"{checkout.matrix.local_ref('sdc1')} is not built: invoke build -i sdc1")
+    publisher = Publisher(
+        checkout.matrix,
+        CacheLayout(tmp_path / "cache"),
+        RegistryTarget(registry.host, "ska"),
+        allow_dirty=True,  # the checkout's image as built; this registry serves nobody
+        require_tests=False,
+    )
+    publish_release(publisher, ["sdc1"])
+    profiles = publisher.store.profiles / DOCKERSPAWNER_FILE
+    config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
+    ((label, pinned),) = config.DockerSpawner.allowed_images.items()
+    name = f"{NAMESPACE}-sdc1-hub"
+    hub = LocalHub(tmp_path / "hub", proxy_source(CHECKOUT), profiles, free_port(), name=name)
+    hub.extra_config = ADMIN_SERVICE
+    hub.start()
+    try:
+        container = spawn(hub, label, "scientist", client)
+        assert container.attrs["Config"]["Image"] == pinned
+        command = f'python -c {shlex.quote(NOTEBOOK)} "$HOME/sdc1-example.ipynb"'
+        code, logs = exec_text(container, command)
+        assert code == 0, logs[-6000:]
+        result = notebook_result(logs)
+        assert result["data_line"].startswith("data: /opt/sdc1/data |"), result["data_line"]
+    finally:
+        hub.stop()
+    assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={name}"}) == []

@@ -15,6 +15,7 @@ import docker
 import pytest
 import yaml
 
+from hubimages.core.waiting import wait_until
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
 from tests.publish.helpers import CONTAINER_TEST, NAMESPACE, REPO, Project, Registry, six_lock
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 def release(project: Project, registry: Registry, *args: str, **kwargs):
-    return project.invoke("release", "hello", f"--registry={registry.host}/ska", *args, **kwargs)
+    return project.invoke(
+        "release", "-i", "hello", f"--registry={registry.host}/ska", *args, **kwargs
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -156,7 +159,7 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(
     yesterday = time.strftime("%Y-%m-%d", time.gmtime(midnight - 60))
     today = time.strftime("%Y-%m-%d", time.gmtime(midnight))
     sha = project.git("rev-parse", "--short=7", "HEAD")
-    tested = project.invoke("test", "hello", env={"SOURCE_DATE_EPOCH": str(midnight - 60)})
+    tested = project.invoke("test", "-i", "hello", env={"SOURCE_DATE_EPOCH": str(midnight - 60)})
     assert tested.returncode == 0, tested.stderr[-3000:]
     released = release(project, registry)
     assert released.returncode == 0, released.stderr[-3000:]
@@ -178,8 +181,8 @@ def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry
     history = (published(project, registry) / "history.json").read_text()
     # Same commit, same day, new content (a forced rebuild has a new image id): the same
     # immutable tag would change.
-    assert project.invoke("build", "hello", "--force").returncode == 0
-    assert project.invoke("test", "hello").returncode == 0
+    assert project.invoke("build", "-i", "hello", "--force").returncode == 0
+    assert project.invoke("test", "-i", "hello").returncode == 0
     second = release(project, registry)
     error = one_error_line(second)
     assert f"ska/hello:{tag} already exists with different content" in error
@@ -190,12 +193,12 @@ def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry
 
 
 def test_push_refuses_untested_image(project: Project, registry: Registry) -> None:
-    built = project.invoke("build", "hello")
+    built = project.invoke("build", "-i", "hello")
     assert built.returncode == 0, built.stderr[-2000:]
-    pushed = project.invoke("push", "hello", f"--registry={registry.host}/ska")
+    pushed = project.invoke("push", "-i", "hello", f"--registry={registry.host}/ska")
     error = one_error_line(pushed)
     assert "has not passed its tests at this image id" in error
-    assert "invoke test hello" in error
+    assert "invoke test -i hello" in error
     assert registry.tags("ska/hello") == []
 
 
@@ -231,13 +234,12 @@ def test_registry_killed_mid_push_then_rerun_completes(
     killed = threading.Event()
 
     def kill_on_first_upload() -> None:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and not killed.is_set():
-            if uploads.is_dir() and any(uploads.iterdir()):
-                registry.stop(signal.SIGKILL)
-                killed.set()
-                return
-            time.sleep(0.05)
+        def uploading_or_over() -> bool:  # over: the release ended without an upload
+            return killed.is_set() or (uploads.is_dir() and any(uploads.iterdir()))
+
+        if wait_until(uploading_or_over, 600, interval=0.05) and not killed.is_set():
+            registry.stop(signal.SIGKILL)
+            killed.set()
 
     watcher = threading.Thread(target=kill_on_first_upload, daemon=True)
     watcher.start()
@@ -320,7 +322,7 @@ def test_uncommitted_changes_are_refused_unless_marked_dirty(
     assert labels["org.skahub.dirty"] == "true"
     assert labels["org.opencontainers.image.version"] == tag
     # Pushing those images again needs the flag too.
-    pushed = project.invoke("push", "hello", f"--registry={registry.host}/other")
+    pushed = project.invoke("push", "-i", "hello", f"--registry={registry.host}/other")
     assert "built from uncommitted changes" in one_error_line(pushed)
     # Committed, the image is rebuilt with a clean tag and labels.
     project.commit("the greeting")
@@ -396,9 +398,9 @@ def test_a_community_environment_is_built_tested_released_and_offered(
 
 
 def test_bad_registry_argument_is_one_line(project: Project) -> None:
-    result = project.invoke("release", "hello", "--registry=not a host")
+    result = project.invoke("release", "-i", "hello", "--registry=not a host")
     assert "--registry 'not a host'" in one_error_line(result)
-    missing = project.invoke("push", "hello")
+    missing = project.invoke("push", "-i", "hello")
     assert "--registry is missing" in one_error_line(missing)
 
 

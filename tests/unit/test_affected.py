@@ -156,3 +156,13 @@ def test_uncommitted_files_are_named_exactly(matrix_data, tmp_path) -> None:
         "images/c/Dockerfile.old",
     ]
     assert uncommitted_files(tmp_path, ["images/b"]) == ["images/b/new file.txt"]
+
+
+def test_a_build_folder_reaches_the_images_that_fetch_it(matrix_data, tmp_path) -> None:
+    """data/sdc1 is in the sdc1 image: a change to it rebuilds that image (here: b, and c
+    which applies b's folder), and nothing else."""
+    (tmp_path / "data" / "sdc1").mkdir(parents=True)
+    matrix_data["images"]["b"]["build_folders"] = ["data/sdc1"]
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    assert affected_images(matrix, ["data/sdc1/truth.cat"], matrix) == ["b", "c"]
+    assert affected_images(matrix, ["data/README.md"], matrix) == []

@@ -167,7 +167,6 @@ def test_unreachable_repositories_and_unknown_refs(
 @pytest.mark.parametrize(
     ("files", "words"),
     [
-        ({"README.md": "nothing to build\n"}, "no recognised configuration"),
         ({"binder/environment.yml": "name: x\n"}, "environment.yml: a conda environment"),
         ({"binder/apt.txt": "jq && curl evil\n"}, r"apt.txt:1: 'jq && curl evil' is not a Debian"),
         ({"runtime.txt": "python-3.12\n"}, "asks for Python 3.12, but the platform image has 3.11"),
@@ -253,14 +252,26 @@ def test_no_build_of_a_dockerfile_and_of_bad_input(tmp_path: Path) -> None:
     text = "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN true\n"
     repo = repository(tmp_path / "repo", {"binder/Dockerfile": text})
     assert no_build(repo).stdout == text
-    empty = repository(tmp_path / "empty", {"README.md": "hi\n"})
-    result = no_build(empty)
+    later = repository(tmp_path / "later", {"runtime.txt": "python-3.12\n"})
+    result = no_build(later)
     assert result.returncode == 1
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
-        f"error: empty ({empty}): no recognised configuration: add requirements.txt, "
-        "apt.txt, postBuild, start, runtime.txt or a Dockerfile (in binder/, .binder/ or the "
-        "repository's root)"
+        f"error: later ({later}): runtime.txt: asks for Python 3.12, but the platform image "
+        "has 3.11: build it on an image with that Python, or change runtime.txt"
     ]
+
+
+def test_a_repository_with_no_configuration_gets_repo2dockers_defaults(tmp_path: Path) -> None:
+    """Notebooks only, the most common Binder repository: its files in the home, REPO_DIR set
+    and the PATH entries of repo2docker's images; nothing installed, nothing run."""
+    repo = repository(tmp_path / "notebooks", {"analysis.ipynb": "{}\n", "README.md": "hi\n"})
+    result = no_build(repo)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "ARG REPO_DIR=/home/jovyan" in lines and "ENV REPO_DIR=${REPO_DIR}" in lines
+    assert "ENV PATH=/home/jovyan/.local/bin:${REPO_DIR}/.local/bin:${PATH}" in lines
+    assert "COPY --chown=1000:100 src/ ${REPO_DIR}/" in lines
+    assert not [line for line in lines if line.startswith(("RUN install", "ENTRYPOINT"))]
 
 
 def test_default_names() -> None:

@@ -91,3 +91,18 @@ def test_namespace_does_not_change_content(root: Path) -> None:
     data["settings"]["namespace"] = "elsewhere"
     path.write_text(yaml.safe_dump(data))
     assert _hash(root, "a") == before
+
+
+def test_a_build_folder_reaches_the_image_that_fetches_it(root: Path) -> None:
+    data = root / "data" / "sdc1"
+    data.mkdir(parents=True)
+    (data / "truth.cat").write_text("1 2 3\n")
+    path = root / "build-matrix.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["images"]["b"]["build_folders"] = ["data/sdc1"]
+    path.write_text(yaml.safe_dump(raw))
+    before = {name: _hash(root, name) for name in ("a", "b", "c")}
+    (data / "truth.cat").write_text("1 2 4\n")
+    after = {name: _hash(root, name) for name in ("a", "b", "c")}
+    assert after["a"] == before["a"]
+    assert after["b"] != before["b"] and after["c"] != before["c"]  # c applies b's folder

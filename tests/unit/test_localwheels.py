@@ -10,7 +10,9 @@ import base64
 import hashlib
 import importlib.util
 import io
+import os
 import shutil
+import sys
 import tarfile
 import textwrap
 import time
@@ -19,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from hubimages.core import files
 from hubimages.core.cache import CacheLayout
+from hubimages.core.waiting import wait_until
 from hubimages.deps import declarations, wheelbuild, wheeledit
 from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.index import IndexFile, PackageIndex
@@ -175,7 +177,9 @@ def test_build_applies_the_edit_and_relabels(tiny, tmp_path: Path) -> None:
 def test_building_twice_gives_the_same_bytes(tiny, tmp_path: Path) -> None:
     wheel, sdist = tiny
     first = wheelbuild.build(wheel, sdist, tmp_path / "a", OfflineIndex(), exclude_newer="")
-    time.sleep(2.1)  # the backend stamps the current time (2 s resolution in zip)
+    # The backend stamps the current time, in zip's 2 s steps: build again in the next step.
+    step = int(time.time()) // 2
+    assert wait_until(lambda: int(time.time()) // 2 > step, 3, interval=0.05)
     second = wheelbuild.build(wheel, sdist, tmp_path / "b", OfflineIndex(), exclude_newer="")
     assert first.name == second.name
     assert sha256(first) == sha256(second)
@@ -260,7 +264,7 @@ def test_a_failed_write_leaves_no_partial_file(tiny, tmp_path: Path, monkeypatch
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(files.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)  # as files.write_atomically calls it
     with pytest.raises(OSError, match="disk full"):
         wheelbuild.build(wheel, sdist, tmp_path / "out", OfflineIndex(), exclude_newer="")
     assert list((tmp_path / "out").iterdir()) == []
@@ -360,3 +364,21 @@ def test_find_links_folder_holds_only_the_images_wheels(tiny, tmp_path: Path) ->
     assert folder is not None
     assert [p.name for p in folder.iterdir()] == ["tinyext-1.0+test1-py3-none-any.whl"]
     assert LocalWheelCatalog((), index, cache).find_links_for_lock("y") is None
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "cut_off"),
+    [
+        ("2014-06-16T11:18:57Z", wheelbuild.PYTHON_RELEASED[sys.version_info[:2]]),
+        ("2026-06-01T15:41:01Z", "2026-06-01T15:41:01Z"),
+        ("", ""),
+    ],
+)
+def test_build_dependencies_are_no_older_than_the_building_python(
+    tiny, uploaded: str, cut_off: str
+) -> None:
+    """An sdist of 2014 builds with the setuptools of the day the host's Python came out (the
+    setuptools of 2014 does not run on it); a newer one with those of its upload."""
+    wheel, _ = tiny
+    index = OfflineIndex((IndexFile("tiny.tar.gz", wheel.sdist_sha256, "x", uploaded),))
+    assert wheelbuild.upload_time(wheel, index) == cut_off

@@ -81,7 +81,7 @@ def test_locks_follow_the_lineage(project: Path) -> None:
     versions = read_lock(project / "images" / "c" / "requirements.lock").versions()
     assert versions == {"tinya": "1.0", "tinyb": "1.0"}  # constrained by a's lock
     text = (project / "images" / "c" / "requirements.lock").read_text()
-    assert text.startswith("# Locked by `invoke lock c`")
+    assert text.startswith("# Locked by `invoke lock -i c`")
     assert "-c images/a/requirements.lock" in text and str(project) not in text
 
 
@@ -99,6 +99,21 @@ def test_a_conflict_below_changes_no_lock(project: Path) -> None:
     assert "no lock was changed: images/a/requirements.lock, images/c/requirements.lock" in message
     assert "\n" not in message
     assert {p: p.read_text() for p in project.glob("images/*/requirements.lock")} == before
+
+
+def test_an_sdist_only_requirement_points_to_local_wheels(project: Path) -> None:
+    """uv refuses a project with no wheel (builds install wheels only): the error says where
+    to declare it, in one line."""
+    folder = project.parent / "simple" / "tinysd"
+    folder.mkdir()
+    (folder / "tinysd-1.0.tar.gz").write_bytes(b"not built here")
+    (folder / "index.html").write_text('<a href="tinysd-1.0.tar.gz">tinysd-1.0.tar.gz</a>\n')
+    (project / "images" / "a" / "requirements.in").write_text("tinyb<2\ntinysd\n")
+    with pytest.raises(HubImagesError) as error:
+        lock(project, [])
+    message = str(error.value)
+    assert message.startswith("images/a: locking failed: tinysd has no wheel on the index")
+    assert "declare it in images/a/local-wheels.yaml" in message and "\n" not in message
 
 
 class Missing(http.server.BaseHTTPRequestHandler):

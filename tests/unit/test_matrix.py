@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -150,7 +151,7 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
     matrix_data["images"]["a"]["parnet"] = "base"
     path = write_matrix(tmp_path, matrix_data)
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "build", "a", f"--matrix={path}"],
+        [sys.executable, "-m", "invoke", "build", "-i", "a", f"--matrix={path}"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -161,7 +162,8 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
         f"error: {path}: image 'a': key 'parnet': unknown key; allowed: "
-        "default, description, display_name, parent, source, stacks, tag_packages"
+        "build_folders, default, description, display_name, parent, source, stacks, "
+        "tag_packages"
     ]
 
 
@@ -207,3 +209,42 @@ def test_cli_bad_matrix_path_is_one_line(args: list[str]) -> None:
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("folders", "words"),
+    [
+        (["/data/sdc1"], "relative to the matrix file"),
+        (["data/../../etc"], "relative to the matrix file"),
+        (["./data"], "relative to the matrix file"),
+        (["images/b"], "image folders are served as stacks"),
+        (["data", "data/sdc1"], "'data/sdc1' is inside 'data'"),
+        ("data", "must be a list"),
+        (["data/missing"], "data/missing/ is not a folder of this repository"),
+    ],
+)
+def test_build_folders_are_checked(tmp_path: Path, matrix_data: dict, folders, words) -> None:
+    (tmp_path / "data" / "sdc1").mkdir(parents=True)
+    matrix_data["images"]["c"]["build_folders"] = folders
+    with pytest.raises(MatrixError, match=re.escape(words)):
+        load_matrix(write_matrix(tmp_path, matrix_data))
+
+
+def test_build_folders_are_what_with_build_files_may_fetch(tmp_path, matrix_data) -> None:
+    (tmp_path / "data" / "sdc1").mkdir(parents=True)
+    matrix_data["images"]["c"]["build_folders"] = ["data/sdc1/"]
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    assert matrix.build_files("c") == {
+        "": tmp_path / "images" / "c",
+        "data/sdc1": tmp_path / "data" / "sdc1",
+    }
+    assert matrix.build_files("a") == {"": tmp_path / "images" / "a"}
+
+
+def test_an_image_folder_entry_may_not_hide_a_build_folder(tmp_path, matrix_data) -> None:
+    (tmp_path / "data" / "sdc1").mkdir(parents=True)
+    matrix_data["images"]["c"]["build_folders"] = ["data/sdc1"]
+    path = write_matrix(tmp_path, matrix_data)
+    (tmp_path / "images" / "c" / "data").mkdir()
+    with pytest.raises(MatrixError, match="images/c/data has the name data/sdc1 starts with"):
+        load_matrix(path)

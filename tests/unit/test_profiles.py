@@ -12,7 +12,7 @@ import yaml
 from dockerspawner import DockerSpawner
 from kubespawner import KubeSpawner
 from tornado import web
-from traitlets.config import PyFileConfigLoader
+from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_retries_stop_at_once_on_a_refusal() -> None:
 
 
 def test_retries_succeed_after_a_blip() -> None:
-    outcomes = iter([RetryableError("blip"), "ok"])
+    outcomes: Iterator[Exception | str] = iter([RetryableError("blip"), "ok"])
 
     def once_flaky() -> str:
         outcome = next(outcomes)
@@ -97,7 +98,9 @@ class TokenRegistry(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        port = self.server.server_address[1]
+        address = self.server.server_address
+        assert isinstance(address, tuple)
+        port = int(address[1])
         if self.path.startswith("/token"):
             assert self.headers["Authorization"].startswith("Basic ")
             return self._json(200, {"token": "t0k"})

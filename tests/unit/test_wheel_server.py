@@ -66,7 +66,7 @@ def test_build_files_and_folders_but_nothing_outside(tmp_path: Path) -> None:
     (folder / "src" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
     (tmp_path / "secret.txt").write_text("no\n")
     with WheelServer("127.0.0.1", 0) as server:
-        server.add("ml", b"six==1.17.0\n", [], [folder])
+        server.add("ml", b"six==1.17.0\n", [], {"ml": {"": folder}})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         assert opener.open(server.files_url("ml") + "strip.py").read() == b"print(1)\n"
         tar = opener.open(server.files_url("ml") + "src").read()
@@ -76,3 +76,25 @@ def test_build_files_and_folders_but_nothing_outside(tmp_path: Path) -> None:
         for missing in ("../secret.txt", "nope.txt", ""):
             with pytest.raises(urllib.error.HTTPError):
                 opener.open(server.files_url("ml") + missing)
+
+
+def test_a_declared_repository_folder_is_served_whole_under_its_path(tmp_path: Path) -> None:
+    """build_folders: the image's Dockerfile fetches data/sdc1 as one tar; only below it."""
+    image, data = tmp_path / "images" / "sdc1", tmp_path / "data" / "sdc1"
+    image.mkdir(parents=True)
+    data.mkdir(parents=True)
+    (image / "Dockerfile").write_text("FROM x\n")
+    (data / "cutout.fits").write_bytes(b"SIMPLE")
+    (tmp_path / "data" / "other.txt").write_text("not declared\n")
+    with WheelServer("127.0.0.1", 0) as server:
+        server.add("sdc1", b"", [], {"sdc1": {"": image, "data/sdc1": data}})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        tar = opener.open(server.files_url("sdc1") + "data/sdc1").read()
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            assert archive.getnames() == ["cutout.fits"]
+        one = opener.open(server.files_url("sdc1") + "data/sdc1/cutout.fits").read()
+        assert one == b"SIMPLE"
+        assert opener.open(server.files_url("sdc1") + "Dockerfile").read() == b"FROM x\n"
+        for missing in ("data/other.txt", "data", "data/sdc1/../other.txt", "data/sdc1x"):
+            with pytest.raises(urllib.error.HTTPError):
+                opener.open(server.files_url("sdc1") + missing)

@@ -32,12 +32,29 @@ def stage_jobs() -> dict[int, dict]:
     return {int(m.group(1)): job for name, job in jobs.items() if (m := STAGE_JOB.match(name))}
 
 
-def test_actionlint_is_clean_with_shellcheck() -> None:
-    result = subprocess.run(
-        linters(REPO)["actionlint"], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_actionlint_checks_run_scripts_with_shellcheck() -> None:
+    """`invoke lint` runs actionlint (once, in CI's unit job) with our shellcheck."""
     assert "-shellcheck=" in " ".join(linters(REPO)["actionlint"])
+
+
+def test_ci_runs_what_ci_run_runs() -> None:
+    """.ci/run is `invoke engine test e2e`: lint and unit tests, every image's container tests,
+    the engine and publish tests, the browser session. The workflow runs each of them once."""
+    assert ".venv/bin/invoke engine test e2e" in (REPO / ".ci" / "run").read_text()
+    jobs = load(CI)["jobs"]
+
+    def runs(job: str) -> str:
+        return " ".join(step.get("run", "") for step in jobs[job]["steps"])
+
+    stage = " ".join(
+        s.get("run", "") for s in load(WORKFLOWS / "build-stage.yml")["jobs"]["image"]["steps"]
+    )
+    assert "invoke lint" in runs("unit") and "pytest tests/unit" in runs("unit")
+    assert 'invoke test -i "$IMAGE"' in stage
+    assert "pytest tests/engine tests/publish" in runs("tool")
+    assert "invoke e2e" in runs("e2e")
+    every = " ".join(runs(name) for name, job in jobs.items() if "steps" in job) + stage
+    assert every.count("invoke lint") == 1 and every.count("tests/unit") == 1
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
@@ -100,5 +117,5 @@ def test_release_runs_only_outside_pull_requests_after_every_stage() -> None:
     release = load(CI)["jobs"]["release"]
     assert "github.event_name != 'pull_request'" in release["if"]
     assert "vars.REGISTRY" in release["if"]
-    assert {"unit", *(f"stage-{i}" for i in stage_jobs())} <= set(release["needs"])
+    assert {"unit", "tool", "e2e", *(f"stage-{i}" for i in stage_jobs())} <= set(release["needs"])
     assert "secrets.REGISTRY_PASSWORD" in str(release["steps"])

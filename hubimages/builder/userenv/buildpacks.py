@@ -4,9 +4,10 @@ repo2docker's own buildpacks install conda and use BuildKit-only syntax; these w
 classic-builder Dockerfile on top of the platform image instead: apt.txt through the build
 tool's Debian proxy (`install-debian-packages`), the host-resolved lock with
 `install-locked-requirements` (hashes required, no index), the repository's files into the home
-(REPO_DIR), `postBuild` run as the user there, and `start` run as a wrapper after the image's
-own start script. A repository with its own Dockerfile is built as written, with the platform
-image given as the build argument BASE_IMAGE.
+(REPO_DIR, set in the image with the PATH entries repo2docker's images have), `postBuild` run
+as the user there, and `start` run as a wrapper after the image's own start script. A
+repository with its own Dockerfile is built as written, with the platform image given as the
+build argument BASE_IMAGE.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def render(plan: Plan, repo_dir: str = "") -> str:
         if p is not None
     ]
     lines += [
+        # As repo2docker's images: REPO_DIR says where the repository is, and ~/.local/bin
+        # (`pip install --user`, postBuild's tools) and the repository's .local/bin are on PATH.
+        "ENV REPO_DIR=${REPO_DIR}",
+        f"ENV PATH={plan.home}/.local/bin:${{REPO_DIR}}/.local/bin:${{PATH}}",
         f"COPY --chown={plan.uid}:{plan.gid} src/ ${{REPO_DIR}}/",
         'RUN chmod 2775 "${REPO_DIR}"'
         + (f" && chmod +x {' '.join(executables)}" if executables else ""),

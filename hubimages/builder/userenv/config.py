@@ -2,8 +2,9 @@
 
 Configuration files live in `binder/` or `.binder/` (not both), else in the repository's root:
 `requirements.txt`, `apt.txt`, `postBuild`, `start`, `runtime.txt`, or a `Dockerfile` (then
-everything else is ignored). Without a binder folder, a Python package at the root (setup.py,
-or pyproject.toml with [project] and [build-system]) is installed too. Specifications that need
+everything else is ignored); none at all is fine (the repository's files on the platform).
+Without a binder folder, a Python package at the root (setup.py, or pyproject.toml with
+[project] and [build-system]) is installed too. Specifications that need
 conda, R, Julia or nix cannot be honoured on our images: they are refused, by name, rather than
 silently ignored.
 """
@@ -62,7 +63,9 @@ def read_config(root: Path, python: str) -> RepoConfig:
     if (folder / "Dockerfile").is_file():
         return RepoConfig(root, folder, dockerfile=folder / "Dockerfile")
     _check_runtime(root, folder, python)
-    config = RepoConfig(
+    # No file at all is valid too (repo2docker's specification): the repository's files on
+    # the platform image, which is the default environment here.
+    return RepoConfig(
         root,
         folder,
         requirements=_file(folder, "requirements.txt"),
@@ -71,19 +74,6 @@ def read_config(root: Path, python: str) -> RepoConfig:
         post_build=_file(folder, "postBuild"),
         start=_file(folder, "start"),
     )
-    if not (
-        config.requirements
-        or config.package
-        or config.apt_packages
-        or config.post_build
-        or config.start
-        or (folder / "runtime.txt").is_file()
-    ):
-        raise HubImagesError(
-            "no recognised configuration: add requirements.txt, apt.txt, postBuild, start, "
-            "runtime.txt or a Dockerfile (in binder/, .binder/ or the repository's root)"
-        )
-    return config
 
 
 def _file(folder: Path, name: str) -> Path | None:

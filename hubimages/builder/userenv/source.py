@@ -21,6 +21,7 @@ from pathlib import Path
 from hubimages.core.cache import CacheLayout
 from hubimages.core.files import file_sha256, folder_files
 from hubimages.core.git import uncommitted_files
+from hubimages.core.tools import require
 from hubimages.core.urls import public_url
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Repository
@@ -67,7 +68,7 @@ def check_out(repository: Repository, base: Path, cache: CacheLayout, into: Path
 def _git(cwd: Path, *args: str, check: bool = True) -> str:
     # Never ask for a password: a repository that needs one is unreachable here.
     result = subprocess.run(
-        ["git", *args],
+        [require("git", "git"), *args],
         cwd=cwd,
         capture_output=True,
         text=True,

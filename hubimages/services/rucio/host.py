@@ -7,15 +7,15 @@ import os
 import signal
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 
-SETUP_HINT = "run ./setup.sh (it installs Debian's postgresql and apache2)"
+SETUP_HINT = "run ./setup.sh (it installs Debian's postgresql, apache2 and openssl)"
 
 
 def is_root() -> bool:
@@ -93,14 +93,16 @@ def answers(url: str, ca: Path) -> bool:
 def wait_for(
     url: str, ca: Path, what: str, alive: Callable[[], bool], log: Path, timeout: float = 60
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def started() -> bool:
         if answers(url, ca):
-            return
+            return True
         if not alive():
             raise HubImagesError(f"{what} exited at start: see {log}")
-        time.sleep(0.1)
-    raise HubImagesError(f"{what} did not answer {url} within {timeout:.0f} s: see {log}")
+        return False
+
+    if not wait_until(started, timeout):
+        raise HubImagesError(f"{what} did not answer {url} within {timeout:.0f} s: see {log}")
 
 
 def pid_alive(pid: int) -> bool:
@@ -124,12 +126,12 @@ def stop_group(
         os.killpg(pid, sig)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        # Our own child must be reaped, or it stays a zombie that kill(0) still finds.
-        if process.poll() is not None if process is not None else not pid_alive(pid):
-            break
-        time.sleep(0.05)
+    # Our own child must be reaped, or it stays a zombie that kill(0) still finds.
+    wait_until(
+        lambda: process.poll() is not None if process is not None else not pid_alive(pid),
+        timeout,
+        interval=0.05,
+    )
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
 from hubimages.services.rucio.host import SETUP_HINT, give_to, is_root, pid_alive, run, wait_for
 
@@ -26,11 +26,8 @@ def stop_apache(pid_file: Path, timeout: float = 20) -> None:
         os.kill(pid, signal.SIGTERM)
     except (OSError, ValueError):
         return  # not running
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            raise HubImagesError(f"Apache WebDAV (pid {pid}) did not stop within {timeout} s")
-        time.sleep(0.05)
+    if not wait_until(lambda: not pid_alive(pid), timeout, interval=0.05):
+        raise HubImagesError(f"Apache WebDAV (pid {pid}) did not stop within {timeout} s")
 
 
 @dataclass
@@ -78,11 +75,8 @@ class WebDavStorage:
             env=env,
         )
         # `-k start` returns once Apache forked away; its pid file follows a moment later.
-        deadline = time.monotonic() + 10
-        while not (self.files / PID_FILE).is_file():
-            if time.monotonic() > deadline:
-                raise HubImagesError(f"Apache WebDAV did not start: see {log}")
-            time.sleep(0.02)
+        if not wait_until((self.files / PID_FILE).is_file, 10, interval=0.02):
+            raise HubImagesError(f"Apache WebDAV did not start: see {log}")
         for index in range(len(self.ports)):
             wait_for(self.url(index), self.cert, "Apache WebDAV", self.running, log, timeout=20)
 

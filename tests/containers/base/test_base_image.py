@@ -2,12 +2,18 @@
 
 import json
 import re
-import time
 
-from tests.containers.helpers import exec_text, http_get, logs, problem_lines, processes
-
-# start → /api 200 budget; override on slow machines.
-SETTLE_SECONDS = 1.5
+from hubimages.core.waiting import wait_until
+from tests.containers.helpers import (
+    START_UP_DONE,
+    exec_text,
+    http_get,
+    logs,
+    problem_lines,
+    processes,
+    token_from_logs,
+    wait_for_log,
+)
 
 
 def test_image_config(image):
@@ -91,7 +97,7 @@ def test_server_listens_on_all_interfaces(server):
 
 
 def test_token_is_required(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     base = f"http://{server.ip}:8888"
     assert http_get(f"{base}/api/status").status == 403
     lab = http_get(f"{base}/lab")
@@ -102,7 +108,7 @@ def test_token_is_required(server):
 
 
 def test_root_dir_is_home(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     contents = http_get(f"http://{server.ip}:8888/api/contents", token=token).json()
     assert contents["type"] == "directory"
     assert "Serving notebooks from local directory: /home/jovyan" in logs(server)
@@ -111,7 +117,7 @@ def test_root_dir_is_home(server):
 def test_lab_asks_nobody_about_news(server):
     """JupyterLab's news announcements are disabled (as in docker-stacks): the lab page the
     server sends lists the plugin among the disabled ones."""
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     page = http_get(f"http://{server.ip}:8888/lab", token=token)
     assert page.status == 200
     config = re.search(
@@ -123,20 +129,17 @@ def test_lab_asks_nobody_about_news(server):
 
 
 def test_server_starts_a_python_kernel(server):
-    token = re.search(r"token=(\w+)", logs(server)).group(1)
+    token = token_from_logs(server)
     base = f"http://{server.ip}:8888/api/kernels"
     created = http_get(base, token=token, method="POST", body={"name": "python3"})
     assert created.status == 201, created.body
     kernel = created.json()["id"]
     try:
         # Without a websocket client the state stays "starting": the process is what tells.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if any(f"kernel-{kernel}.json" in line for line in processes(server)):
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"no kernel process for {kernel}: {processes(server)}")
+        started = wait_until(
+            lambda: any(f"kernel-{kernel}.json" in line for line in processes(server)), 20, 0.2
+        )
+        assert started, f"no kernel process for {kernel}: {processes(server)}"
     finally:
         http_get(f"{base}/{kernel}", token=token, method="DELETE")
 
@@ -163,5 +166,5 @@ def test_logs_go_to_stderr(server):
 def test_clean_start_has_no_warnings_or_errors(containers):
     # Own container: requests of the other tests (403s) are logged as warnings by design.
     container = containers.server()
-    time.sleep(SETTLE_SECONDS)  # lines logged just after the server is up (extension scans)
+    wait_for_log(container, START_UP_DONE)  # lines logged just after the server is up
     assert problem_lines(logs(container)) == []

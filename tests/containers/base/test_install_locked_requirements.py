@@ -12,14 +12,19 @@ import pytest
 
 LOCK = Path(__file__).resolve().parents[3] / "images" / "base" / "requirements.lock"
 SERVE = "mkdir -p /tmp/srv/wheels /tmp/srv/locks && cp /tmp/lock.txt /tmp/srv/locks/base.txt"
-HTTP = "(cd /tmp/srv && python -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 1"
+# The server in the background, then a bounded poll until it answers (at most 10 s).
+HTTP = (
+    "(cd /tmp/srv && python -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &) && "
+    "for _ in $(seq 100); do python -c 'import socket; socket.create_connection("
+    '("127.0.0.1", 8765), 1)\' 2>/dev/null && break; sleep 0.1; done'
+)
 URLS = {
     "WHEELHOUSE_URL": "http://127.0.0.1:8765/wheels/",
     "LOCK_URL": "http://127.0.0.1:8765/locks/base.txt",
 }
 
 # A Dockerfile RUN: root, without the image's entrypoint (start.sh would drop to jovyan).
-AS_BUILD = {"entrypoint": []}
+AS_BUILD: dict[str, list[str]] = {"entrypoint": []}
 
 
 def pinned_block(name: str) -> str:

@@ -29,7 +29,7 @@ def test_quiet_mode_keeps_warnings_and_errors_only(containers):
         environment={"JUPYTER_DOCKER_STACKS_QUIET": "yes", "GRANT_SUDO": "yes"},
     )
     assert result.exit_code == 0, result.output
-    levels = [LINE.match(line).group(1) for line in result.stderr.splitlines()]
+    levels = [m.group(1) if (m := LINE.match(x)) else x for x in result.stderr.splitlines()]
     assert levels == ["WARNING", "ERROR"], result.stderr
     assert "GRANT_SUDO=yes ignored" in result.stderr
 

@@ -44,7 +44,7 @@ cd /tmp && ipython --quick --no-banner --colors=NoColor -c '
 """
 
 
-def test_memory_usage_of_a_function(containers) -> None:  # type: ignore[no-untyped-def]
+def test_memory_usage_of_a_function(containers) -> None:
     result = containers.run(["python", "-c", API], network_mode="none", timeout=120)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
@@ -52,7 +52,7 @@ def test_memory_usage_of_a_function(containers) -> None:  # type: ignore[no-unty
     assert 180 < out["peak"] - out["baseline"] < 260, out  # MiB
 
 
-def test_line_by_line_report(containers) -> None:  # type: ignore[no-untyped-def]
+def test_line_by_line_report(containers) -> None:
     result = containers.run(["bash", "-c", LINE_BY_LINE], network_mode="none", timeout=120)
     assert result.exit_code == 0, result.output
     increments = {}
@@ -65,7 +65,7 @@ def test_line_by_line_report(containers) -> None:  # type: ignore[no-untyped-def
     assert increments["del block"] < -90, result.stdout
 
 
-def test_memit_magic(containers) -> None:  # type: ignore[no-untyped-def]
+def test_memit_magic(containers) -> None:
     result = containers.run(["bash", "-c", MAGIC], network_mode="none", timeout=120)
     assert result.exit_code == 0, result.output
     match = re.search(r"peak memory: ([\d.]+) MiB, increment: ([\d.]+) MiB", result.stdout)

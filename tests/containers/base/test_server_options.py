@@ -3,12 +3,12 @@ GEN_CERT, JUPYTERHUB_API_TOKEN (jupyterhub-singleuser). start-notebook.py prints
 it runs to stdout as `Executing: ...`, as docker-stacks' does."""
 
 import ssl
-import time
 import urllib.request
 import uuid
 
 import pytest
 
+from hubimages.core.waiting import wait_until
 from tests.containers.helpers import (
     container_ip,
     exec_text,
@@ -116,15 +116,15 @@ def test_gen_cert_serves_https_with_a_private_self_signed_key(containers):
     container = containers.start(environment={"GEN_CERT": "yes"})
     context = ssl._create_unverified_context()  # noqa: S323 - self-signed by design
     url = f"https://{container_ip(container)}:8888/api"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def answered() -> bool:
         try:
             with urllib.request.urlopen(url, context=context, timeout=2) as response:
-                assert response.status == 200
-                break
+                return bool(response.status == 200)
         except OSError:
-            assert time.monotonic() < deadline, logs(container)
-            time.sleep(0.2)
+            return False
+
+    assert wait_until(answered, 60, interval=0.2), logs(container)
     _, out = exec_text(container, "stat -c '%a %U' ~/.local/share/jupyter/notebook.pem")
     assert out.split() == ["600", "jovyan"], out
     assert problem_lines(logs(container)) == []
@@ -141,16 +141,15 @@ def test_jupyterhub_api_token_starts_singleuser(containers):
             "NOTEBOOK_ARGS": "--debug",
         }
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def launched() -> bool:
         container.reload()
         lines = processes(container) if container.status == "running" else []
-        if any("jupyterhub-singleuser --debug" in line for line in lines):
-            break
-        time.sleep(0.2)
-    else:
+        return any("jupyterhub-singleuser --debug" in line for line in lines)
+
+    if not wait_until(launched, 30, interval=0.2):
         pytest.fail(f"jupyterhub-singleuser was not launched:\n{logs(container)}")
-    assert not any("jupyter-lab" in line for line in lines)
+    assert not any("jupyter-lab" in line for line in processes(container))
     stdout = logs(container, stderr=False).splitlines()
     assert stdout[0].startswith("WARNING: using start-singleuser.py instead of start-notebook.py")
     assert stdout[1] == "Executing: jupyterhub-singleuser --debug"

@@ -70,7 +70,7 @@ print(json.dumps({
 """
 
 
-def test_datashader_aggregates_a_million_points(containers) -> None:  # type: ignore[no-untyped-def]
+def test_datashader_aggregates_a_million_points(containers) -> None:
     out = run_python(containers, DATASHADER, timeout=300, network_mode="none")
     assert out["points"] == out["inside"] == out["aggregated"] == 1_000_000
     assert out["shape"] == [600, 600]
@@ -79,13 +79,13 @@ def test_datashader_aggregates_a_million_points(containers) -> None:  # type: ig
     assert out["png_bytes"] > 10_000
 
 
-def test_umap_embeds_a_feature_table(containers) -> None:  # type: ignore[no-untyped-def]
+def test_umap_embeds_a_feature_table(containers) -> None:
     out = run_python(containers, UMAP, timeout=600, network_mode="none")
     assert out["shape"] == [1797, 2]
     assert out["embedded_accuracy"] > 0.9, out  # measured 0.977
 
 
-def test_one_numba_one_llvmlite_and_llvmlite_stripped(containers) -> None:  # type: ignore[no-untyped-def]
+def test_one_numba_one_llvmlite_and_llvmlite_stripped(containers) -> None:
     out = run_python(
         containers,
         textwrap.dedent(

@@ -235,23 +235,23 @@ print("ALADIN_JSON:" + json.dumps(res))
 """
 
 
-def result(run_container, script: str, marker: str, **engine: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def result(run_container, script: str, marker: str, **engine: Any) -> dict[str, Any]:
     rc, logs = run_container(["python", "-c", script], timeout=600, **engine)
     assert rc == 0, logs[-5000:]
     line = [ln for ln in logs.splitlines() if ln.startswith(marker)]
     assert line, logs[-5000:]
-    return json.loads(line[-1].removeprefix(marker))  # type: ignore[no-any-return]
+    return json.loads(line[-1].removeprefix(marker))
 
 
 # -- Montage ---------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def montage(run_container) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def montage(run_container) -> dict[str, Any]:
     return result(run_container, MONTAGE, "MONTAGE_JSON:", network_mode="none")
 
 
-def test_montage_regrids_the_beam_like_reproject(montage) -> None:  # type: ignore[no-untyped-def]
+def test_montage_regrids_the_beam_like_reproject(montage) -> None:
     assert (montage["getHdr"], montage["ql"]) == ("0", "0"), montage
     assert montage["beam_shape"] == [160, 174]
     assert montage["beam_valid"] == 160 * 174
@@ -259,7 +259,7 @@ def test_montage_regrids_the_beam_like_reproject(montage) -> None:  # type: igno
     assert montage["beam_max_rel_diff"] < 5e-3, montage
 
 
-def test_montage_mosaic_tile_agrees_with_reproject_exact(montage) -> None:  # type: ignore[no-untyped-def]
+def test_montage_mosaic_tile_agrees_with_reproject_exact(montage) -> None:
     assert (montage["mProjectPP"], montage["mProject"]) == ("0", "0"), montage
     # Stated tolerances, in units of the cutout's rms, over pixels 3 px inside the coverage:
     # mProjectPP is the same exact overlap as reproject_exact (measured 1e-7 rms at most);
@@ -275,7 +275,7 @@ def test_montage_mosaic_tile_agrees_with_reproject_exact(montage) -> None:  # ty
 # -- aplpy -----------------------------------------------------------------------------------
 
 
-def test_aplpy_plots_the_cutout_with_its_sources(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_aplpy_plots_the_cutout_with_its_sources(run_container) -> None:
     out = result(run_container, APLPY, "APLPY_JSON:", network_mode="none")
     plain, overlay = out["plain.png"], out["overlay.png"]
     assert plain["shape"] == overlay["shape"] == [600, 600, 3]
@@ -289,7 +289,7 @@ def test_aplpy_plots_the_cutout_with_its_sources(run_container) -> None:  # type
 
 
 @pytest.fixture(scope="module")
-def tap_network(docker_client, image, sdc1_data):  # type: ignore[no-untyped-def]
+def tap_network(docker_client, image, sdc1_data):
     """An internal network with GAVO DaCHS answering as `dachs`."""
     parent = project_base(docker_client, image)
     image_id = service_image(
@@ -302,11 +302,11 @@ def tap_network(docker_client, image, sdc1_data):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture(scope="module")
-def ivoa(run_container, tap_network) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def ivoa(run_container, tap_network) -> dict[str, Any]:
     return result(run_container, IVOA, "IVOA_JSON:", network=tap_network)
 
 
-def test_pyvo_queries_the_tap_service(ivoa) -> None:  # type: ignore[no-untyped-def]
+def test_pyvo_queries_the_tap_service(ivoa) -> None:
     expected, got = ivoa["expected"], ivoa["pyvo"]
     assert "sdc1.truth" in got["tables"]
     assert got["rows"] == expected["rows"] == 17731
@@ -317,7 +317,7 @@ def test_pyvo_queries_the_tap_service(ivoa) -> None:  # type: ignore[no-untyped-
     assert got["scs"] == expected["cone"]  # simple cone search
 
 
-def test_astroquery_reads_the_local_service(ivoa) -> None:  # type: ignore[no-untyped-def]
+def test_astroquery_reads_the_local_service(ivoa) -> None:
     expected, got = ivoa["expected"], ivoa["astroquery"]
     assert got["top5"] == expected["top5"]  # TapPlus, synchronous
     assert got["async_cone"] == expected["cone"]  # TapPlus, asynchronous
@@ -327,7 +327,7 @@ def test_astroquery_reads_the_local_service(ivoa) -> None:  # type: ignore[no-un
 # -- ipyaladin -------------------------------------------------------------------------------
 
 
-def test_ipyaladin_widget_and_extension_work_offline(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_ipyaladin_widget_and_extension_work_offline(run_container) -> None:
     out = result(run_container, ALADIN, "ALADIN_JSON:", network_mode="none")
     extensions = out["labextensions"]
     assert re.search(r"^\s*anywidget v\S+ enabled OK", extensions, re.MULTILINE), extensions

@@ -126,7 +126,7 @@ BEAM_ARCSEC = 1.5
 
 
 @pytest.fixture(scope="module")
-def result(run_container) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def result(run_container) -> dict[str, Any]:
     rc, logs = run_container(["python", "-c", SCRIPT], timeout=900)
     assert rc == 0, logs[-5000:]
     line = [ln for ln in logs.splitlines() if ln.startswith("RESULT_JSON:")]

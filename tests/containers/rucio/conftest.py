@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
-def local_rucio(docker_client) -> Iterator[LocalRucio]:  # type: ignore[no-untyped-def]
+def local_rucio(docker_client) -> Iterator[LocalRucio]:
     """The deployment, for the tests that stop its parts or run its test transfer agent."""
     deployment = LocalRucio(
         service_files(REPO),
@@ -46,7 +46,7 @@ def rucio_site(local_rucio: LocalRucio) -> RucioSite:
 
 
 @pytest.fixture
-def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):  # type: ignore[no-untyped-def]
+def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):
     """Start lab sessions (removed after the test): `lab_factory(**env overrides)`."""
 
     def start(**overrides: str) -> Lab:
@@ -56,7 +56,7 @@ def lab_factory(containers, rucio_site: RucioSite, sdc1_data: Path):  # type: ig
 
 
 @pytest.fixture(scope="module")
-def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:  # type: ignore[no-untyped-def]
+def lab(module_containers, rucio_site: RucioSite, sdc1_data: Path) -> Lab:
     """One lab session shared by a module's tests, the scientist logged in to the extension."""
     session = start_lab(module_containers, rucio_site, sdc1_data, {})
     response = session.log_in(rucio_site.password)

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import tarfile
-import time
 import urllib.parse
 import zlib
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from docker.models.containers import Container
 
+from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.site import RucioSite
 from tests.containers.conftest import DATA_MOUNT
 from tests.containers.helpers import (
@@ -65,7 +65,7 @@ class Lab:
     def environment(self) -> dict[str, str]:
         if not self._environment:
             result = self.container.exec_run(["python", "-c", SERVER_ENVIRON], user="jovyan")
-            assert result.exit_code == 0, result.output
+            assert result.exit_code == 0 and isinstance(result.output, bytes), result.output
             self._environment = json.loads(result.output.decode())
         return self._environment
 
@@ -74,6 +74,7 @@ class Lab:
         result = self.container.exec_run(
             ["bash", "-c", script], user="jovyan", workdir=HOME, environment=self.environment()
         )
+        assert isinstance(result.output, bytes) and result.exit_code is not None
         return result.exit_code, result.output.decode("utf-8", "replace")
 
     def output(self, script: str) -> str:
@@ -141,12 +142,17 @@ class Lab:
     def file_status(self, did: str, want: set[str], timeout: float = 90) -> dict[str, object]:
         """Poll the extension's view of a file (as the panel does) until its status is in
         `want`; the last answer."""
-        deadline = time.monotonic() + timeout
-        while True:
-            (status,) = self.api_ok("GET", "did", did=did)  # type: ignore[misc]
-            if status["status"] in want or time.monotonic() > deadline:
-                return status  # type: ignore[no-any-return]
-            time.sleep(0.5)
+        last: dict[str, object] = {}
+
+        def settled() -> bool:
+            nonlocal last
+            answer = self.api_ok("GET", "did", did=did)
+            assert isinstance(answer, list) and len(answer) == 1, answer
+            last = answer[0]
+            return last["status"] in want
+
+        wait_until(settled, timeout, interval=0.5)
+        return last
 
 
 def start_lab(
@@ -160,6 +166,7 @@ def start_lab(
         network=site.network,
         volumes={**site.session_volumes(), str(data): {"bind": DATA_MOUNT, "mode": "ro"}},
     )
-    lab = Lab(container, container.ip, token_from_logs(container), env["RUCIO_NAME"])
+    ip: str = container.ip  # type: ignore[attr-defined]
+    lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab

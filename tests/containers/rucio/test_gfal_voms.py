@@ -73,7 +73,7 @@ TRANSFERS = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def storage_network(docker_client, image):  # type: ignore[no-untyped-def]
+def storage_network(docker_client, image):
     """The name of an internal network holding a running xrootd reachable as `storage`."""
     image_id = service_image(docker_client, "xrootd", project_base(docker_client, image))
     with service_network(docker_client) as network:
@@ -83,7 +83,7 @@ def storage_network(docker_client, image):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def transfers(module_containers, storage_network) -> dict:  # type: ignore[no-untyped-def]
+def transfers(module_containers, storage_network) -> dict:
     result = module_containers.run(
         ["python", "-c", TRANSFERS], timeout=180, network=storage_network
     )
@@ -93,26 +93,26 @@ def transfers(module_containers, storage_network) -> dict:  # type: ignore[no-un
     return json.loads(line[-1].removeprefix("GFAL_JSON:"))
 
 
-def test_upload_checks_checksums_end_to_end(transfers) -> None:  # type: ignore[no-untyped-def]
+def test_upload_checks_checksums_end_to_end(transfers) -> None:
     assert transfers["upload"]["rc"] == 0, transfers["upload"]
     # What the storage computed, over HTTP (Want-Digest) and over root://.
     assert transfers["sum_http"]["out"].split()[-1] == transfers["adler32"], transfers
     assert transfers["sum_root"]["out"].split()[-1] == transfers["adler32"], transfers
 
 
-def test_webdav_listing_and_download(transfers) -> None:  # type: ignore[no-untyped-def]
+def test_webdav_listing_and_download(transfers) -> None:
     assert transfers["list"]["rc"] == 0, transfers["list"]
     assert "3000000" in transfers["list"]["out"] and "up.bin" in transfers["list"]["out"]
     assert transfers["download"]["rc"] == 0, transfers["download"]
     assert transfers["identical"]
 
 
-def test_a_wrong_checksum_fails_the_copy(transfers) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_checksum_fails_the_copy(transfers) -> None:
     assert transfers["wrong_sum"]["rc"] != 0
     assert "CHECKSUM MISMATCH" in transfers["wrong_sum"]["out"], transfers["wrong_sum"]
 
 
-def test_python_api_and_rucio_protocol(transfers) -> None:  # type: ignore[no-untyped-def]
+def test_python_api_and_rucio_protocol(transfers) -> None:
     assert transfers["api_sum"] == transfers["adler32"]
     assert transfers["api_size"] == 3_000_000
     assert transfers["removed"] != 0  # stat of the removed file fails
@@ -120,7 +120,7 @@ def test_python_api_and_rucio_protocol(transfers) -> None:  # type: ignore[no-un
     assert transfers["rucio_protocol"] == "rucio.rse.protocols.gfal"
 
 
-def test_gfal_in_the_venv_not_debian_python(containers) -> None:  # type: ignore[no-untyped-def]
+def test_gfal_in_the_venv_not_debian_python(containers) -> None:
     """The gfal-* scripts pick the venv's python (it imports gfal2). The venv sees Debian's
     site packages (base: the user site): gfal2 and gfal2_util are the only ones there."""
     command = (
@@ -185,7 +185,7 @@ VOMS = textwrap.dedent(
 )
 
 
-def test_voms_proxies(containers) -> None:  # type: ignore[no-untyped-def]
+def test_voms_proxies(containers) -> None:
     result = containers.run(["bash", "-c", VOMS], network_mode="none", timeout=120)
     assert result.exit_code == 0, result.output
     out = result.stdout

@@ -6,9 +6,9 @@ notebook server must stay up throughout."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 
+from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.deployment import LocalRucio
 from hubimages.services.rucio.host import answers
 from tests.containers.conftest import DATA_MOUNT
@@ -19,11 +19,8 @@ WRONG = "not-the-password"
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.2)
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    assert wait_until(check, timeout, interval=0.2), f"no {what} within {timeout} s"
 
 
 def test_wrong_password_gives_one_clear_line_and_a_clear_payload(lab_factory, rucio_site):
@@ -89,7 +86,7 @@ def download_cut_short(
     local_rucio.start_storage(throttled=True)
     try:
         command()
-        wait_until(lambda: lab.exists(part), 60, f"{part} (a download under way)")
+        wait_for(lambda: lab.exists(part), 60, f"{part} (a download under way)")
         local_rucio.stop_storage()
     finally:
         local_rucio.stop_storage()
@@ -106,7 +103,7 @@ def test_storage_down_during_a_cli_download(lab, local_rucio, rucio_site, sdc1_d
         f"{target}.part",
         lambda: lab.start_sh(f"{download} > cut-cli.log 2>&1; echo finished >> cut-cli.log"),
     )
-    wait_until(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "end of download")
+    wait_for(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "end of download")
     out = lab.output("cat cut-cli.log")
     assert "Download attempt failed" in out, out
     assert f"Failed to download file {did}" in out, out

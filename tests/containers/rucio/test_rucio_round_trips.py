@@ -30,7 +30,7 @@ def rule_state(table: str, did: str, rse: str) -> str:
     return row.group(1)
 
 
-def stored_files(site, index: int, name: str) -> list:  # type: ignore[no-untyped-def]
+def stored_files(site, index: int, name: str) -> list:
     """The files named `name` in an RSE's folder on the host: what the storage really holds."""
     return sorted(site.rses[index].folder.rglob(name))
 
@@ -111,11 +111,11 @@ print(json.dumps({"rule_state": client.get_replication_rule(rule)["state"],
 """
 
 
-def python(lab, script: str, *args: str) -> dict:  # type: ignore[no-untyped-def]
+def python(lab, script: str, *args: str) -> dict:
     quoted = " ".join(f"'{a}'" for a in args)
     code, out = lab.sh(f"python - {quoted} <<'EOF'\n{textwrap.dedent(script)}\nEOF")
     assert code == 0, out
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_python_api_round_trip(lab, rucio_site, local_rucio, sdc1_data):

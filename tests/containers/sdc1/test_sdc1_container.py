@@ -1,21 +1,28 @@
 """SDC1 image: sdc1-pipeline unit tests, the CLI on the shared cutout, the example notebook.
 
-Everything runs as jovyan with the SDC1 data read-only at /data/sdc1; the package's tests and
-the installed notebook runs against the installed package.
+Everything runs as jovyan. The image carries the sample data (/opt/sdc1/data, SDC1_DATA): the
+example runs in a plain `docker run`; most tests mount the repository's copy at /data/sdc1
+instead, as a site would mount a larger one. The package's tests and the notebook run against
+the installed package.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
+
+from hubimages.core.files import file_sha256
+from tests.containers.helpers import exec_text
+from tests.containers.sdc1.example import INSTALLED, NOTEBOOK, notebook_result
 
 IMAGE_DIR = Path(__file__).resolve().parents[3] / "images" / "sdc1"
 PKG_TESTS = IMAGE_DIR / "sdc1-pipeline" / "tests"
 SEED_SCORE = 28.80  # seed solution on this cutout (fitted sizes, all SFG)
 
 
-def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_package_unit_tests_pass_as_jovyan(run_container) -> None:
     rc, logs = run_container(
         [
             "python",
@@ -38,7 +45,7 @@ def test_package_unit_tests_pass_as_jovyan(run_container) -> None:  # type: igno
     assert "skipped" not in logs.splitlines()[-1], logs[-3000:]  # data found at /data/sdc1
 
 
-def test_installed_package_not_the_mounted_sources(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_installed_package_not_the_mounted_sources(run_container) -> None:
     rc, logs = run_container(
         ["python", "-c", "import sdc1_pipeline, ska_sdc, bdsf; print(sdc1_pipeline.__file__)"]
     )
@@ -68,7 +75,7 @@ PY
 """
 
 
-def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:
     rc, logs = run_container(["bash", "-c", CLI], timeout=900)
     assert rc == 0, logs[-5000:]
     printed = re.search(r"SDC1 score: ([0-9.]+)", logs)
@@ -87,47 +94,40 @@ def test_cli_writes_valid_catalogue_and_prints_score(run_container) -> None:  # 
     assert check["n_match"] == 44
 
 
-NOTEBOOK = r"""
-import json, os, tempfile
-import nbformat
-from nbclient import NotebookClient
-work = tempfile.mkdtemp(prefix="nb-")
-# As in JupyterLab: the kernel's inline backend, not the Agg set for scripts in these tests.
-os.environ.pop("MPLBACKEND", None)
-nb = nbformat.read("/opt/sdc1/notebooks/sdc1-example.ipynb", as_version=4)  # as installed
-NotebookClient(nb, timeout=600, kernel_name="python3",
-               resources={"metadata": {"path": work}}).execute()
-nbformat.write(nb, os.path.join(work, "executed.ipynb"))
-code = [c for c in nb.cells if c.cell_type == "code"]
-outs = [o for c in code for o in c.get("outputs", [])]
-text = "".join(o.get("text", "") for o in outs if o.output_type == "stream")
-print("NB_JSON:" + json.dumps({
-    "code_cells": len(code),
-    "cells_with_output": sum(1 for c in code if c.get("outputs")),
-    "executed_in_order": [c.execution_count for c in code] == list(range(1, len(code) + 1)),
-    "pngs": sum(1 for o in outs if "image/png" in o.get("data", {})),
-    "errors": sum(1 for o in outs if o.output_type == "error"),
-    "has_scores": "seed:" in text and "ours:" in text,
-    "data_listing": sorted(os.listdir("/data/sdc1")),
-}))
-"""
+def test_example_notebook_runs_in_a_plain_docker_run(containers, sdc1_data: Path) -> None:
+    """`docker run` of the image, nothing mounted, nothing set: the example in the home runs
+    on the sample data the image carries (any hub's profile is no more than this)."""
+    server = containers.server()
+    code, logs = exec_text(server, f'python -c {shlex.quote(NOTEBOOK)} "$HOME/sdc1-example.ipynb"')
+    assert code == 0, logs[-6000:]
+    res = notebook_result(logs)
+    assert res["data_line"].startswith("data: /opt/sdc1/data |"), res["data_line"]
+    assert res["data_listing"] == sorted(p.name for p in sdc1_data.iterdir())
 
 
-def test_example_notebook_executes_as_jovyan(run_container) -> None:  # type: ignore[no-untyped-def]
-    rc, logs = run_container(["python", "-c", NOTEBOOK], timeout=900)
-    assert rc == 0, logs[-6000:]
-    res = json.loads(
-        next(ln for ln in logs.splitlines() if ln.startswith("NB_JSON:")).removeprefix("NB_JSON:")
+def test_the_image_carries_the_repositorys_sample_data(containers, sdc1_data: Path) -> None:
+    """data/sdc1 byte for byte, licence included, read-only for the user."""
+    result = containers.run(
+        ["bash", "-c", 'cd "$SDC1_DATA" && sha256sum -- * && ! touch x 2>/dev/null'],
+        network_mode="none",
     )
-    assert res["errors"] == 0
-    assert res["executed_in_order"]
-    assert res["cells_with_output"] >= res["code_cells"] - 1  # the imports cell prints nothing
-    assert res["pngs"] >= 1
-    assert res["has_scores"]
-    assert not [f for f in res["data_listing"] if f.endswith(".log")]
+    assert result.exit_code == 0, result.output
+    inside = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()}
+    assert inside == {p.name: file_sha256(p) for p in sdc1_data.iterdir()}
+    assert "LICENSE" in inside
 
 
-def test_example_notebook_appears_in_home(run_container) -> None:  # type: ignore[no-untyped-def]
+def test_a_mounted_copy_takes_the_place_of_the_images_data(run_container) -> None:
+    """The tests mount data/sdc1 at /data/sdc1 and set SDC1_DATA there: a site's larger copy
+    is used the same way."""
+    rc, logs = run_container(["python", "-c", NOTEBOOK, INSTALLED], timeout=900)
+    assert rc == 0, logs[-6000:]
+    res = notebook_result(logs)
+    assert res["data_line"].startswith("data: /data/sdc1 |"), res["data_line"]
+    assert not [f for f in res["data_listing"] if f.endswith(".log")]  # nothing written there
+
+
+def test_example_notebook_appears_in_home(run_container) -> None:
     """JupyterLab shows the home folder: the example is copied there once, at start."""
     rc, logs = run_container(["bash", "-c", 'ls -a "$HOME"'])
     assert rc == 0, logs

@@ -3,20 +3,19 @@
 import json
 import re
 import shlex
-import time
 
 import pytest
 
 from tests.containers.helpers import (
+    START_UP_DONE,
     exec_text,
     http_get,
     layer_paths,
     logs,
     problem_lines,
     put_files,
+    wait_for_log,
 )
-
-SETTLE_SECONDS = 1.5
 
 # Top-level modules that exist in a distribution's files but are not meant to be imported on
 # their own; distribution -> {module: reason}.
@@ -118,7 +117,7 @@ def test_server_starts_and_api_answers(server):
 
 def test_clean_start_has_no_warnings_or_errors(containers):
     container = containers.server()
-    time.sleep(SETTLE_SECONDS)  # lines logged just after the server is up
+    wait_for_log(container, START_UP_DONE)  # lines logged just after the server is up
     assert problem_lines(logs(container)) == []
 
 

@@ -1,0 +1,76 @@
+"""docs/benchmarks.md as `invoke bench` writes it: every number, the machine, the date, goals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hubimages.bench.machine import Machine, this_machine
+from hubimages.bench.report import REPORT, render, write_report
+
+IMAGES = ["base", "pybdsf", "ml", "rucio", "sdc1"]
+MACHINE = Machine(
+    cpu="Test CPU @ 2.0GHz",
+    cores=2,
+    memory_gib=23.4,
+    system="Debian GNU/Linux 12 (bookworm)",
+    engine="Docker 20.10.24",
+    load=3.2,
+    revision="abc1234",
+    date="2026-12-03T08:00:00Z",
+)
+NUMBERS: dict[str, object] = {
+    "base_cold_build_s": 171.3,
+    "noop_rebuild_s": 0.62,
+    "base_size_mb": 391,
+    "sdc1_size_mb": 1702,
+    "sdc1_compressed_mb": 497,
+    "base_last_build_s": 120.5,
+    "base_start_to_api_s_median": 0.8,
+    "base_start_to_api_s_max": 0.95,
+    "base_idle_cpu_s_per_30s": 0.21,
+    "base_idle_cpu_percent_of_a_core": 0.7,
+    "pybdsf_image_s": 1.5,
+    "pybdsf_host_venv_s": 1.6,
+    "pybdsf_sources": 44,
+    "sdc1_score": 36.83,
+    "ml_push_s": 20.4,
+    "ml_repush_s": 0.03,
+    "rucio_start_s": 4.2,
+    "rucio_stop_s": 3.9,
+    "rucio_start_database_s": 1.1,
+}
+
+
+def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
+    text = render(NUMBERS, IMAGES, MACHINE)
+    assert text.startswith("# Benchmarks\n")
+    assert "2026-12-03T08:00:00Z at commit abc1234" in text
+    assert "Test CPU @ 2.0GHz, 2 cores, 23.4 GiB, Debian GNU/Linux 12 (bookworm)" in text
+    assert "Docker 20.10.24; load average 3.2 at the start" in text
+    for row in (
+        "| `base` | 391 MB | not measured | at most 400 MB: met |",
+        "| `sdc1` | 1 702 MB | 497 MB | at most 1600 MB: MISSED |",
+        "| cold build of `base` (empty cache, own namespace) | 171.3 s |",
+        "| `base` | 0.8 s (max 0.95 s) | at most 1 s: met | 0.21 s (0.7 % of a core) |",
+        "| sources PyBDSF finds there | 44 |",
+        "| `ml` | 20.4 s | 0.03 s |",
+        "| start: database | 1.1 s |  |",
+    ):
+        assert row in text, row
+    assert text.count("not measured") > 5  # what this run did not measure is said, not left out
+
+
+def test_the_report_is_written_to_docs(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / REPORT).write_text("old\n")
+    path = write_report(tmp_path, NUMBERS, IMAGES, MACHINE)
+    assert path == tmp_path / "docs" / "benchmarks.md"
+    assert path.read_text() == render(NUMBERS, IMAGES, MACHINE)
+    assert list((tmp_path / "docs").iterdir()) == [path]  # no temporary file left
+
+
+def test_this_machine_reads_the_real_machine() -> None:
+    machine = this_machine("20.10.24+dfsg1", Path(__file__).resolve().parents[2])
+    assert machine.cores >= 1 and machine.memory_gib > 0 and machine.cpu
+    assert machine.engine == "Docker 20.10.24+dfsg1"
+    assert len(machine.revision) == 7 and machine.date.endswith("Z")
