@@ -57,8 +57,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
     images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
     images.update(parse_environments(path, raw.get("environments"), images))
-    workflows = parse_workflows(path, raw.get("workflows"), images)
-    matrix = Matrix(path=path, settings=settings, images=images, workflows=workflows)
+    matrix = Matrix(path, settings, images, parse_workflows(path, raw.get("workflows"), images))
     _check_references(matrix)
     _check_cycles(matrix)
     return matrix

@@ -14,6 +14,7 @@ from invoke.exceptions import ParseError
 from invoke.program import Program
 
 from hubimages.model.environments import ENVIRONMENT_KEYS
+from hubimages.model.workflows import WORKFLOW_KEYS
 from hubimages.model.parse import DEBIAN_KEYS, IMAGE_KEYS, SETTINGS_KEYS
 from tests.unit.test_cli import fresh_tasks
 
@@ -86,6 +87,7 @@ def test_every_relative_link_resolves(doc: Path) -> None:
 def test_every_matrix_key_is_documented() -> None:
     text = (REPO / "docs" / "matrix.md").read_text()
     keys = {*SETTINGS_KEYS, *(f"debian.{k}" for k in DEBIAN_KEYS), *IMAGE_KEYS, *ENVIRONMENT_KEYS}
+    keys |= WORKFLOW_KEYS
     keys.discard("debian")
     missing = [key for key in sorted(keys) if f"| `{key}` |" not in text]
     assert missing == []

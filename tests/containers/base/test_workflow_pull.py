@@ -82,7 +82,7 @@ def session(docker_client, containers, upstream) -> Iterator[tuple[object, str, 
             server.wait(timeout=10)
 
 
-def pull(container, token: str, repo: str) -> str:  # type: ignore[no-untyped-def]
+def pull(container, token: str, repo: str) -> str:
     """nbgitpuller's API (what its /git-pull page calls): the pull, to its last event."""
     query = urlencode({"repo": repo, "branch": "main", "targetpath": "flow"})
     url = f"http://{container.ip}:8888/git-pull/api?{query}"
