@@ -18,6 +18,8 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 # PostgreSQL's server, Apache (mod_dav, mod_ssl, mod_lua) and openssl for its certificates.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [[ -x /usr/sbin/apache2 ]] || need+=(apache2)
+# Its storages accept the bearer tokens of `invoke idp` (OAuth 2.0 resource server).
+[[ -e /usr/lib/apache2/modules/mod_auth_openidc.so ]] || need+=(libapache2-mod-auth-openidc)
 command -v openssl >/dev/null || need+=(openssl)
 # configurable-http-proxy (npm ci of services/hub) for invoke hub, invoke e2e and the publish tests.
 command -v npm >/dev/null || need+=(npm)

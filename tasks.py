@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke.tasks import task
 
 from hubimages.cli import building, environments, publishing, sessions, workflows
+from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
 
@@ -246,16 +247,19 @@ def repo2docker(
     help={
         "registry": RECORDED_HELP + "; its profiles are offered",
         "port": "the hub's port on 127.0.0.1",
-        "stop": "stop the hub and its servers",
+        "stop": "stop the hub and its servers (users' homes are kept)",
+        "auth": "shared-password (default: one person's trials) or oidc (users log in at "
+        "`invoke idp`; their tokens reach their sessions)",
+        "remove_homes": "with --stop: also remove the users' home volumes",
         "catalogue": "who may list the workflow catalogue: public, or login (launches always "
         "need the login)",
     }
 )
 @one_line_errors
-def hub(c, registry="", port=8000, stop=False, catalogue="public"):
+def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False, catalogue="public"):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
     setup_logging()
-    sessions.hub(registry, int(port), stop, catalogue)
+    sessions.hub(registry, int(port), stop, auth, remove_homes, catalogue)
 
 
 @task(
@@ -282,22 +286,37 @@ def catalogue(c, registry="", matrix=None):
     workflows.catalogue(registry, matrix)
 
 
-@task(help={"profile": "the image the scientist chooses on the hub's form"})
+@task(
+    help={
+        "profile": "the image the scientist chooses on the hub's form",
+        "auth": "shared-password (default) or oidc: log in at an identity provider, work with "
+        "Rucio past the access token's lifetime, restart the server",
+    }
+)
 @one_line_errors
-def e2e(c, profile="sdc1"):
+def e2e(c, profile="sdc1", auth=""):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
-    sessions.e2e(profile)
+    sessions.e2e(profile, auth)
 
 
 @task(
     help={
         "stop": "stop it (and remove its network and files)",
         "transfers": "run the test transfer agent once: copy what rules wait for",
+        "auth": "userpass (default), or oidc: also accept the tokens of `invoke idp`'s users",
     }
 )
 @one_line_errors
-def rucio_site(c, stop=False, transfers=False):
+def rucio_site(c, stop=False, transfers=False, auth="userpass"):
     """Start (or --stop) a real Rucio server with WebDAV storage to point images at."""
     setup_logging()
-    local_rucio.rucio(stop, transfers)
+    local_rucio.rucio(stop, transfers, auth)
+
+
+@task(help={"stop": "stop it and remove its network (its users and signing key are kept)"})
+@one_line_errors
+def idp(c, stop=False):
+    """Start (or --stop) the site's OpenID Connect provider: test users, short-lived tokens."""
+    setup_logging()
+    local_idp.idp(stop)

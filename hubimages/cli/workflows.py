@@ -75,7 +75,12 @@ def hub_service(project: Project, registry: str, access: str) -> CatalogueServic
     except ValueError:
         raise HubImagesError(f"--catalogue {access!r}: choose public or login") from None
     files = write_project_catalogue(project, registry)
-    return CatalogueService(files.document, project.cache.workflow_repositories, chosen)
+    return CatalogueService(
+        files.document,
+        project.cache.workflow_repositories,
+        chosen,
+        volumes=data_volumes(project.matrix),
+    )
 
 
 def data_volumes(matrix: Matrix) -> dict[str, dict[str, str]]:

@@ -81,6 +81,11 @@ class CacheLayout:
         """docker-stacks' suite run: its venv (per requirements) and the last reports."""
         return self.root / "conformance"
 
+    @property
+    def docker_cli(self) -> Path:
+        """A folder whose `docker` is the CLI testinfra runs (one for every test run)."""
+        return self.root / "docker-cli"
+
     def service_lock(self, name: str) -> Path:
         """Held while a test run builds the test service image `name` (tests/services/)."""
         return self.root / "test-services" / f"{name}.lock"
@@ -124,6 +129,16 @@ class CacheLayout:
     def rucio_runs(self) -> Path:
         """One record per running local Rucio deployment, to stop it or sweep it."""
         return self.root / "rucio" / "runs"
+
+    @property
+    def site_ca(self) -> Path:
+        """The local services' certificate authority (key mode 600, folder mode 700)."""
+        return self.root / "site-ca"
+
+    @property
+    def idp(self) -> Path:
+        """The identity provider of `invoke idp`: users, signing key, record, log, node_modules."""
+        return self.root / "idp"
 
     @property
     def hub(self) -> Path:

@@ -55,3 +55,16 @@ def write_json(path: Path, data: Any) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def write_private(path: Path, content: str | bytes) -> None:
+    """Like write_atomically, readable by the owner only (mode 600 from the start): secrets."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:  # mkstemp makes it mode 600
+            out.write(content.encode() if isinstance(content, str) else content)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -7,7 +7,10 @@ kept for the report.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,9 +67,26 @@ class Console:
         return [*self.errors, *self.failed][-lines:]
 
 
+def spki_pin(cert: Path) -> str:
+    """The base64 sha256 of a certificate's public key, as Chromium pins one."""
+    key = subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-noout", "-pubkey"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"], input=key, capture_output=True, check=True
+    ).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 @contextmanager
-def open_browser(console: Console) -> Iterator[Page]:
+def open_browser(console: Console, trusted: tuple[Path, ...] = ()) -> Iterator[Page]:
+    """Chromium; `trusted`: server certificates it accepts although no CA it knows signed them
+    (the local services', pinned by their keys: every other certificate is still checked)."""
     ensure_debian_tools({"chromium": "chromium"})
+    pins = [spki_pin(cert) for cert in trusted]
+    flags = [*FLAGS, *([f"--ignore-certificate-errors-spki-list={','.join(pins)}"] if pins else [])]
     profile = tempfile.mkdtemp(prefix="hubimages-e2e-chromium-")
     try:
         with sync_playwright() as playwright:
@@ -74,7 +94,7 @@ def open_browser(console: Console) -> Iterator[Page]:
                 profile,
                 executable_path=str(CHROMIUM),
                 headless=True,
-                args=FLAGS,
+                args=flags,
                 viewport={"width": 1400, "height": 900},
             )
             try:

@@ -12,8 +12,8 @@ import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -23,9 +23,10 @@ from hubimages.builder.scheduler import build_images, failed
 from hubimages.core.data import require_sdc1_data
 from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
-from hubimages.e2e import rucio_panel
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
+from hubimages.e2e.oidc import oidc_session
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -34,8 +35,8 @@ from hubimages.e2e.scientist import (
     sky_view,
     stop_server,
 )
-from hubimages.e2e.session import Session, StepError, StepResult
-from hubimages.e2e.workflow_launch import LaunchReport, launch_workflow
+from hubimages.e2e.session import Session, StepError
+from hubimages.e2e.workflow_launch import launch_workflow
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
 from hubimages.publish.catalogue import DOCUMENT
@@ -46,19 +47,20 @@ from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
 from hubimages.services.catalogue.hubconfig import CatalogueService
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub
+from hubimages.services.idp.provider import LocalIdp
+from hubimages.services.idp.site import IdpSite
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
-from hubimages.services.rucio.site import RucioSite
 from hubimages.services.simpleindex import serving, write_index
+from hubimages.services.tls import SiteCA
 from hubimages.verify.workflow_source import prepare_sources
 from hubimages.verify.workflows import WorkflowContext, prove_workflows
 
 log = logging.getLogger(__name__)
 
-USER = "scientist"
-HOME = "/home/jovyan"  # the user server's home (DockerSpawner keeps the image's user)
 EXAMPLE = "sdc1-example.ipynb"  # copied into the home by images/sdc1's start hook
 DATA_FILE = "PrimaryBeam_B1.fits"  # of the SDC1 data: what the scientist has in Rucio
+SECOND_FILE = "B1_1000h_0.05tr.fits"  # fetched after the first access token expired (oidc)
 
 
 # A view on the SDC1 field with one source marked, as a scientist starts one. Aladin Lite's
@@ -71,27 +73,9 @@ SKY_VIEW = (
 SKY_VIEW_CENTRE = "23 58 39"  # the view's centre as Aladin Lite shows it (sexagesimal RA)
 
 
-@dataclass
-class E2EReport:
-    release: str = ""
-    steps: list[StepResult] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    score: str = ""  # the score line the example notebook printed
-    launch: LaunchReport = field(default_factory=LaunchReport)  # the workflow's launch link
-
-
-@dataclass(frozen=True)
-class Services:
-    """What the session talks to: the hub, the Rucio site and the package index."""
-
-    hub: LocalHub
-    site: RucioSite
-    did: str  # the scientist's file in Rucio
-    data_size: int  # its bytes
-    index_url: str
-
-
-def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2EReport:
+def run_e2e(
+    run: BuildRun, proxy_source: Path, profile: str = "sdc1", auth: str = "shared-password"
+) -> E2EReport:
     report = E2EReport()
     folder = run.cache.e2e
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
@@ -99,9 +83,12 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
     with ExitStack() as stack:
         release, store = stack.enter_context(_release(run, folder, profile))
         report.release = release.tag
-        services = stack.enter_context(_services(run, folder, proxy_source, store))
+        services = stack.enter_context(_services(run, folder, proxy_source, store, auth))
         try:
-            _session(run, services, release, profile, folder, report)
+            if auth == "oidc":
+                oidc_session(run, services, release, profile, folder, report)
+            else:
+                _session(run, services, release, profile, folder, report)
         except StepError as failure:
             failure.server_log = _server_log(services.hub.name, USER)
             failure.done = list(report.steps)
@@ -112,9 +99,10 @@ def run_e2e(run: BuildRun, proxy_source: Path, profile: str = "sdc1") -> E2ERepo
 @contextmanager
 def _release(run: BuildRun, folder: Path, profile: str) -> Iterator[tuple[Release, ReleaseStore]]:
     """Every image of the matrix, built, pushed to a registry of the run's own; the release
-    and its DockerSpawner profiles. The registry starts empty (a release tag is immutable, and
-    a rebuild from the same commit has it) and nothing of it stays. The profile's workflows
-    run headless first (or passed at these image ids), so the catalogue offers them."""
+    and its records (profiles, catalogue). The registry starts empty (a release tag is
+    immutable, and a rebuild from the same commit has it) and nothing of it stays. The
+    profile's workflows run headless first (or passed at these image ids): the catalogue
+    offers them."""
     order = build_order(run.matrix)
     sources = prepare_sources(run.matrix, run.cache)
     results = build_images(run, order)
@@ -147,21 +135,31 @@ def _release(run: BuildRun, folder: Path, profile: str) -> Iterator[tuple[Releas
 
 @contextmanager
 def _services(
-    run: BuildRun, folder: Path, proxy_source: Path, store: ReleaseStore
+    run: BuildRun, folder: Path, proxy_source: Path, store: ReleaseStore, auth: str
 ) -> Iterator[Services]:
-    """Rucio on an internal network, which the hub's user servers and the index share."""
+    """Rucio on an internal network, which the hub's user servers and the index share; with
+    auth "oidc", an identity provider of the run's own, which the hub and Rucio trust."""
     name = f"e2e-{run.matrix.settings.namespace.replace('/', '-')}"
-    rucio = LocalRucio(
-        service_files(run.matrix.root),
-        run.cache,
-        name,
-        run.matrix.settings.index_url,
-        docker.from_env(),
-        internal=True,
-    )
     data = require_sdc1_data(run.matrix.root)
-    with rucio as site, _site_index(folder, site.gateway) as index_url:
-        did = rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}")
+    with ExitStack() as stack:
+        idp = stack.enter_context(_provider(run, folder, name)) if auth == "oidc" else None
+        rucio = LocalRucio(
+            service_files(run.matrix.root),
+            run.cache,
+            name,
+            run.matrix.settings.index_url,
+            docker.from_env(),
+            internal=True,
+            idp=idp,
+        )
+        site = stack.enter_context(rucio)
+        index_url = stack.enter_context(_site_index(folder, site.gateway))
+        dids = (
+            rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}"),
+            rucio.upload(data / SECOND_FILE, f"e2e-{SECOND_FILE}"),
+        )
+        # The workflow catalogue (the release wrote it) and its git server, as `invoke hub`.
+        catalogue = CatalogueService(store.catalogue / DOCUMENT, run.cache.workflow_repositories)
         hub = LocalHub(
             folder / "hub",
             proxy_source,
@@ -169,18 +167,33 @@ def _services(
             port=free_port(),
             name=f"hubimages-{name}",
             network=site.network,
-            environment=site.session_env(),
-            mounts=site.session_volumes(),
-            # The workflow catalogue (written by the release) and its git server.
-            extra_config=CatalogueService(
-                store.catalogue / DOCUMENT, run.cache.workflow_repositories
-            ).config(),
+            idp=idp,
+            rucio=site,
+            # sessions pip install from the index, and clone from the git server
+            open_ports=(int(urlsplit(index_url).port or 80), catalogue.git_port),
+            extra_config=catalogue.config(),
         )
+        stack.callback(hub.stop, True)  # the homes too: nothing of the run stays
         hub.start()
-        try:
-            yield Services(hub, site, did, (data / DATA_FILE).stat().st_size, index_url)
-        finally:
-            hub.stop()
+        sizes = ((data / DATA_FILE).stat().st_size, (data / SECOND_FILE).stat().st_size)
+        yield Services(
+            hub, site, dids, sizes, index_url, idp, folder / "idp" / "tls" / "server.pem"
+        )
+
+
+@contextmanager
+def _provider(run: BuildRun, folder: Path, name: str) -> Iterator[IdpSite]:
+    provider = LocalIdp(
+        run.matrix.root / "services" / "idp",
+        folder / "idp",
+        SiteCA(run.cache.site_ca),
+        name,
+        docker.from_env(),
+    )
+    try:
+        yield provider.start()
+    finally:
+        provider.stop()
 
 
 @contextmanager
@@ -229,7 +242,7 @@ def _session(
                 console.tail(),
                 session.steps[-1].screenshot,
             )
-        _rucio_panel(session, services, f"{hub.url}/user/{USER}")
+        fetch_with_panel(session, services, services.dids[0], services.sizes[0])
         pip_install(session, services.index_url)
         if console.errors:
             raise StepError(
@@ -247,24 +260,6 @@ def _session(
 def _has_module(run: BuildRun, image: str, project: str) -> bool:
     """Whether the image's lock pins the project (the science stacks are not in every image)."""
     return project in load_lock(run.matrix, image).versions()
-
-
-def _rucio_panel(session: Session, services: Services, user_base: str) -> None:
-    """The scientist's file in the lake: listed in the Rucio panel, made available, then in
-    the home (read through the server's contents API, as the file browser does)."""
-    site, page = services.site, session.page
-    with session.step("rucio-panel"):
-        rucio_panel.open_panel(page)
-        rucio_panel.log_in(page, site.account, site.password)  # stored at start: no form
-        listed = rucio_panel.list_files(page, f"{site.scope}:*")
-        assert services.did in listed, f"the panel lists {listed}, not {services.did}"
-        rucio_panel.make_available(page, services.did)
-        path = rucio_panel.download_path(HOME, site.name, services.did)
-        relative = path.removeprefix(f"{HOME}/")
-        response = page.request.get(f"{user_base}/api/contents/{relative}?content=0")
-        assert response.status == 200, f"{path} is not in the home: {response.status}"
-        size = response.json().get("size")
-        assert size == services.data_size, f"{path} has {size} bytes, not {services.data_size}"
 
 
 def _server_log(hub: str, user: str, lines: int = 20) -> list[str]:

@@ -92,4 +92,5 @@ def _environment(path: Path, name: Any, raw: Any, images: dict[str, ImageSpec]) 
         default=default,
         repository=repository,
         folder=path.parent / IMAGES_FOLDER / name,
+        resources=images[parent].resources,  # its platform image's
     )

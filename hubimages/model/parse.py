@@ -12,6 +12,7 @@ from typing import Any
 
 from hubimages.errors import MatrixError
 from hubimages.model.environments import parse_environments
+from hubimages.model.resources import parse_resources
 from hubimages.model.spec import (
     IMAGE_NAME,
     IMAGE_REFERENCE,
@@ -30,16 +31,8 @@ from hubimages.model.yamlfile import YamlError, parse_yaml
 SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
 DEBIAN_KEYS = {"suite", "mirror", "security_mirror"}
-IMAGE_KEYS = {
-    "source",
-    "parent",
-    "stacks",
-    "display_name",
-    "description",
-    "tag_packages",
-    "default",
-    "build_folders",
-}
+IMAGE_KEYS = {"source", "parent", "stacks", "display_name", "description", "tag_packages"}
+IMAGE_KEYS |= {"default", "resources", "build_folders"}
 
 
 def parse_matrix(text: str, path: Path) -> Matrix:
@@ -181,6 +174,7 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
         ),
         default=default,
         folder=path.parent / IMAGES_FOLDER / name,
+        resources=parse_resources(path, name, raw.get("resources")),
         build_folders=_build_folders(path, name, raw.get("build_folders", [])),
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubimages.errors import MatrixError
+from hubimages.model.resources import Resources
 from hubimages.model.workflow_spec import WorkflowSpec
 
 IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -84,6 +85,7 @@ class ImageSpec:
     build_folders: tuple[str, ...] = ()
     folder: Path = field(default=Path("."), compare=False)
     repository: Repository | None = None  # set for a community environment
+    resources: Resources | None = None  # what its user servers get (model/resources.py)
 
     @property
     def bootstrapped(self) -> bool:

@@ -17,6 +17,7 @@ import yaml
 from hubimages.core.files import write_atomically
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
+from hubimages.publish.limits import dockerspawner_limits, kubespawner_limits
 from hubimages.publish.records import PublishedImage, Release
 
 Z2JH_FILE = "z2jh-values.yaml"
@@ -77,7 +78,10 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
         }
         if image is images[0]:
             profile["default"] = True
-        profile["kubespawner_override"] = {"image": image.pinned}
+        profile["kubespawner_override"] = {
+            "image": image.pinned,
+            **kubespawner_limits(matrix.images[image.name].resources),
+        }
         profiles.append(profile)
     default = images[0]
     values = {
@@ -172,6 +176,7 @@ def render_dockerspawner(matrix: Matrix, release: Release) -> str:
         + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
         + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
         + PULL_HOOK
+        + dockerspawner_limits(matrix, images)
     )
 
 

@@ -1,12 +1,14 @@
 """A real JupyterHub on this machine, for admins to try a release and for `invoke e2e`.
 
 JupyterHub (the version the images carry) with its configurable-http-proxy (npm, pinned in
-services/hub/), a password for every user (SharedPasswordAuthenticator), and DockerSpawner
-loading the profiles `invoke profiles` wrote. The proxy listens on 127.0.0.1 only; user servers
-run on an internal docker network of the hub's own (or on the network of a service they use,
-e.g. the local Rucio) and reach the hub's API on its gateway. Everything it starts is stopped
-by `stop`, also after a crash of an earlier run (its pid file, its container label, its
-network).
+services/hub/), users logging in with a shared password (one person's trials) or at the site's
+OpenID Connect provider (hubconfig.py), and DockerSpawner loading the profiles `invoke
+profiles` wrote. Homes are named volumes kept across servers; idle servers are culled. The
+proxy listens on 127.0.0.1 only; user servers run on an internal docker network of the hub's
+own (or on the network of a service they use, e.g. the local Rucio) and reach the hub's API on
+its gateway. Everything it starts is stopped by `stop`, also after a crash of an earlier run
+(its pid files, checked against the processes' command lines, its container label, its
+network); homes stay unless asked.
 """
 
 from __future__ import annotations
@@ -15,72 +17,48 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
 
-from hubimages.core.ports import free_port
-from hubimages.core.tools import require
+from hubimages.core.files import write_private
+from hubimages.core.ports import free_port, port_free
 from hubimages.core.waiting import wait_until
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import Guard, bridge_of, chain_name, network_guard, remove_chain
+from hubimages.services.hubconfig import (
+    COMPOSE_HOOKS,
+    CONFIG,
+    CULLER,
+    callback_url,
+    home_volume,
+    oidc_login,
+    rucio_sessions,
+    session_limits,
+    shared_password,
+)
+from hubimages.services.idp.clients import register_client
+from hubimages.services.idp.site import IdpSite
+from hubimages.services.npm import npm_install
+from hubimages.services.procs import stop_leftover_proxy, stop_services_in
+from hubimages.services.rucio.site import RucioSite
 
 log = logging.getLogger(__name__)
 
 NETWORK = "hubimages-hub"
 CONTAINER_LABEL = "hubimages.hub"
+RENEWAL_FRAGMENT = "token_renewal.py"  # in services/hub: renews users' access tokens
 
 
 def proxy_source(project_root: Path) -> Path:
     """The proxy's pinned npm package (package.json and its lock) in a checkout."""
     return project_root / "services" / "hub"
-
-
-CONFIG = """\
-# Written by the build tool for a local JupyterHub (hubimages/services/hub.py).
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.ConfigurableHTTPProxy.command = [{proxy!r}]
-c.JupyterHub.hub_ip = "{gateway}"
-c.JupyterHub.hub_port = {hub_port}
-c.JupyterHub.cleanup_servers = True
-c.JupyterHub.db_url = "sqlite:///{root}/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "{root}/cookie_secret"
-c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = open("{root}/password").read().strip()
-c.Authenticator.allow_all = True
-c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
-c.DockerSpawner.network_name = "{network}"
-c.DockerSpawner.use_internal_ip = True
-c.DockerSpawner.remove = True
-c.DockerSpawner.pull_policy = "ifnotpresent"
-c.DockerSpawner.prefix = "{name}"
-c.DockerSpawner.extra_create_kwargs = {{"labels": {{"{label}": "{name}"}}}}
-c.DockerSpawner.volumes = {volumes!r}
-c.DockerSpawner.environment = {environment!r}
-c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 180
-c.Spawner.http_timeout = 180
-{extra}
-# The profiles `invoke profiles` wrote: the images offered, pinned by digest, and the form.
-load_subconfig({profiles!r})
-"""
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @dataclass
@@ -91,8 +69,10 @@ class LocalHub:
     port: int = 8000
     name: str = NETWORK  # of its user servers' containers (prefix, label) and its own network
     network: str = ""  # another service's network to run user servers on (default: its own)
-    environment: dict[str, str] = field(default_factory=dict)  # of every user server
-    mounts: dict[str, dict[str, str]] = field(default_factory=dict)  # docker SDK `volumes=`
+    idp: IdpSite | None = None  # log in there (else: a shared password)
+    rucio: RucioSite | None = None  # point sessions of its accounts at it
+    homes: bool = True  # a named volume per user, kept across servers
+    open_ports: tuple[int, ...] = ()  # more host ports its sessions may reach (e.g. an index)
     extra_config: str = ""  # more jupyterhub_config.py lines (e.g. an API service for tests)
     process: subprocess.Popen[bytes] | None = None  # when this process started the hub
 
@@ -107,6 +87,10 @@ class LocalHub:
     @property
     def password(self) -> str:
         return (self.root / "password").read_text().strip()
+
+    @property
+    def auth(self) -> str:
+        return "oidc" if self.idp is not None else "shared-password"
 
     @property
     def log_path(self) -> Path:
@@ -129,13 +113,13 @@ class LocalHub:
                 "stop what listens there (`invoke hub --stop`)"
             )
         self.root.mkdir(parents=True, exist_ok=True)
-        password = self.root / "password"
-        if not password.is_file():
-            password.write_text(secrets.token_urlsafe(12) + "\n")
-            password.chmod(0o600)
+        self.root.chmod(0o700)  # its config, database and keys are the hub's alone
+        stop_leftover_proxy(self.root)
         gateway = self._network()
+        hub_port = free_port(gateway)
         try:
-            self._launch(gateway)
+            self._guard(gateway, hub_port).apply()
+            self._launch(gateway, hub_port)
             self._wait(timeout)
         except BaseException:
             self.stop()
@@ -156,26 +140,35 @@ class LocalHub:
         gateway: str = network.attrs["IPAM"]["Config"][0]["Gateway"]
         return gateway
 
-    def _launch(self, gateway: str) -> None:
+    def _guard(self, gateway: str, hub_port: int) -> Guard:
+        """Sessions reach the hub's API, the local Rucio and the extra ports; nothing else of
+        the host."""
+        ports = [hub_port, *self.open_ports, *(self.rucio.ports() if self.rucio else [])]
+        bridge = bridge_of(docker.from_env(), self.user_network)
+        return network_guard(self.name, bridge, gateway, ports)
+
+    def _launch(self, gateway: str, hub_port: int) -> None:
         proxy = self._proxy()
-        volumes = dict(self.mounts)
+        volumes: dict[str, dict[str, str]] = {}  # per session: hubconfig.rucio_sessions
         config = self.root / "jupyterhub_config.py"
-        config.write_text(
+        write_private(
+            config,
             CONFIG.format(
                 port=self.port,
                 api_port=free_port(),
                 proxy=str(proxy),
                 gateway=gateway,
-                hub_port=free_port(gateway),
+                hub_port=hub_port,
                 root=self.root,
                 network=self.user_network,
                 name=self.name,
                 label=CONTAINER_LABEL,
                 volumes=volumes,
-                environment=self.environment,
                 profiles=str(self.profiles),
                 extra=self.extra_config,
-            )
+                sections=self._sections(),
+                compose=COMPOSE_HOOKS,
+            ),
         )
         env = {
             **os.environ,
@@ -193,31 +186,23 @@ class LocalHub:
             )
         self.pid_path.write_text(str(self.process.pid))
 
+    def _sections(self) -> str:
+        """Login, homes, culling, limits and Rucio (hubconfig.py)."""
+        if self.idp is None:
+            parts = [shared_password(self.root)]
+        else:
+            client = register_client(self.idp, callback_url(self.url), f"JupyterHub {self.name}")
+            renewal = self.proxy_source / RENEWAL_FRAGMENT
+            parts = [oidc_login(self.root, self.idp, client, self.url, renewal)]
+        parts.append(session_limits(self.name, self.homes, self.root))
+        if self.rucio is not None:
+            parts.append(rucio_sessions(self.rucio, "oidc" if self.idp else "userpass"))
+        return "\n".join(parts)
+
     def _proxy(self) -> Path:
         """configurable-http-proxy from npm, exactly as services/hub/package-lock.json says."""
-        folder = self.root / "proxy"
-        binary = folder / "node_modules" / ".bin" / "configurable-http-proxy"
-        lock = self.proxy_source / "package-lock.json"
-        stamp = folder / "package-lock.json"
-        if binary.exists() and stamp.is_file() and stamp.read_bytes() == lock.read_bytes():
-            return binary
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            (folder / name).write_bytes((self.proxy_source / name).read_bytes())
-        result = subprocess.run(
-            [require("npm", "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not binary.exists():
-            detail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])
-            raise HubImagesError(
-                f"installing configurable-http-proxy with npm failed: {detail or 'no output'}; "
-                "check that this machine reaches registry.npmjs.org"
-            )
-        return binary
+        folder = npm_install(self.proxy_source, self.root / "proxy", "configurable-http-proxy")
+        return folder / "node_modules" / ".bin" / "configurable-http-proxy"
 
     def _wait(self, timeout: float) -> None:
         if not wait_until(self._started, timeout, interval=0.3):
@@ -258,10 +243,12 @@ class LocalHub:
         except (OSError, ValueError):
             return None
 
-    def stop(self) -> None:
-        """The hub (it stops its proxy and its servers), then whatever an earlier crash left."""
+    def stop(self, remove_homes: bool = False) -> bool:
+        """The hub (it stops its proxy and its servers), then whatever an earlier crash left
+        (the proxy it started, by its pid file); whether a hub was running."""
         pid = self._pid()
-        if pid is not None:
+        was = self.running()
+        if pid is not None and was:
             try:
                 os.kill(pid, signal.SIGTERM)  # the hub stops its proxy and servers itself
                 wait_until(lambda: not self.running(), 30, interval=0.2)
@@ -271,10 +258,18 @@ class LocalHub:
             if self.process is not None:
                 self.process.wait(timeout=10)
         self.pid_path.unlink(missing_ok=True)
-        self._remove_leftovers()
+        stop_leftover_proxy(self.root)
+        stop_services_in(self.root, CULLER.encode())
+        remove_chain(chain_name("N", self.name))  # on whichever network its sessions were
+        self._remove_leftovers(remove_homes)
+        return was
 
-    def _remove_leftovers(self) -> None:
+    def _remove_leftovers(self, remove_homes: bool) -> None:
         client = docker.from_env()
+        if remove_homes:
+            for volume in client.volumes.list(filters={"name": home_volume(self.name, "")}):
+                if volume.name.startswith(home_volume(self.name, "")):
+                    volume.remove(force=True)
         for container in client.containers.list(
             all=True, filters={"label": f"{CONTAINER_LABEL}={self.name}"}
         ):

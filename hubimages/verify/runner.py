@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -28,22 +29,32 @@ def run_container_tests(
     log.info("[%s] container tests: %s", name, " ".join(dirs))
     junit = junit_path(cache.test_results, name)
     junit.parent.mkdir(parents=True, exist_ok=True)
-    junit.unlink(missing_ok=True)
+    # The report is written aside and moved in place with its record only when the run ends:
+    # a run cut short leaves the last record and its report as they were, still matching.
+    partial = junit.with_name(f".{junit.name}.{os.getpid()}.partial")
     suite = suite_sha256(matrix, name)
     started = time.monotonic()
-    passed = pytest(
-        matrix.root, [*dirs, f"--image-ref={matrix.local_ref(name)}", f"--junitxml={junit}", *extra]
-    )
-    counts = junit_counts(junit) or JUnitCounts(0, 0)
-    record = TestRecord(
-        name,
-        image_id,
-        passed and counts.tests > 0 and not counts.failures,
-        time.monotonic() - started,
-        suite,
-        file_sha256(junit) if junit.is_file() else "",
-        counts.tests,
-        counts.failures,
-    )
-    save_record(cache.test_results, record)
+    try:
+        passed = pytest(
+            matrix.root,
+            [*dirs, f"--image-ref={matrix.local_ref(name)}", f"--junitxml={partial}", *extra],
+        )
+        counts = junit_counts(partial) or JUnitCounts(0, 0)
+        record = TestRecord(
+            name,
+            image_id,
+            passed and counts.tests > 0 and not counts.failures,
+            time.monotonic() - started,
+            suite,
+            file_sha256(partial) if partial.is_file() else "",
+            counts.tests,
+            counts.failures,
+        )
+        if partial.is_file():
+            os.replace(partial, junit)
+        else:
+            junit.unlink(missing_ok=True)
+        save_record(cache.test_results, record)
+    finally:
+        partial.unlink(missing_ok=True)
     return record

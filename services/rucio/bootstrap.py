@@ -6,11 +6,12 @@ hubimages/services/rucio/ (not imported by the build tool: Rucio is not in its e
     bootstrap.py populate SPEC     with RUCIO_CONFIG=<a root client config>: through the REST
                                    API, as a site admin would
 
-SPEC is a JSON file: {"account", "email", "password", "scope", "quota_bytes",
-"rses": [{"name", "hostname", "port"}, ...]}. populate adds the scientist's account with a
-userpass identity, their scope, each RSE with one WebDAV-over-HTTPS protocol, a quota for the
-scientist and for root on every RSE (without one, uploads and rules fail with "insufficient
-quota") and a distance between every pair of RSEs (rules between them need one).
+SPEC is a JSON file (mode 600): {"accounts": [{"account", "email", "password", "scope",
+"oidc_identity"}], "quota_bytes", "rses": [{"name", "hostname", "port"}, ...]}. populate adds
+each user's account with a userpass identity (and an OIDC one, "SUB=<sub>, ISS=<issuer>", when
+the site trusts an identity provider), its scope, each RSE with one WebDAV-over-HTTPS protocol,
+a quota for every account and for root on every RSE (without one, uploads and rules fail with
+"insufficient quota") and a distance between every pair of RSEs (rules between them need one).
 """
 
 import json
@@ -30,21 +31,31 @@ def schema() -> None:
     create_root_account()
 
 
-def populate(spec: dict) -> None:
-    from rucio.client import Client
-
-    client = Client()
-    account = spec["account"]
-    client.add_account(account, "USER", spec["email"])
+def add_user(client, user: dict) -> None:
+    """A USER account with its identities and scope."""
+    account = user["account"]
+    client.add_account(account, "USER", user["email"])
     client.add_identity(
         account=account,
         identity=account,
         authtype="USERPASS",
-        email=spec["email"],
-        password=spec["password"],
+        email=user["email"],
+        password=user["password"],
         default=True,
     )
-    client.add_scope(account, spec["scope"])
+    if user.get("oidc_identity"):
+        client.add_identity(
+            account=account, identity=user["oidc_identity"], authtype="OIDC", email=user["email"]
+        )
+    client.add_scope(account, user["scope"])
+
+
+def populate(spec: dict) -> None:
+    from rucio.client import Client
+
+    client = Client()
+    for user in spec["accounts"]:
+        add_user(client, user)
     for rse in spec["rses"]:
         client.add_rse(rse["name"], deterministic=True)
         client.add_protocol(
@@ -65,7 +76,7 @@ def populate(spec: dict) -> None:
                 },
             },
         )
-        for owner in (account, "root"):
+        for owner in [user["account"] for user in spec["accounts"]] + ["root"]:
             client.set_local_account_limit(owner, rse["name"], spec["quota_bytes"])
     for source, destination in permutations([rse["name"] for rse in spec["rses"]], 2):
         client.add_distance(source, destination, {"distance": 1})

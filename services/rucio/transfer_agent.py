@@ -9,8 +9,9 @@ checks its size and Adler-32 against the catalogue (as FTS checks checksums), th
 replica AVAILABLE; Rucio then sets the lock, and the rule, OK.
 
 It is not FTS: no third-party copy, no queue, no retries, no conveyor daemons. Run with the
-server's venv and a root client config (RUCIO_CONFIG); the storage's certificate is given as
-RUCIO_SITE_CA. Prints one JSON line per lock and exits 1 if a copy failed (a lock with no
+server's venv and a root client config (RUCIO_CONFIG); the site CA is given as RUCIO_SITE_CA and
+root's client certificate (certificate and key in one file: the storages authorise root) as
+X509_USER_PROXY. Prints one JSON line per lock and exits 1 if a copy failed (a lock with no
 available replica to copy from is skipped: FTS would not be asked either).
 """
 
@@ -27,7 +28,7 @@ def adler32(data: bytes) -> str:
     return f"{zlib.adler32(data) & 0xFFFFFFFF:08x}"
 
 
-def copy_one(client: Client, lock: dict, verify: str) -> dict:
+def copy_one(client: Client, lock: dict, verify: str, cert: str) -> dict:
     did = {"scope": lock["scope"], "name": lock["name"]}
     destination = lock["rse"]
     replica = next(iter(client.list_replicas([did], schemes=["https"], all_states=True)))
@@ -40,10 +41,12 @@ def copy_one(client: Client, lock: dict, verify: str) -> dict:
     result = {"did": f"{did['scope']}:{did['name']}", "rse": destination, "ok": False}
     if not sources or target is None:  # e.g. an upload that never reached the storage
         return {**result, "skipped": "no available replica to copy from"}
-    data = requests.get(sources[0], verify=verify, timeout=120)
+    data = requests.get(sources[0], verify=verify, cert=cert, timeout=120)
     data.raise_for_status()
-    requests.put(target, data=data.content, verify=verify, timeout=120).raise_for_status()
-    copied = requests.get(target, verify=verify, timeout=120)
+    requests.put(
+        target, data=data.content, verify=verify, cert=cert, timeout=120
+    ).raise_for_status()
+    copied = requests.get(target, verify=verify, cert=cert, timeout=120)
     copied.raise_for_status()
     if len(copied.content) != replica["bytes"] or adler32(copied.content) != replica["adler32"]:
         return {**result, "error": "the copy's size or Adler-32 differs from the catalogue"}
@@ -60,6 +63,7 @@ def copy_one(client: Client, lock: dict, verify: str) -> dict:
 def main() -> int:
     client = Client()
     verify = os.environ["RUCIO_SITE_CA"]
+    cert = os.environ["X509_USER_PROXY"]
     failed = 0
     # The REST layer wants the state's letter: "REPLICATING" gives a server error.
     for rule in client.list_replication_rules({"state": "R"}):
@@ -67,7 +71,7 @@ def main() -> int:
             if lock["state"] != "REPLICATING":
                 continue
             try:
-                outcome = copy_one(client, lock, verify)
+                outcome = copy_one(client, lock, verify, cert)
             except (requests.RequestException, OSError) as error:
                 outcome = {
                     "did": f"{lock['scope']}:{lock['name']}",

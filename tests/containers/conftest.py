@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import testinfra
 
 from hubimages.core.data import require_sdc1_data
 from hubimages.errors import HubImagesError
+from hubimages.model.project import open_project
 from tests.containers.helpers import ContainerFactory, sweep
 
 # The engine here is 20.10: the Debian CLI matches it; testinfra's docker backend calls `docker`
@@ -67,10 +66,15 @@ def _sweep_quietly() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     cli = config.getoption("--docker-cli", default=DEFAULT_DOCKER_CLI)
     if cli and os.path.isfile(cli) and os.access(cli, os.X_OK):
-        shim = Path(tempfile.mkdtemp(prefix="hubimages-docker-cli-"))
-        (shim / "docker").symlink_to(cli)
+        # One folder in the cache for every run (a temporary one per run stayed behind when a
+        # run was killed): the link is made anew, atomically.
+        shim = open_project().cache.docker_cli
+        shim.mkdir(parents=True, exist_ok=True)
+        link = shim / f".docker.{os.getpid()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(cli)
+        link.replace(shim / "docker")
         os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"
-        atexit.register(shutil.rmtree, shim, ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -28,6 +28,7 @@ from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
+from hubimages.services.hubconfig import home_volume
 from tests.containers.helpers import exec_text
 from tests.containers.sdc1.example import NOTEBOOK, notebook_result
 from tests.publish.helpers import NAMESPACE, Project, Registry
@@ -96,8 +97,9 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         assert (status, contents.get("type")) == (200, "directory")
         proxy_ports = [hub.port]
     finally:
-        hub.stop()
+        hub.stop(remove_homes=True)
     assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={NETWORK}"}) == []
+    assert client.volumes.list(filters={"name": home_volume(NETWORK, "")}) == []
     assert client.networks.list(names=[NETWORK]) == []
     assert not any(listening(port) for port in proxy_ports)
     assert not hub.running()
@@ -154,5 +156,6 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
         result = notebook_result(logs)
         assert result["data_line"].startswith("data: /opt/sdc1/data |"), result["data_line"]
     finally:
-        hub.stop()
+        hub.stop(remove_homes=True)
     assert client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={name}"}) == []
+    assert client.volumes.list(filters={"name": home_volume(name, "")}) == []

@@ -162,8 +162,8 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
         f"error: {path}: image 'a': key 'parnet': unknown key; allowed: "
-        "build_folders, default, description, display_name, parent, source, stacks, "
-        "tag_packages"
+        "build_folders, default, description, display_name, parent, resources, source, "
+        "stacks, tag_packages"
     ]
 
 

@@ -192,3 +192,51 @@ def test_z2jh_pulls_the_profiles_images_once(matrix, release) -> None:
         "hook": {"enabled": True},
         "continuous": {"enabled": True},
     }
+
+
+RESOURCES = {
+    "cpu_guarantee": 0.5,
+    "cpu_limit": 2,
+    "mem_guarantee": "1G",
+    "mem_limit": "4G",
+    "pids_limit": 321,
+}
+
+
+def test_each_profile_carries_its_resources_and_privileges(matrix_data, tmp_path, release) -> None:
+    matrix_data["images"]["a"]["resources"] = RESOURCES
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    profiles = profile_list(render_z2jh(matrix, release))
+
+    async def kube(slug: str) -> KubeSpawner:
+        spawner = KubeSpawner(_mock=True, profile_list=profiles)
+        spawner.user_options = {"profile": slug}
+        await spawner.load_user_options()
+        return spawner
+
+    chosen = asyncio.run(kube("a"))
+    assert (chosen.cpu_guarantee, chosen.cpu_limit) == (0.5, 2.0)
+    assert (chosen.mem_guarantee, chosen.mem_limit) == (1 << 30, 4 << 30)
+    assert chosen.allow_privilege_escalation is False
+    assert chosen.container_security_context["capabilities"] == {"drop": ["ALL"]}
+    assert asyncio.run(kube("base")).mem_limit is None  # declared for "a" only
+
+    write_profiles(matrix, release, tmp_path)
+    spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
+    spawner.image = release.image("a").pinned  # as DockerSpawner resolves the choice
+    host = spawner._eval_if_callable(spawner.extra_host_config)
+    assert host == {
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "mem_limit": 4 << 30,
+        "mem_reservation": 1 << 30,
+        "cpu_period": 100_000,
+        "cpu_quota": 200_000,
+        "cpu_shares": 512,
+        "pids_limit": 321,
+    }
+    spawner.image = release.image("base").pinned
+    assert spawner._eval_if_callable(spawner.extra_host_config) == {
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+    }

@@ -5,9 +5,11 @@ hub's login, and give each user one named server per environment (what launch li
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+
+from hubimages.core.ports import free_port
 
 SERVICE = "catalogue"
 GIT_SERVICE = "workflow-git"
@@ -23,6 +25,10 @@ class CatalogueService:
     document: Path  # catalogue.json of `invoke catalogue`
     repositories: Path  # the workflows' bare repositories, served read-only
     access: Access = Access.PUBLIC
+    # The git server's port on the hub's address: the hub's firewall lets sessions reach it
+    # (LocalHub.open_ports), so it is chosen before the hub starts.
+    git_port: int = field(default_factory=free_port)
+    volumes: dict[str, dict[str, str]] = field(default_factory=dict)  # workflows' data folders
 
     def config(self) -> str:
         """Lines for after c.JupyterHub.hub_ip is set: the git server listens there, where
@@ -34,7 +40,7 @@ class CatalogueService:
 from hubimages.core.ports import free_port as _free_port
 
 _git_address = c.JupyterHub.hub_ip
-_git_port = _free_port(_git_address)
+_git_port = {self.git_port}
 _catalogue_port = _free_port()
 c.JupyterHub.services.append({{
     "name": "{SERVICE}",
@@ -58,4 +64,6 @@ c.JupyterHub.load_roles.append(
 )
 # A launch starts the user's server of the workflow's environment, beside any other.
 c.JupyterHub.allow_named_servers = True
+# The workflows' data folders, read-only where they declare them.
+c.DockerSpawner.volumes.update({self.volumes!r})
 """

@@ -1,10 +1,14 @@
 """The deployment's database: a PostgreSQL cluster of its own (Debian's server binaries), in the
-deployment's folder, reachable only through a unix socket there, durability off (it is
-throwaway). PostgreSQL rather than SQLite: Rucio's server also runs on SQLite, but with more
-than one server process concurrent writes fail ("database is locked", HTTP 500s)."""
+deployment's folder, reachable only through a unix socket in a folder of mode 700, durability
+off (it is throwaway). Peer authentication: only the account that runs the Rucio server (and
+the cluster's own) may connect, as the database user `rucio`, through pg_ident's map; no
+password exists and no other local account gets in. PostgreSQL rather than SQLite: Rucio's
+server also runs on SQLite, but with more than one server process concurrent writes fail
+("database is locked", HTTP 500s)."""
 
 from __future__ import annotations
 
+import getpass
 import glob
 import logging
 from dataclasses import dataclass
@@ -63,8 +67,8 @@ class PostgresCluster:
                     str(self.data),
                     "-U",
                     DATABASE,
-                    "-A",
-                    "trust",
+                    "--auth-local=peer",
+                    "--auth-host=reject",
                     "-E",
                     "UTF8",
                     "--no-sync",
@@ -73,8 +77,10 @@ class PostgresCluster:
             ),
             "PostgreSQL initdb",
         )
+        self._peer_map()
         options = (
             f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
+            "-c unix_socket_permissions=0700 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         run(
@@ -103,6 +109,16 @@ class PostgresCluster:
             ),
             "PostgreSQL createdb",
         )
+
+    def _peer_map(self) -> None:
+        """Local connections by peer identity only: this account and the cluster's own may be
+        `rucio`; the socket folder is the cluster's, mode 700."""
+        accounts = sorted({getpass.getuser(), SERVICE_USER})
+        (self.data / "pg_ident.conf").write_text(
+            "".join(f"{DATABASE} {account} {DATABASE}\n" for account in accounts)
+        )
+        (self.data / "pg_hba.conf").write_text(f"local all {DATABASE} peer map={DATABASE}\n")
+        self.socket.chmod(0o700)
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").is_file()

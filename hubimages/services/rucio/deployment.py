@@ -22,11 +22,22 @@ import docker
 import docker.errors
 
 from hubimages.core.cache import CacheLayout
+from hubimages.core.files import write_private
 from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import bridge_of, service_guard
+from hubimages.services.idp.site import IdpSite
+from hubimages.services.rucio.accounts import (
+    oidc_trust,
+    populate_spec,
+    site_accounts,
+    token_trust,
+    write_account_files,
+)
 from hubimages.services.rucio.database import PostgresCluster
-from hubimages.services.rucio.host import answers, make_certificate
+from hubimages.services.rucio.host import answers
 from hubimages.services.rucio.records import (
+    GUARD,
     RunRecord,
     StateFolders,
     ensure_network,
@@ -36,15 +47,14 @@ from hubimages.services.rucio.records import (
     teardown,
 )
 from hubimages.services.rucio.server import RucioServer, run_transfers, venv_python
-from hubimages.services.rucio.site import CA_FILE, PROXY_FILE, RseEndpoint, RucioSite
+from hubimages.services.rucio.site import CA_FILE, RseEndpoint, RucioSite
 from hubimages.services.rucio.storage import WebDavStorage
 from hubimages.services.rucio.venv import server_venv
+from hubimages.services.tls import SiteCA
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NETWORK_PREFIX = "hubimages-rucio-"
-ACCOUNT = "scientist"
-SCOPE = f"user.{ACCOUNT}"
 # Names ending in USERDISK: the generic policy lets users write there (services/rucio/policy).
 RSE_NAMES = ("SITE1_USERDISK", "SITE2_USERDISK")
 QUOTA_BYTES = 100 * 1024**3
@@ -66,6 +76,7 @@ class LocalRucio:
     # An --internal network (sessions reach its gateway only; no published ports), e.g. for
     # `invoke e2e`'s hub, whose user servers share it.
     internal: bool = False
+    idp: IdpSite | None = None  # accept its users' tokens (`invoke rucio-site --auth oidc`)
     record: RunRecord | None = None
     server: RucioServer | None = None
     storage: WebDavStorage | None = None
@@ -132,15 +143,17 @@ class LocalRucio:
         folders = StateFolders(state)
         tls, client_files = folders.tls, self.record.client_files
         tls.mkdir()
-        client_files.mkdir(parents=True, exist_ok=True)
+        ca = SiteCA(self.cache.site_ca).ensure()
+        # Copies the services' own users (www-data) can read, in the deployment's folder.
+        shutil.copyfile(ca.cert, tls / CA_FILE)
         cert, key = tls / "server.crt", tls / "server.key"
-        make_certificate(cert, key, "hubimages-rucio", ip=gateway)
-        shutil.copyfile(cert, client_files / CA_FILE)  # in place: mounted sessions see it
-        make_certificate(
-            client_files / PROXY_FILE, client_files / PROXY_FILE, "hubimages-rucio throwaway client"
-        )
-        (client_files / PROXY_FILE).chmod(0o644)  # read by the session's user; protects nothing
-        now = self._step("network", "network and certificates", started)
+        ca.issue(cert, key, "hubimages-rucio", (gateway,))
+        for path in (tls / CA_FILE, cert):
+            path.chmod(0o644)
+        ca.client_file(tls / "root.pem", "root")
+        accounts = site_accounts(self.idp)
+        write_account_files(client_files, accounts, ca)
+        now = self._step("network", "network, certificates and account files", started)
         database = PostgresCluster(folders.db)
         database.start()
         now = self._step("database", "PostgreSQL", now)
@@ -153,6 +166,8 @@ class LocalRucio:
             cert,
             key,
             secrets.token_urlsafe(16),
+            tls / CA_FILE,
+            oidc_trust(self.idp),
         )
         self.server.write_configs(database.url)
         self.server.create_schema()
@@ -165,6 +180,8 @@ class LocalRucio:
             (free_port(gateway), free_port(gateway)),
             cert,
             key,
+            tls / CA_FILE,
+            token_trust(self.idp, accounts),
         )
         self.storage.start()
         now = self._step("storage", "Apache WebDAV", now)
@@ -175,41 +192,41 @@ class LocalRucio:
             network=self.record.network,
             gateway=gateway,
             url=self.server.url,
-            account=ACCOUNT,
-            password=secrets.token_urlsafe(12),
-            scope=SCOPE,
+            accounts=accounts,
             rses=tuple(
                 RseEndpoint(name, self.storage.url(i), self.storage.ports[i], self.storage.roots[i])
                 for i, name in enumerate(RSE_NAMES)
             ),
             client_files=client_files,
             root_config=self.server.root_config,
+            root_proxy=tls / "root.pem",
             venv=venv,
             state=state,
+            oidc_issuer=self.idp.issuer if self.idp else "",
+            oidc_audience=self.idp.audience if self.idp else "",
         )
         self._populate(site)
-        self._step("bootstrap", "accounts, scope, RSEs and quotas", now)
+        bridge = bridge_of(self.client, self.record.network)
+        service_guard(GUARD + self.name, gateway, site.ports(), [bridge]).apply()
+        self._step("bootstrap", "accounts, scopes, RSEs and quotas; firewall", now)
         return replace(site, started_in=round(time.monotonic() - started, 1))
 
     def _populate(self, site: RucioSite) -> None:
         assert self.server is not None
         spec = {
-            "account": site.account,
-            "email": f"{site.account}@localhost",
-            "password": site.password,
-            "scope": site.scope,
+            "accounts": populate_spec(site.accounts),
             "quota_bytes": QUOTA_BYTES,
             "rses": [{"name": r.name, "hostname": site.gateway, "port": r.port} for r in site.rses],
         }
         path = self.server.folder / "populate.json"
-        path.write_text(json.dumps(spec))
-        path.chmod(0o600)
+        write_private(path, json.dumps(spec))
         self.server.python(
             [str(self.config_dir / "bootstrap.py"), "populate", str(path)],
-            "Rucio accounts, scope and RSEs",
+            "Rucio accounts, scopes and RSEs",
             self.server.root_config,
-            {"X509_USER_PROXY": str(site.proxy)},
+            {"X509_USER_PROXY": str(site.root_proxy)},
         )
+        path.unlink()
 
     def upload(self, path: Path, name: str) -> str:
         """Put a file in the scientist's scope on the first RSE, as root from the host (data
@@ -231,7 +248,7 @@ class LocalRucio:
             ],
             f"rucio upload of {path.name}",
             site.root_config,
-            {"X509_USER_PROXY": str(site.proxy)},
+            {"X509_USER_PROXY": str(site.root_proxy)},
         )
         log.debug("rucio upload: %s", out)
         return f"{site.scope}:{name}"

@@ -14,7 +14,9 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from hubimages.core.files import write_private
 from hubimages.errors import HubImagesError
+from hubimages.services.firewall import chain_name, remove_chain
 from hubimages.services.rucio.database import PostgresCluster
 from hubimages.services.rucio.host import pid_alive
 from hubimages.services.rucio.server import PID_FILE as SERVER_PID
@@ -25,6 +27,7 @@ from hubimages.services.rucio.storage import stop_apache
 
 log = logging.getLogger(__name__)
 NETWORK_LABEL = "org.skahub.rucio"  # on the networks a deployment makes (and may remove)
+GUARD = "rucio-"  # + name: its firewall rule (only the host and its network reach its ports)
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,8 @@ class RunRecord:
             "client_files": str(self.client_files),
             "site": json.loads(self.site.to_json()) if self.site else None,
         }
-        tmp = folder / f".{self.name}.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(folder / f"{self.name}.json")
+        # Mode 600: it holds the accounts' passwords.
+        write_private(folder / f"{self.name}.json", json.dumps(data, indent=1))
 
     @classmethod
     def load(cls, path: Path) -> RunRecord:
@@ -141,6 +143,7 @@ def teardown(record: RunRecord, folder: Path, client: docker.DockerClient) -> li
         ("the Rucio server", lambda: stop_gunicorn(folders.server / SERVER_PID)),
         ("Apache WebDAV", lambda: stop_apache(folders.storage / STORAGE_PID)),
         ("PostgreSQL", PostgresCluster(folders.db).stop),
+        ("its firewall rule", lambda: remove_chain(chain_name("S", GUARD + record.name))),
         (f"docker network {record.network}", network),
         (f"folder {record.state}", lambda: shutil.rmtree(record.state, ignore_errors=True)),
         (

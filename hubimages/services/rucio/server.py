@@ -1,5 +1,8 @@
 """The Rucio server: its config files, the schema, and gunicorn serving Rucio's Flask app (REST
-and auth endpoints in one) over HTTPS on the network gateway."""
+and auth endpoints in one) over HTTPS on the network gateway. With an identity provider, it
+accepts the provider's JWT access tokens (Rucio's OIDC support: [oidc] idpsecrets, the
+expected audience and scope; each token's "SUB=<sub>, ISS=<issuer>" must be an OIDC identity of
+the account)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hubimages.services.rucio.host import run, stop_group, wait_for
 from hubimages.services.rucio.site import RucioSite
@@ -67,6 +71,27 @@ def ini(sections: dict[str, dict[str, str]]) -> str:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class OidcTrust:
+    """The identity provider whose tokens the server accepts, and Rucio's client there."""
+
+    issuer: str
+    audience: str
+    scope: str  # what a token's scope must hold
+    client_id: str
+    client_secret: str
+
+    def idpsecrets(self, server_url: str) -> dict[str, Any]:
+        """Rucio's idpsecrets.json: the client at the issuer (its SCIM client too: required)."""
+        client = {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_uris": [f"{server_url}/auth/oidc_code"],
+        }
+        return {"site": {**client, "SCIM": dict(client)}}
+
+
 @dataclass
 class RucioServer:
     venv: Path
@@ -77,6 +102,8 @@ class RucioServer:
     cert: Path
     key: Path
     root_password: str
+    ca: Path  # the site CA (what the server trusts: the identity provider's certificate)
+    oidc: OidcTrust | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -98,6 +125,21 @@ class RucioServer:
     @property
     def pid_file(self) -> Path:
         return self.folder / PID_FILE
+
+    def oidc_section(self) -> dict[str, dict[str, str]]:
+        if self.oidc is None:
+            return {}
+        secrets_file = self.folder / "idpsecrets.json"
+        secrets_file.write_text(json.dumps(self.oidc.idpsecrets(self.url)))
+        secrets_file.chmod(0o600)
+        return {
+            "oidc": {
+                "idpsecrets": str(secrets_file),
+                "admin_issuer": "site",
+                "expected_audience": self.oidc.audience,
+                "expected_scope": self.oidc.scope,
+            }
+        }
 
     def write_configs(self, database_url: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -129,6 +171,7 @@ class RucioServer:
                         "lfn2pfn_algorithm_default": "hash",
                         "support": "root@localhost",
                     },
+                    **self.oidc_section(),
                 }
             )
         )
@@ -142,7 +185,7 @@ class RucioServer:
                         "auth_type": "userpass",
                         "username": "root",
                         "password": self.root_password,
-                        "ca_cert": str(self.cert),
+                        "ca_cert": str(self.ca),
                         "request_retries": "3",
                     }
                 }
@@ -183,6 +226,9 @@ class RucioServer:
             str(self.config_dir / "policy"),
             "--env",
             f"RUCIO_CONFIG={self.config}",
+            # The identity provider's discovery and keys are fetched over HTTPS (requests).
+            "--env",
+            f"REQUESTS_CA_BUNDLE={self.ca}",
             "--pid",
             str(self.pid_file),
             "--access-logfile",
@@ -198,7 +244,7 @@ class RucioServer:
             )
         wait_for(
             f"{self.url}/ping",
-            self.cert,
+            self.ca,
             "the Rucio server (gunicorn)",
             lambda: self.process is not None and self.process.poll() is None,
             self.log_path,
@@ -225,6 +271,6 @@ def run_transfers(site: RucioSite, config_dir: Path) -> list[dict[str, object]]:
         [str(config_dir / "transfer_agent.py")],
         "the test transfer agent",
         site.root_config,
-        {"X509_USER_PROXY": str(site.proxy), "RUCIO_SITE_CA": str(site.ca_cert)},
+        {"X509_USER_PROXY": str(site.root_proxy), "RUCIO_SITE_CA": str(site.ca_cert)},
     )
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]

@@ -170,3 +170,38 @@ def start_lab(
     lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
     assert lab.server_up(), logs(container)
     return lab
+
+
+TOKEN_FILE = "/tmp/bt_u1000"  # noqa: S105 - a path: where skahub_token_file keeps the session's token (WLCG)
+
+
+def put_token(container: Container, token: str) -> None:
+    """Replace the session's token file as the hub-fed renewal does: mode 600, the user's,
+    swapped in at once (a tar member, then a rename by the user)."""
+    data = token.encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo(".bt_u1000.new")
+        member.size, member.mode, member.uid, member.gid = len(data), 0o600, 1000, 100
+        tar.addfile(member, io.BytesIO(data))
+    assert container.put_archive("/tmp", archive.getvalue())
+    moved = container.exec_run(["mv", "-f", "/tmp/.bt_u1000.new", TOKEN_FILE], user="jovyan")
+    assert moved.exit_code == 0, moved.output
+
+
+def start_oidc_lab(factory: ContainerFactory, site: RucioSite, data: Path, account: str) -> Lab:
+    """A session as an OIDC hub starts it: RUCIO_* with auth type oidc, the CA mounted, no
+    secret. The test puts the user's access token in its token file (put_token)."""
+    env = site.session_env(account, auth="oidc")
+    container = factory.server(
+        environment=env,
+        network=site.network,
+        volumes={
+            str(site.ca_cert): {"bind": env["RUCIO_CA_CERT"], "mode": "ro"},
+            str(data): {"bind": DATA_MOUNT, "mode": "ro"},
+        },
+    )
+    ip: str = container.ip  # type: ignore[attr-defined]
+    lab = Lab(container, ip, token_from_logs(container), env["RUCIO_NAME"])
+    assert lab.server_up(), logs(container)
+    return lab

@@ -6,7 +6,8 @@ notebook server must stay up throughout."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from hubimages.core.waiting import wait_until
 from hubimages.services.rucio.deployment import LocalRucio
@@ -77,17 +78,20 @@ def test_rucio_server_down_before_and_during_a_session(lab, lab_factory, local_r
     assert rucio_site.scope in late.api_ok("GET", "list-scopes")["scopes"]
 
 
+@contextmanager
 def download_cut_short(
     local_rucio: LocalRucio, lab: Lab, part: str, command: Callable[[], object]
-) -> None:
+) -> Iterator[None]:
     """Serve downloads slowly, run `command` in the session, stop the storage once `part`
-    (the file being written) appears, then bring the storage back at full speed."""
+    (the file being written) appears; the storage stays down for the block (the client's
+    retries meet it down too, however loaded the machine), then comes back at full speed."""
     local_rucio.stop_storage()
     local_rucio.start_storage(throttled=True)
     try:
         command()
         wait_for(lambda: lab.exists(part), 60, f"{part} (a download under way)")
         local_rucio.stop_storage()
+        yield
     finally:
         local_rucio.stop_storage()
         local_rucio.start_storage()
@@ -97,13 +101,13 @@ def test_storage_down_during_a_cli_download(lab, local_rucio, rucio_site, sdc1_d
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-cli-{FITS}")
     target = f"{HOME}/cut-cli/{did.replace(':', '/')}"
     download = f"rucio download --dir cut-cli {did}"
-    download_cut_short(
+    with download_cut_short(
         local_rucio,
         lab,
         f"{target}.part",
         lambda: lab.start_sh(f"{download} > cut-cli.log 2>&1; echo finished >> cut-cli.log"),
-    )
-    wait_for(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "end of download")
+    ):
+        wait_for(lambda: "finished" in lab.output("tail -n1 cut-cli.log"), 120, "its end")
     out = lab.output("cat cut-cli.log")
     assert "Download attempt failed" in out, out
     assert f"Failed to download file {did}" in out, out
@@ -119,13 +123,13 @@ def test_storage_down_during_an_extension_download(lab, local_rucio, rucio_site)
     did = lab.upload(rucio_site, f"{DATA_MOUNT}/{FITS}", f"cut-ext-{FITS}")
     downloads = f"{HOME}/rucio/{rucio_site.name}/downloads"
     in_progress = f"{downloads}/*/{did.replace(':', '/')}.part"
-    download_cut_short(
+    with download_cut_short(
         local_rucio,
         lab,
         in_progress,
         lambda: lab.api_ok("POST", "did/make-available", {"did": did}),
-    )
-    status = lab.file_status(did, {"FAILED", "OK", "STUCK"})
+    ):
+        status = lab.file_status(did, {"FAILED", "OK", "STUCK"})
     assert status["status"] == "FAILED", status
     assert "None of the requested files have been downloaded" in str(status["error"])
     assert lab.sh(f"ls {downloads}/*/{did.replace(':', '/')}*")[0] != 0  # nothing left

@@ -115,7 +115,9 @@ def python(lab, script: str, *args: str) -> dict:
     quoted = " ".join(f"'{a}'" for a in args)
     code, out = lab.sh(f"python - {quoted} <<'EOF'\n{textwrap.dedent(script)}\nEOF")
     assert code == 0, out
-    return json.loads(out.strip().splitlines()[-1])
+    # Its JSON line; urllib3's warnings (stderr) may come after it.
+    line = [x for x in out.strip().splitlines() if x.startswith("{")][-1]
+    return json.loads(line)
 
 
 def test_python_api_round_trip(lab, rucio_site, local_rucio, sdc1_data):

@@ -266,6 +266,9 @@ def test_instances_endpoint_lists_the_configured_instance(containers):
     }
     server = containers.server(environment=env)
     token = token_from_logs(server)
+    # The session's token file, as an OIDC hub's session has it before its server answers.
+    made = server.exec_run(["sh", "-c", "umask 077; echo eyJ.e30.x > /tmp/bt_u1000"], user="jovyan")
+    assert made.exit_code == 0, made.output
     response = http_get(f"http://{server.ip}:8888/rucio-jupyterlab/instances", token=token)
     assert response.status == 200, response.body
     body = response.json()
