@@ -73,14 +73,20 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
 
 
 def remove_images(client: docker.DockerClient, prefix: str) -> None:
-    """Images with a name (tag or digest) under the prefix; one a container still uses (of a
-    test that failed) stays, to be swept with it."""
+    """Names (tags or digests) under the prefix; an image goes when no other name is left.
+    A push gives the checkout's own images (skahub/sdc1:latest) a registry digest name too:
+    removing such an image by its id deleted what later tests run. One a container still uses
+    (of a test that failed) stays, to be swept with it."""
     # One listing call: images.list() reads each image again, and other checkouts' tests
     # delete theirs meanwhile.
     for image in client.api.images():
         names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
-        if any(n.startswith(prefix) for n in names):
+        ours = [name for name in names if name.startswith(prefix)]
+        if not ours:
+            continue
+        # All names ours: the image goes; else only our names do (untagging keeps the image).
+        for reference in [image["Id"]] if ours == names else ours:
             try:
-                client.images.remove(image["Id"], force=True)
+                client.api.remove_image(reference, force=ours == names, noprune=ours != names)
             except docker.errors.APIError:
                 pass
