@@ -16,6 +16,7 @@ MATRIX_HELP = "path of the matrix file (default: build-matrix.yaml of this check
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+VARIANT_HELP = "a variant of build-matrix.yaml (repeatable), or all; default: the default variant"
 DIRTY_HELP = (
     "allow images built from uncommitted changes; their tag and labels say so "
     "(<date>-<sha>-dirty, org.skahub.dirty)"
@@ -31,53 +32,57 @@ def engine(c, verbose=False):
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "force": "rebuild the named images even when inputs are unchanged",
         "jobs": "build up to N independent images at once (2 siblings: 1.9x faster on 2 cores)",
         "verbose": "show build output",
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None):
+def build(c, image=None, force=False, jobs=2, verbose=False, matrix=None, variant=None):
     """Build the named images (all by default) and every ancestor they need, parents first."""
     setup_logging(verbose)
-    building.build(split_names(image), force, int(jobs), matrix)
+    building.build(split_names(image), force, int(jobs), matrix, split_names(variant))
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "upgrade": "allow newer versions than the current locks",
         "matrix": MATRIX_HELP,
+        "variant": "a variant of build-matrix.yaml (repeatable); default: all of them",
     },
 )
 @one_line_errors
-def lock(c, image=None, upgrade=False, matrix=None):
-    """Regenerate hash-pinned locks of the named images (all by default) and descendants."""
+def lock(c, image=None, upgrade=False, matrix=None, variant=None):
+    """Regenerate hash-pinned locks of the named images (all by default) and descendants, in
+    every variant (all or none)."""
     setup_logging()
-    building.lock(split_names(image), upgrade, matrix)
+    building.lock(split_names(image), upgrade, matrix, split_names(variant))
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "unit": "also run the linters, unit, engine and publish tests (always with no image)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
         "jobs": "build up to N independent images at once",
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None):
+def test(c, image=None, unit=False, pytest_args="", jobs=2, matrix=None, variant=None):
     """Linters and unit tests, build what is missing, engine and publish tests, then each
-    image's container tests (with images named: only theirs, unless --unit)."""
+    image's container tests in each variant (with images named: only theirs, unless --unit)."""
     setup_logging()
-    building.test(split_names(image), unit, pytest_args, int(jobs), matrix)
+    building.test(split_names(image), unit, pytest_args, int(jobs), matrix, split_names(variant))
 
 
 @task(help={"matrix": MATRIX_HELP})
@@ -87,27 +92,35 @@ def check(c, matrix=None):
     building.check(matrix)
 
 
-@task(help={"skip_cold": "do not time a cold build of the base (keeps the caches)"})
+@task(
+    iterable=["variant"],
+    help={
+        "skip_cold": "do not time a cold build of the base (keeps the caches)",
+        "variant": VARIANT_HELP,
+    },
+)
 @one_line_errors
-def bench(c, skip_cold=False):
-    """Measure sizes, build, start-up, push and science numbers; print them and write
-    docs/benchmarks.md (with the machine and the date)."""
+def bench(c, skip_cold=False, variant=None):
+    """Measure sizes, build, start-up, push and science numbers per variant; print them and
+    write docs/benchmarks.md (with the machine and the date)."""
     setup_logging()
-    building.bench(skip_cold)
+    building.bench(skip_cold, split_names(variant))
 
 
 @task(
+    iterable=["variant"],
     help={
         "suite": "a checkout of jupyter/docker-stacks (e.g. git clone https://github.com/jupyter/"
         "docker-stacks)",
         "image_ref": "test this image instead of our base (built when needed), e.g. to compare",
-    }
+        "variant": VARIANT_HELP,
+    },
 )
 @one_line_errors
-def conformance(c, suite="", image_ref=""):
+def conformance(c, suite="", image_ref="", variant=None):
     """Run docker-stacks' own tests against our base; print passes per file (needs PyPI)."""
     setup_logging()
-    building.conformance(suite, image_ref)
+    building.conformance(suite, image_ref, split_names(variant))
 
 
 @task
@@ -118,7 +131,7 @@ def lint(c):
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "registry": REGISTRY_HELP,
@@ -127,44 +140,68 @@ def lint(c):
         "jobs": "build up to N independent images at once",
         "dirty": DIRTY_HELP,
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def release(c, image=None, registry="", retries=4, retest=False, jobs=2, dirty=False, matrix=None):
+def release(
+    c,
+    image=None,
+    registry="",
+    retries=4,
+    retest=False,
+    jobs=2,
+    dirty=False,
+    matrix=None,
+    variant=None,
+):
     """Build, test, push, then write inventories, history and profiles; stop at a failure."""
     setup_logging()
-    publishing.release(split_names(image), registry, int(retries), retest, int(jobs), dirty, matrix)
+    publishing.release(
+        split_names(image),
+        registry,
+        int(retries),
+        retest,
+        int(jobs),
+        dirty,
+        matrix,
+        split_names(variant),
+    )
 
 
 @task(
-    iterable=["image"],
+    iterable=["image", "variant"],
     help={
         "image": IMAGES_HELP,
         "registry": REGISTRY_HELP,
         "retries": RETRY_HELP,
         "dirty": DIRTY_HELP,
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def push(c, image=None, registry="", retries=4, dirty=False, matrix=None):
+def push(c, image=None, registry="", retries=4, dirty=False, matrix=None, variant=None):
     """Push built images that passed their tests at this image id; record the release."""
     setup_logging()
-    publishing.push(split_names(image), registry, int(retries), dirty, matrix)
+    publishing.push(split_names(image), registry, int(retries), dirty, matrix, split_names(variant))
 
 
 @task(
+    iterable=["variant"],
     help={
         "registry": RECORDED_HELP,
-        "release": "a release tag to pin (resolved from the registry); default: the newest",
+        "release": "a release tag to pin (resolved from the registry, in every variant that "
+        "has it); default: the newest of each variant",
         "matrix": MATRIX_HELP,
-    }
+        "variant": "a variant to offer (repeatable); default: every variant released",
+    },
 )
 @one_line_errors
-def profiles(c, registry="", release=None, matrix=None):
+def profiles(c, registry="", release=None, matrix=None, variant=None):
     """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
     setup_logging()
-    publishing.profiles(registry, release, matrix)
+    publishing.profiles(registry, release, matrix, split_names(variant))
 
 
 @task(
@@ -198,17 +235,20 @@ def diff(c, name, old, new, registry="", matrix=None):
 
 
 @task(
+    iterable=["variant"],
     help={
         "since": "a git ref: images whose inputs changed since then (work tree included)",
         "all": "every image (CI on main and on schedule)",
         "github_output": "also write images= and stage-N= lines to the file $GITHUB_OUTPUT names",
         "matrix": MATRIX_HELP,
-    }
+        "variant": "a variant of build-matrix.yaml (repeatable); default: all of them",
+    },
 )
 @one_line_errors
-def affected(c, since="", all=False, github_output=False, matrix=None):
-    """Print the images whose inputs changed since a git ref, and their descendants."""
-    publishing.affected(since, all, github_output, matrix)
+def affected(c, since="", all=False, github_output=False, matrix=None, variant=None):
+    """Print the images whose inputs changed since a git ref, and their descendants, per
+    variant."""
+    publishing.affected(since, all, github_output, matrix, split_names(variant))
 
 
 @task(help={"port": "port on 127.0.0.1", "stop": "stop the registry started on that port"})
@@ -222,6 +262,7 @@ def registry(c, port=5000, stop=False):
 # first free character), shown as a stray `--` in --help.
 @task(
     positional=["repo"],
+    iterable=["variant"],
     auto_shortflags=False,
     help={
         "repo": "a folder, or a git URL this machine reaches (file://, https://, ...)",
@@ -232,15 +273,27 @@ def registry(c, port=5000, stop=False):
         "no_build": "print the Dockerfile that would be built, and stop (no engine, no index)",
         "force": "build even when the commit and the platform image are unchanged",
         "matrix": MATRIX_HELP,
+        "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
 def repo2docker(
-    c, repo, on="", name="", ref="", subdir="", no_build=False, force=False, matrix=None
+    c,
+    repo,
+    on="",
+    name="",
+    ref="",
+    subdir="",
+    no_build=False,
+    force=False,
+    matrix=None,
+    variant=None,
 ):
     """Build a scientist's repository (Binder style) onto a platform image with repo2docker."""
     setup_logging()
-    environments.repo2docker(repo, on, name, ref, subdir, no_build, force, matrix)
+    environments.repo2docker(
+        repo, on, name, ref, subdir, no_build, force, matrix, split_names(variant)
+    )
 
 
 @task(
@@ -264,40 +317,51 @@ def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False, cata
 
 @task(
     name="workflows",
-    iterable=["workflow"],
+    iterable=["workflow", "variant"],
     help={
         "workflow": "a workflow of build-matrix.yaml (all by default; repeatable)",
         "retest": "run even when it passed at this image id with the same inputs",
         "matrix": MATRIX_HELP,
+        "variant": "only the workflows that run in this variant (repeatable, or all); "
+        "default: every workflow, each in its own variant",
     },
 )
 @one_line_errors
-def workflows_(c, workflow=None, retest=False, matrix=None):
+def workflows_(c, workflow=None, retest=False, matrix=None, variant=None):
     """Run workflows headless on their environments' images (built first); print the results."""
     setup_logging()
-    workflows.run_workflows(split_names(workflow), retest, matrix)
-
-
-@task(help={"registry": RECORDED_HELP, "matrix": MATRIX_HELP})
-@one_line_errors
-def catalogue(c, registry="", matrix=None):
-    """Write the catalogue of environments and workflows (JSON, its schema, an HTML page)."""
-    setup_logging()
-    workflows.catalogue(registry, matrix)
+    workflows.run_workflows(split_names(workflow), retest, matrix, split_names(variant))
 
 
 @task(
+    iterable=["variant"],
+    help={
+        "registry": RECORDED_HELP,
+        "matrix": MATRIX_HELP,
+        "variant": "a variant to offer (repeatable); default: every variant released",
+    },
+)
+@one_line_errors
+def catalogue(c, registry="", matrix=None, variant=None):
+    """Write the catalogue of environments and workflows (JSON, its schema, an HTML page)."""
+    setup_logging()
+    workflows.catalogue(registry, matrix, split_names(variant))
+
+
+@task(
+    iterable=["variant"],
     help={
         "profile": "the image the scientist chooses on the hub's form",
         "auth": "shared-password (default) or oidc: log in at an identity provider, work with "
         "Rucio past the access token's lifetime, restart the server",
-    }
+        "variant": VARIANT_HELP + "; all are offered, the default (or first) one is spawned",
+    },
 )
 @one_line_errors
-def e2e(c, profile="sdc1", auth=""):
+def e2e(c, profile="sdc1", auth="", variant=None):
     """A scientist's session in a real browser: release, hub, login, JupyterLab, notebook."""
     setup_logging()
-    sessions.e2e(profile, auth)
+    sessions.e2e(profile, auth, split_names(variant))
 
 
 @task(

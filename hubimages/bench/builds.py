@@ -27,7 +27,8 @@ def cold_base_build(client: DockerClient, matrix: Matrix) -> tuple[float, int]:
     settings = dataclasses.replace(matrix.settings, namespace=namespace)
     bench_matrix = dataclasses.replace(matrix, settings=settings)
     with tempfile.TemporaryDirectory(prefix="hubimages-bench-") as cache:
-        run = new_run(client, bench_matrix, CacheLayout(Path(cache)), forced=frozenset({"base"}))
+        layout = CacheLayout(Path(cache), matrix.variant.name)
+        run = new_run(client, bench_matrix, layout, forced=frozenset({"base"}))
         started = time.monotonic()
         try:
             [result] = build_images(run, ["base"], jobs=1)
@@ -46,12 +47,13 @@ def remove_namespace(client: DockerClient, namespace: str) -> None:
                 client.images.remove(tag, force=True)
 
 
-def noop_rebuild_seconds(matrix: Matrix) -> float:
-    """Wall time of a whole `invoke build` when nothing changed, process start included.
+def noop_rebuild_seconds(matrix: Matrix, variants: list[str]) -> float:
+    """Wall time of a whole `invoke build` of the variants when nothing changed, process
+    start included.
 
     The checkout's matrix is given by its namespace, not by --matrix: a --matrix file is built
     into its own namespace, and the benchmark must find the images it just built."""
-    command = [sys.executable, "-m", "invoke", "build"]
+    command = [sys.executable, "-m", "invoke", "build", *(f"--variant={v}" for v in variants)]
     if matrix.path.resolve() != (matrix.root / MATRIX_FILE).resolve():
         command.append(f"--matrix={matrix.path}")
     env = {**os.environ, NAMESPACE_ENV: matrix.settings.namespace}

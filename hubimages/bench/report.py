@@ -72,7 +72,7 @@ def sizes(numbers: Numbers, images: Sequence[str]) -> list[str]:
         for name in images
     ]
     return [
-        "## Image sizes",
+        "### Image sizes",
         "",
         "Uncompressed as the engine reports it; compressed as the registry stores it (what a",
         "node pulls the first time).",
@@ -99,7 +99,7 @@ def builds(numbers: Numbers, images: Sequence[str]) -> list[str]:
         )
         for name in images
     ]
-    return ["## Builds", "", *table(("what", "time"), rows)]
+    return ["### Builds", "", *table(("what", "time"), rows)]
 
 
 def servers(numbers: Numbers, images: Sequence[str]) -> list[str]:
@@ -116,7 +116,7 @@ def servers(numbers: Numbers, images: Sequence[str]) -> list[str]:
         if name in SERVER_IMAGES
     ]
     return [
-        "## Servers",
+        "### Servers",
         "",
         "`docker run` to the server's `/api` answering (median of 5 starts), and the CPU an idle",
         "server container spends per 30 s, its healthcheck included.",
@@ -138,7 +138,7 @@ def science(numbers: Numbers) -> list[str]:
             shown(numbers, "sdc1_score"),
         ),
     ]
-    return ["## Science", "", *table(("what", "result"), rows)]
+    return ["### Science", "", *table(("what", "result"), rows)]
 
 
 def pushes(numbers: Numbers, images: Sequence[str]) -> list[str]:
@@ -151,7 +151,7 @@ def pushes(numbers: Numbers, images: Sequence[str]) -> list[str]:
         for name in images
     ]
     return [
-        "## Pushes",
+        "### Pushes",
         "",
         "To an empty local registry, parents first (their layers are there already, as in a",
         "release), then the same image again under another tag.",
@@ -178,20 +178,27 @@ def rucio(numbers: Numbers) -> list[str]:
     return ["## The local Rucio", "", *table(("what", "time", "goal"), rows)]
 
 
-def workflows(numbers: Numbers) -> list[str]:
-    """docs/workflows.md: the headless runs, the catalogue's queries, a launch link."""
+def workflow_runs(numbers: Numbers) -> list[str]:
+    """One variant's headless runs of its workflows (docs/workflows.md)."""
     runs = sorted(
         k.removeprefix("workflow_").removesuffix("_s")
         for k in numbers
-        if k.startswith("workflow_") and k.endswith("_s")
+        if k.startswith("workflow_") and k.endswith("_s") and k != "workflow_runs_s"
     )
+    if not runs:
+        return []
     rows = [
-        (f"headless run of `{name}`", shown(numbers, f"workflow_{name}_s", "s"), "")
-        for name in runs
+        (f"headless run of `{name}`", shown(numbers, f"workflow_{name}_s", "s")) for name in runs
     ]
-    rows += [
+    rows.append(("all of them, one after the other", shown(numbers, "workflow_runs_s", "s")))
+    return ["### Workflows", "", *table(("what", "time"), rows)]
+
+
+def workflows(numbers: Numbers) -> list[str]:
+    """docs/workflows.md: what the runs add to a release, the catalogue's queries, a launch."""
+    rows = [
         (
-            "what the workflow runs add to a release of every image",
+            "what the workflow runs add to a release of every image, every variant",
             shown(numbers, "workflows_added_to_release_s", "s"),
             goal_of(numbers, "workflows_added_to_release_s"),
         ),
@@ -209,7 +216,33 @@ def workflows(numbers: Numbers) -> list[str]:
     return ["## Workflows and the catalogue", "", *table(("what", "time", "goal"), rows)]
 
 
-def render(numbers: Numbers, images: Sequence[str], machine: Machine) -> str:
+def variant_view(numbers: Numbers, variant: str) -> dict[str, object]:
+    """One variant's numbers under their plain keys, beside the numbers of no variant."""
+    prefix = f"{variant}."
+    found = {key: value for key, value in numbers.items() if "." not in key}
+    found.update({k.removeprefix(prefix): v for k, v in numbers.items() if k.startswith(prefix)})
+    return found
+
+
+def variant_sections(numbers: Numbers, variant: str, images: Sequence[str]) -> list[str]:
+    view = variant_view(numbers, variant)
+    return [
+        f"## Variant `{variant}`",
+        "",
+        *sizes(view, images),
+        *builds(view, images),
+        *servers(view, images),
+        *science(view),
+        *pushes(view, images),
+        *workflow_runs(view),
+    ]
+
+
+def render(
+    numbers: Numbers, variants: Sequence[tuple[str, Sequence[str]]], machine: Machine
+) -> str:
+    """The report: each variant's sections (its images in build order), then the local Rucio
+    and the workflows' numbers of every variant."""
     lines = [
         "# Benchmarks",
         "",
@@ -220,20 +253,20 @@ def render(numbers: Numbers, images: Sequence[str], machine: Machine) -> str:
         f"{machine.system}, {machine.engine}; load average {machine.load:g} at the start "
         "(other work on the machine makes the times longer).",
         "",
-        *sizes(numbers, images),
-        *builds(numbers, images),
-        *servers(numbers, images),
-        *science(numbers),
-        *pushes(numbers, images),
-        *rucio(numbers),
-        *workflows(numbers),
     ]
+    for variant, images in variants:
+        lines += variant_sections(numbers, variant, images)
+    lines += rucio(numbers)
+    lines += workflows(numbers)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def write_report(
-    project_root: Path, numbers: Numbers, images: Sequence[str], machine: Machine
+    project_root: Path,
+    numbers: Numbers,
+    variants: Sequence[tuple[str, Sequence[str]]],
+    machine: Machine,
 ) -> Path:
     path = project_root / REPORT
-    write_atomically(path, render(numbers, images, machine))
+    write_atomically(path, render(numbers, variants, machine))
     return path

@@ -16,9 +16,14 @@ from hubimages.bench.report import write_report
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
-from hubimages.bench.workflows import catalogue_query_timings, launch_timings, workflow_timings
+from hubimages.bench.workflows import (
+    catalogue_query_timings,
+    launch_timings,
+    release_workflow_seconds,
+    workflow_timings,
+)
 from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.scheduler import build_images, build_variants, failed
 from hubimages.builder.timings import read_build_times
 from hubimages.core.files import write_json
 from hubimages.errors import HubImagesError
@@ -27,12 +32,30 @@ from hubimages.model.lineage import build_order
 log = logging.getLogger(__name__)
 
 
-def run_benchmark(run: BuildRun, cold: bool = True) -> tuple[dict[str, object], Path]:
-    """Every number, and the report written with them (docs/benchmarks.md)."""
-    machine = this_machine(str(run.client.version().get("Version", "?")), run.matrix.root)
-    numbers = measure(run, cold)
-    write_json(run.cache.bench, numbers)
-    report = write_report(run.matrix.root, numbers, build_order(run.matrix), machine)
+def run_benchmark(runs: list[BuildRun], cold: bool = True) -> tuple[dict[str, object], Path]:
+    """Every figure of each variant of `runs`, its keys prefixed with the variant's name; the
+    no-op rebuild of all of them, the local Rucio, the catalogue and the launch link (no
+    variant) once; and the report written with them (docs/benchmarks.md)."""
+    first = runs[0]
+    machine = this_machine(str(first.client.version().get("Version", "?")), first.matrix.root)
+    log.info("making sure every image is built")
+    if failed(build_variants(runs, None)):
+        raise HubImagesError("the build failed; no further numbers")
+    numbers: dict[str, object] = {}
+    numbers["noop_rebuild_s"] = round(
+        noop_rebuild_seconds(first.matrix, [r.matrix.variant.name for r in runs]), 2
+    )
+    for run in runs:
+        own = measure(run, cold)
+        write_json(run.cache.bench, own)
+        numbers.update({f"{run.matrix.variant.name}.{key}": value for key, value in own.items()})
+    if "rucio" in first.matrix.declared:
+        numbers.update(rucio_timings(first.client, first.matrix, first.cache))
+    numbers.update(release_workflow_seconds(numbers))
+    numbers.update(catalogue_query_timings(first.cache.publish_root))
+    numbers.update(launch_timings(first.cache.e2e))
+    variants = [(r.matrix.variant.name, build_order(r.matrix)) for r in runs]
+    report = write_report(first.matrix.root, numbers, variants, machine)
     return numbers, report
 
 
@@ -40,15 +63,11 @@ def measure(run: BuildRun, cold: bool) -> dict[str, object]:
     client, matrix = run.client, run.matrix
     numbers: dict[str, object] = {}
     if cold:
-        log.info("cold build of base (empty cache, separate namespace)")
+        log.info("%s: cold build of base (empty cache, separate namespace)", matrix.variant.name)
         seconds, size = cold_base_build(client, matrix)
         numbers["base_cold_build_s"] = round(seconds, 1)
         numbers["base_cold_size_mb"] = round(size / 1e6)
-    log.info("making sure every image is built")
-    results = build_images(run, [])
-    if failed(results):
-        raise HubImagesError("the build failed; no further numbers")
-    numbers["noop_rebuild_s"] = round(noop_rebuild_seconds(matrix), 2)
+    results = build_images(run, [])  # up to date: the sizes
     built = read_build_times(run.cache.build_times)
     for result in results:
         numbers[f"{result.name}_size_mb"] = round(result.size / 1e6)
@@ -62,11 +81,7 @@ def measure(run: BuildRun, cold: bool) -> dict[str, object]:
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
-    if "rucio" in matrix.images:
-        numbers.update(rucio_timings(client, matrix, run.cache))
     numbers.update(workflow_timings(run))
-    numbers.update(catalogue_query_timings(run.cache.publish_root))
-    numbers.update(launch_timings(run.cache.e2e))
     return numbers
 
 

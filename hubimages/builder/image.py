@@ -13,7 +13,7 @@ from hubimages.builder.freshness import why_build
 from hubimages.builder.inputs import input_hash
 from hubimages.builder.labels import Provenance, image_labels
 from hubimages.builder.parents import Parent, parent_image_id, parent_of
-from hubimages.builder.probe import probe
+from hubimages.builder.probe import ImageContents, probe
 from hubimages.builder.rootfs import debian_packages
 from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
 from hubimages.builder.stream import BuildRequest, stream_build
@@ -24,7 +24,7 @@ from hubimages.deps.server import WheelServer
 from hubimages.deps.wheelhouse import fetch
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import recipe
-from hubimages.model.spec import ImageSpec
+from hubimages.model.spec import ImageSpec, Matrix
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,11 @@ ServerSource = Callable[[], tuple[WheelServer, str]]  # the running server and i
 
 class BuildInterruptedError(HubImagesError):
     """The run was cancelled (Ctrl-C) while this image was being built."""
+
+
+def who(run: BuildRun, name: str) -> str:
+    """How the log names an image: with its variant (a run may build several)."""
+    return f"{name} {run.matrix.variant.name}"
 
 
 def build_one(
@@ -47,7 +52,7 @@ def build_one(
     reason = why_build(run, spec, inputs, results)
     if reason is None:
         image = run.client.images.get(run.matrix.local_ref(name))
-        log.info("[%s] up to date (inputs %s)", name, inputs[:12])
+        log.info("[%s] up to date (inputs %s)", who(run, name), inputs[:12])
         return BuildResult(
             name,
             BuildStatus.UP_TO_DATE,
@@ -59,7 +64,7 @@ def build_one(
         )
     log.info(
         "[%s] building: %s%s",
-        name,
+        who(run, name),
         reason,
         f" (uncommitted: {', '.join(dirty[:3])}{' ...' if len(dirty) > 3 else ''})"
         if dirty
@@ -70,7 +75,9 @@ def build_one(
         _check_cancel(run)
         tags = tag_image(run, spec, image_id, provenance)
     except BuildInterruptedError:
-        log.warning("[%s] interrupted after %.0fs: no tag moved", name, time.monotonic() - started)
+        log.warning(
+            "[%s] interrupted after %.0fs: no tag moved", who(run, name), time.monotonic() - started
+        )
         return BuildResult(
             name,
             BuildStatus.INTERRUPTED,
@@ -78,11 +85,11 @@ def build_one(
             seconds=time.monotonic() - started,
         )
     except HubImagesError as exc:
-        log.error("[%s] failed after %.0fs: %s", name, time.monotonic() - started, exc)
+        log.error("[%s] failed after %.0fs: %s", who(run, name), time.monotonic() - started, exc)
         return BuildResult(name, BuildStatus.FAILED, str(exc), seconds=time.monotonic() - started)
     size = int(run.client.images.get(image_id).attrs["Size"])
     seconds = time.monotonic() - started
-    log.info("[%s] built in %.0fs, %d MB", name, seconds, size // 10**6)
+    log.info("[%s] built in %.0fs, %d MB", who(run, name), seconds, size // 10**6)
     return BuildResult(name, BuildStatus.BUILT, reason, image_id, tags, size, seconds)
 
 
@@ -105,14 +112,14 @@ def _build(
     server, network = _serve(run, lock, folders, servers)
     _check_cancel(run)
     current = parent_image_id(run, spec, parent)
-    labels = image_labels(spec, inputs, parent.name, current, provenance, lock)
+    labels = image_labels(spec, run.matrix.variant, inputs, parent.name, current, provenance, lock)
     for index, folder in enumerate(folders, 1):
         _check_cancel(run)
         final = index == len(folders)
-        label = spec.name if len(folders) == 1 else f"{spec.name}/{folder.name}"
+        label = who(run, spec.name if len(folders) == 1 else f"{spec.name}/{folder.name}")
         log.info(
             "[%s] recipe %d/%d: images/%s on %s",
-            spec.name,
+            who(run, spec.name),
             index,
             len(folders),
             folder.name,
@@ -141,7 +148,12 @@ def _serve(
     """Fetch the image's locked wheels; add them, the lock and the build files to the server."""
     t0 = time.monotonic()
     wheels = fetch(lock, run.matrix.settings, run.cache.wheels, run.index, run.catalog)
-    log.info("[%s] %d locked wheels ready in %.1fs", lock.image, len(wheels), time.monotonic() - t0)
+    log.info(
+        "[%s] %d locked wheels ready in %.1fs",
+        who(run, lock.image),
+        len(wheels),
+        time.monotonic() - t0,
+    )
     server, network = servers()
     server.add(
         lock.image, lock.text, wheels, {f.name: run.matrix.build_files(f.name) for f in folders}
@@ -169,11 +181,33 @@ def build_args(folder: ImageSpec, server: WheelServer, lock: Lock) -> dict[str, 
     return args
 
 
+def check_variant(matrix: Matrix, name: str, contents: ImageContents) -> None:
+    """The matrix says which Python and glibc a variant has: the image must agree, or its
+    locks were resolved for another interpreter."""
+    variant = matrix.variant
+    key = f"variants.{variant.name}"
+    python = ".".join(contents.python.split(".")[:2])
+    if python != variant.python:
+        raise HubImagesError(
+            f"{matrix.path.name}: {key}.python is {variant.python!r}, but {name} has Python "
+            f"{contents.python} (Debian {variant.suite}'s python3): set it to {python!r}"
+        )
+    glibc = ".".join(contents.glibc.split(".")[:2])
+    if glibc and glibc != variant.glibc:
+        raise HubImagesError(
+            f"{matrix.path.name}: {key}.glibc is {variant.glibc!r}, but {name} has glibc "
+            f"{contents.glibc}: set it to {glibc!r}"
+        )
+
+
 def tag_image(run: BuildRun, spec: ImageSpec, image_id: str, provenance: Provenance) -> list[str]:
-    """Apply the tag rules to what the built image holds (asked once per image id)."""
+    """Apply the tag rules to what the built image holds (asked once per image id), once it
+    is known to hold the variant's Python and glibc."""
     contents = probe(run.client, image_id, run.cache.probes)
+    check_variant(run.matrix, spec.name, contents)
     facts = ImageFacts(
         python=contents.python,
+        variant=run.matrix.variant,
         packages=contents.python_packages,
         release_tag=provenance.release_tag,
     )

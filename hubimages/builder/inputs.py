@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from hubimages import RECIPE_VERSION
 from hubimages.core.files import folder_files
+from hubimages.deps.lockfile import of_other_variant
 from hubimages.model.lineage import recipe
 from hubimages.model.spec import Matrix
 
@@ -15,7 +16,8 @@ from hubimages.model.spec import Matrix
 def input_hash(matrix: Matrix, name: str, parent_token: str, dirty: bool = False) -> str:
     """sha256 over the recipe folders' files, the image's lock, its parent and its settings.
 
-    The image's own lock sits in its folder, so it is part of the last recipe folder's files.
+    The image's own lock sits in its folder, so it is part of the last recipe folder's files;
+    the locks of the other variants are not.
     A build from uncommitted files differs from the same files committed, so committing them
     rebuilds the image with a clean tag and labels.
     """
@@ -40,7 +42,10 @@ def input_hash(matrix: Matrix, name: str, parent_token: str, dirty: bool = False
                 "stacks": spec.stacks,
                 "display_name": spec.display_name,
                 "description": spec.description,
+                "variant": matrix.variant.name,
+                "suite": settings.debian.suite,
                 "python": settings.python,
+                "glibc": settings.glibc,
                 "platform": settings.platform,
                 "index_url": settings.index_url,
             },
@@ -50,6 +55,8 @@ def input_hash(matrix: Matrix, name: str, parent_token: str, dirty: bool = False
     for folder in recipe(matrix, name):
         for served, root in matrix.build_files(folder.name).items():
             for path in folder_files(root):
+                if of_other_variant(matrix, path):
+                    continue
                 inner = PurePosixPath(served, path.relative_to(root).as_posix())
                 add(f"{folder.name}/{inner}", path.read_bytes())
     return digest.hexdigest()

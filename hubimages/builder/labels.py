@@ -8,7 +8,7 @@ from hubimages.builder.tagging.release_tag import ReleaseTag
 from hubimages.core.clock import build_time, utc_timestamp
 from hubimages.core.urls import public_url
 from hubimages.deps.lockfile import Lock
-from hubimages.model.spec import ImageSpec
+from hubimages.model.spec import ImageSpec, Variant
 
 OCI = "org.opencontainers.image."
 CREATED = OCI + "created"
@@ -21,6 +21,10 @@ BASE_NAME = OCI + "base.name"
 BASE_DIGEST = OCI + "base.digest"
 INPUTS_HASH = "org.skahub.inputs-hash"
 DIRTY = "org.skahub.dirty"  # "true" when built from uncommitted changes (tag ends in -dirty)
+# The matrix variant the image was built in, its Debian suite and Python (major.minor).
+VARIANT = "org.skahub.variant"
+DEBIAN_SUITE = "org.skahub.debian.suite"
+PYTHON = "org.skahub.python"
 # Read by `invoke profiles --release` from the registry, so admins can match their hub.
 VERSION_LABELS = {
     "jupyterhub": "org.skahub.jupyterhub.version",
@@ -44,9 +48,14 @@ class Provenance:
     def as_dirty(self) -> Provenance:
         return replace(self, tag=replace(self.tag, dirty=True))
 
+    def for_variant(self, variant: Variant) -> Provenance:
+        """The same run, tagged as the variant's images are."""
+        return replace(self, tag=self.tag.for_variant(variant))
+
 
 def image_labels(
     spec: ImageSpec,
+    variant: Variant,
     inputs: str,
     parent_name: str,
     parent_id: str,
@@ -67,6 +76,9 @@ def image_labels(
         SOURCE: public_url(provenance.source) if provenance.source else "",
         BASE_DIGEST: parent_id if parent_id.startswith("sha256:") else "",
         DIRTY: "true" if provenance.tag.dirty else "false",
+        VARIANT: variant.name,
+        DEBIAN_SUITE: variant.suite,
+        PYTHON: variant.python,
     }
     labels.update(version_labels(lock))
     return labels

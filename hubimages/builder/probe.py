@@ -24,6 +24,7 @@ if shutil.which("dpkg-query"):
                          capture_output=True, text=True).stdout
 print(json.dumps({
     "python": platform.python_version(),
+    "glibc": platform.libc_ver()[1],
     "python_packages": {d.metadata["Name"].lower(): d.version for d in m.distributions()},
     "debian_packages": dict(line.split("\t", 1) for line in deb.splitlines() if "\t" in line),
 }))
@@ -34,6 +35,7 @@ PROBE_LABEL = "hubimages.probe"
 @dataclass(frozen=True)
 class ImageContents:
     python: str
+    glibc: str = ""  # "" in probes cached before it was asked
     python_packages: dict[str, str] = field(default_factory=dict)
     debian_packages: dict[str, str] = field(default_factory=dict)
 
@@ -58,6 +60,7 @@ def probe(client: DockerClient, image_id: str, folder: Path) -> ImageContents:
     data = json.loads(bytes(output).decode().strip().splitlines()[-1])
     contents = ImageContents(
         python=data["python"],
+        glibc=data["glibc"],
         python_packages=dict(sorted(data["python_packages"].items())),
         debian_packages=dict(sorted(data["debian_packages"].items())),
     )

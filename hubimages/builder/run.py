@@ -39,6 +39,7 @@ class BuildResult:
     tags: list[str] = field(default_factory=list)
     size: int = 0
     seconds: float = 0.0
+    variant: str = ""  # the matrix variant it was built in
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class BuildRun:
 
 
 def provenance_now(matrix: Matrix) -> Provenance:
-    """The revision, its public source URL and the release tag, decided once for the run."""
+    """The revision, its public source URL and the release tag, decided once for the run (and
+    for every variant a command builds)."""
     rev = revision(matrix.root)
     tag = ReleaseTag(utc_date(build_time()), rev.short)
     return Provenance(revision=rev.full, source=rev.source, tag=tag)
@@ -73,7 +75,7 @@ def new_run(
         client=client,
         matrix=matrix,
         cache=cache,
-        provenance=provenance or provenance_now(matrix),
+        provenance=(provenance or provenance_now(matrix)).for_variant(matrix.variant),
         index=index,
         catalog=catalog,
         forced=forced,

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 from contextlib import ExitStack
+from dataclasses import replace
 
 from hubimages.builder.engine import build_network
 from hubimages.builder.image import build_one
@@ -25,7 +26,6 @@ from hubimages.model.lineage import build_order
 log = logging.getLogger(__name__)
 
 CANCEL_WAIT_S = 60  # how long a cancelled run waits for its builds to stop
-Done = tuple[str, BuildResult]
 
 
 class ServerOnDemand:
@@ -55,69 +55,85 @@ class ServerOnDemand:
             return self._started
 
 
-def run_builds(run: BuildRun, targets: list[str] | None, jobs: int = 2) -> list[BuildResult]:
-    order = build_order(run.matrix, targets)
-    results: dict[str, BuildResult] = {}
+Node = tuple[int, str]  # (index of the variant's run, image)
+Done = tuple[Node, BuildResult]
+
+
+def run_builds(runs: list[BuildRun], targets: list[str] | None, jobs: int = 2) -> list[BuildResult]:
+    """Every variant's images in one schedule: a variant's base builds beside another's."""
+    order = [
+        (index, name)
+        for index, run in enumerate(runs)
+        for name in build_order(run.matrix, [t for t in targets or [] if t in run.matrix.images])
+        if targets is None or any(t in run.matrix.images for t in targets)
+    ]
+    results: dict[Node, BuildResult] = {}
     with ExitStack() as stack:
-        scheduler = _Scheduler(run, ServerOnDemand(run, stack), max(1, jobs))
+        servers = [ServerOnDemand(run, stack) for run in runs]
+        scheduler = _Scheduler(runs, servers, max(1, jobs))
         try:
             scheduler.run(order, results)
         except KeyboardInterrupt:
             log.warning("interrupted: stopping the running builds")
-            run.cancel.set()
+            for run in runs:
+                run.cancel.set()
             scheduler.drain(results)
-    for name in order:
+    for node in order:
         results.setdefault(
-            name, BuildResult(name, BuildStatus.SKIPPED, "interrupted before it started")
+            node, BuildResult(node[1], BuildStatus.SKIPPED, "interrupted before it started")
         )
-    return [results[name] for name in order]
+    return [replace(results[node], variant=runs[node[0]].matrix.variant.name) for node in order]
 
 
 class _Scheduler:
-    def __init__(self, run: BuildRun, servers: ServerOnDemand, jobs: int) -> None:
-        self.run_ = run
+    def __init__(self, runs: list[BuildRun], servers: list[ServerOnDemand], jobs: int) -> None:
+        self.runs = runs
         self.servers = servers
         self.jobs = jobs
-        self.running: set[str] = set()
+        self.running: set[Node] = set()
         self.finished: queue.Queue[Done] = queue.Queue()
 
-    def run(self, order: list[str], results: dict[str, BuildResult]) -> None:
+    def run(self, order: list[Node], results: dict[Node, BuildResult]) -> None:
         pending = list(order)
         while pending or self.running:
             self._start_ready(pending, results)
             if self.running:
-                name, result = self._next()
-                self.running.discard(name)
-                results[name] = result
+                node, result = self._next()
+                self.running.discard(node)
+                results[node] = result
 
-    def _start_ready(self, pending: list[str], results: dict[str, BuildResult]) -> None:
-        for name in list(pending):
-            parent = self.run_.matrix.images[name].parent
-            if parent is not None and parent not in results:
+    def _start_ready(self, pending: list[Node], results: dict[Node, BuildResult]) -> None:
+        for node in list(pending):
+            index, name = node
+            parent = self.runs[index].matrix.images[name].parent
+            above = (index, parent) if parent is not None else None
+            if above is not None and above not in results:
                 continue
             if len(self.running) >= self.jobs:
                 return
-            pending.remove(name)
-            if parent is not None and not results[parent].status.ok:
-                why = f"parent {parent} {results[parent].status.value}"
-                results[name] = BuildResult(name, BuildStatus.SKIPPED, why)
+            pending.remove(node)
+            if above is not None and not results[above].status.ok:
+                why = f"parent {parent} {results[above].status.value}"
+                results[node] = BuildResult(name, BuildStatus.SKIPPED, why)
                 log.warning("[%s] skipped: %s", name, why)
                 continue
-            self.running.add(name)
-            snapshot = dict(results)
+            self.running.add(node)
+            snapshot = {n: r for (i, n), r in results.items() if i == index}
             # Daemon threads: a second Ctrl-C must not wait for a build to finish.
             threading.Thread(
-                target=self._work, args=(name, snapshot), daemon=True, name=f"build-{name}"
+                target=self._work, args=(node, snapshot), daemon=True, name=f"build-{name}"
             ).start()
 
-    def _work(self, name: str, results: dict[str, BuildResult]) -> None:
-        builder = build_environment if self.run_.matrix.images[name].environment else build_one
+    def _work(self, node: Node, results: dict[str, BuildResult]) -> None:
+        index, name = node
+        run = self.runs[index]
+        builder = build_environment if run.matrix.images[name].environment else build_one
         try:
-            result = builder(self.run_, name, results, self.servers)
+            result = builder(run, name, results, self.servers[index])
         except Exception as exc:
             log.exception("[%s] unexpected error", name)
             result = BuildResult(name, BuildStatus.FAILED, f"unexpected error: {exc}")
-        self.finished.put((name, result))
+        self.finished.put((node, result))
 
     def _next(self) -> Done:
         while True:  # a timeout keeps the wait interruptible by Ctrl-C
@@ -126,31 +142,42 @@ class _Scheduler:
             except queue.Empty:
                 continue
 
-    def drain(self, results: dict[str, BuildResult]) -> None:
+    def drain(self, results: dict[Node, BuildResult]) -> None:
         """After a cancel: collect what the running builds report, for a bounded time."""
 
         def collected_all() -> bool:
             try:
-                name, result = self.finished.get(timeout=0.5)
+                node, result = self.finished.get(timeout=0.5)
             except queue.Empty:
                 return False
-            self.running.discard(name)
-            results[name] = result
+            self.running.discard(node)
+            results[node] = result
             return not self.running
 
         if self.running:
             wait_until(collected_all, CANCEL_WAIT_S, interval=0)
-        for name in self.running:
-            results[name] = BuildResult(name, BuildStatus.INTERRUPTED, "still stopping")
+        for node in self.running:
+            results[node] = BuildResult(node[1], BuildStatus.INTERRUPTED, "still stopping")
+
+
+def build_variants(
+    runs: list[BuildRun], targets: list[str] | None, jobs: int = 2
+) -> list[BuildResult]:
+    """Build (parents first) in every variant of `runs`, and keep the build times; every
+    target gets a result in each variant that builds it."""
+    for name in targets or []:
+        if not any(name in run.matrix.images for run in runs):
+            runs[0].matrix.image(name)  # unknown, or excluded: fails before any engine call
+    results = run_builds(runs, targets or None, jobs)
+    for run in runs:
+        own = [r for r in results if r.variant == run.matrix.variant.name]
+        record_build_times(run.cache.build_times, own, jobs)
+    return results
 
 
 def build_images(run: BuildRun, targets: list[str] | None, jobs: int = 2) -> list[BuildResult]:
-    """Build (parents first) and keep the build times; every target gets a result."""
-    for name in targets or []:
-        run.matrix.image(name)  # unknown names fail before any engine call
-    results = run_builds(run, targets or None, jobs)
-    record_build_times(run.cache.build_times, results, jobs)
-    return results
+    """Build one variant's images (parents first) and keep the build times."""
+    return build_variants([run], targets, jobs)
 
 
 def failed(results: list[BuildResult]) -> list[BuildResult]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hubimages.core.git import changed_files, file_at, is_commit
+from hubimages.deps.lockfile import of_other_variant
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants, included, recipe
 from hubimages.model.parse import parse_matrix
@@ -24,8 +25,13 @@ CONTAINER_TESTS = "tests/containers/"
 
 
 def matrix_changes(old: Matrix | None, new: Matrix) -> set[str]:
-    """Images whose matrix entry (or the settings that reach every image) changed."""
-    if old is None or old.settings != new.settings:
+    """Images whose matrix entry (or the settings or variant that reach every image) changed;
+    `new` is one variant's view, compared with the same variant of `old`."""
+    if old is not None and new.variant.name in old.variants:
+        old = old.for_variant(new.variant.name)
+    else:
+        old = None  # a new variant: everything in it is new
+    if old is None or old.settings != new.settings or old.variant != new.variant:
         return set(new.images)
     return {
         name for name in new.images if old.images.get(name) != new.images[name]
@@ -37,6 +43,8 @@ def touched_by_file(matrix: Matrix, path: str) -> set[str]:
     parts = Path(path).parts
     if path.startswith(TOOL_PATHS):
         return set(matrix.images)
+    if of_other_variant(matrix, Path(path)):
+        return set()  # another variant's lock
     local = {
         name
         for name, spec in matrix.images.items()

@@ -7,10 +7,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from hubimages.builder.scheduler import build_images
+from hubimages.builder.scheduler import build_variants
 from hubimages.builder.userenv.build import render_environment
 from hubimages.builder.userenv.source import is_remote
-from hubimages.cli.building import checked, finish, start_run
+from hubimages.cli.building import checked, finish, start_runs
 from hubimages.errors import HubImagesError
 from hubimages.model.project import Project
 from hubimages.model.spec import IMAGE_NAME, ImageSpec, Matrix, Repository
@@ -57,17 +57,25 @@ def repo2docker(
     no_build: bool,
     force: bool,
     matrix_path: str | None,
+    variants: list[str],
 ) -> None:
+    """The repository on the platform image in each variant --variant names (the default
+    variant when none)."""
     started = time.monotonic()
     if not on:
         raise HubImagesError("--on IMAGE is missing: the platform image to build on")
-    project = checked(matrix_path, [on])
     name = name or default_name(repo)
-    matrix = with_environment(project.matrix, repo, on, name, ref, subdir)
+    projects = [
+        Project(with_environment(p.matrix, repo, on, name, ref, subdir), p.cache)
+        for p in checked(matrix_path, [on], variants)
+        if on in p.matrix.images
+    ]
     if no_build:
-        print(render_environment(matrix, name, project.cache), end="")
+        for project in projects:
+            print(render_environment(project.matrix, name, project.cache), end="")
         return
-    run = start_run(Project(matrix, project.cache), forced=[name] if force else [])
-    results = build_images(run, [name])
-    finish(run, results, started)
-    print(f"image: {matrix.local_ref(name)}")
+    runs = start_runs(projects, forced=[name] if force else [])
+    results = build_variants(runs, [name])
+    finish(runs, results, started)
+    for project in projects:
+        print(f"image ({project.variant.name}): {project.matrix.local_ref(name)}")

@@ -7,17 +7,17 @@ from invoke.exceptions import Exit
 from hubimages.ci.affected import affected_images, changed_since
 from hubimages.ci.github import github_outputs
 from hubimages.cli import report
-from hubimages.cli.building import checked, start_run
+from hubimages.cli.building import checked, start_runs
 from hubimages.cli.common import append_github_output, registry_target
 from hubimages.model.lineage import build_order
-from hubimages.model.project import Project, open_project
+from hubimages.model.project import ALL_VARIANTS, Project, open_project
 from hubimages.publish.diff import diff_inventories
 from hubimages.publish.release import (
     Publisher,
     inventory_of,
     profiles_for,
     publish_release,
-    release_images,
+    release_variants,
     releases_of,
 )
 from hubimages.publish.retry import RetryPolicy
@@ -48,28 +48,42 @@ def release(
     jobs: int,
     dirty: bool,
     matrix_path: str | None,
+    variants: list[str],
 ) -> None:
-    project = checked(matrix_path, names)
-    target = publisher(project, registry, retries, dirty=dirty)
-    done = release_images(start_run(project), target, names, retest=retest, jobs=jobs)
-    print(report.release_summary(done))
+    projects = checked(matrix_path, names, variants)
+    runs = start_runs(projects)
+    targets = [publisher(p, registry, retries, dirty=dirty) for p in projects]
+    pairs = list(zip(runs, targets, strict=True))
+    for done in release_variants(pairs, names, retest=retest, jobs=jobs):
+        print(report.release_summary(done))
 
 
 def push(
-    names: list[str], registry: str, retries: int, dirty: bool, matrix_path: str | None
+    names: list[str],
+    registry: str,
+    retries: int,
+    dirty: bool,
+    matrix_path: str | None,
+    variants: list[str],
 ) -> None:
-    project = checked(matrix_path, names)
-    done = publish_release(
-        publisher(project, registry, retries, dirty=dirty),
-        build_order(project.matrix, names or None),
-    )
-    print(report.release_summary(done))
+    projects = checked(matrix_path, names, variants)
+    targets = [publisher(p, registry, retries, dirty=dirty) for p in projects]
+    for project, target in zip(projects, targets, strict=True):
+        wanted = [n for n in names if n in project.matrix.images] or None
+        if names and wanted is None:
+            continue  # none of the named images is built in this variant
+        done = publish_release(target, build_order(project.matrix, wanted))
+        print(report.release_summary(done))
 
 
-def profiles(registry: str, release_tag: str | None, matrix_path: str | None) -> None:
-    for path in profiles_for(
-        publisher(open_project(matrix_path), registry, recorded=True), release_tag
-    ):
+def profiles(
+    registry: str, release_tag: str | None, matrix_path: str | None, variants: list[str]
+) -> None:
+    """Every variant's profiles unless --variant narrows them: the variant is a choice inside
+    each image's profile."""
+    projects = checked(matrix_path, [], variants or [ALL_VARIANTS])
+    target = publisher(projects[0], registry, recorded=True)
+    for path in profiles_for(target, release_tag, [p.variant.name for p in projects]):
         print(path)
 
 
@@ -80,23 +94,30 @@ def history(registry: str, remote: bool, matrix_path: str | None) -> None:
 
 
 def diff(name: str, old: str, new: str, registry: str, matrix_path: str | None) -> None:
-    target = publisher(checked(matrix_path, [name]), registry, recorded=True)
+    """Between any two releases of the image: of one variant, or of two (what changes from
+    one variant to another)."""
+    project = checked(matrix_path, [name], [ALL_VARIANTS])[0]
+    target = publisher(project, registry, recorded=True)
     changes = diff_inventories(inventory_of(target, name, old), inventory_of(target, name, new))
     print(report.format_diff(name, old, new, changes))
 
 
-def affected(since: str, every: bool, github_output: bool, matrix_path: str | None) -> None:
-    loaded = open_project(matrix_path).matrix
+def affected(
+    since: str, every: bool, github_output: bool, matrix_path: str | None, variants: list[str]
+) -> None:
+    """Per variant (all unless --variant narrows them): what CI builds and tests."""
+    views = [p.matrix for p in checked(matrix_path, [], variants or [ALL_VARIANTS])]
     if every:
-        names = build_order(loaded)
+        found = [(view, build_order(view)) for view in views]
     elif since:
-        changed, old = changed_since(loaded.root, since)
-        names = affected_images(loaded, changed, old)
+        changed, old = changed_since(views[0].root, since)
+        found = [(view, affected_images(view, changed, old)) for view in views]
     else:
         raise Exit("error: give --since REF or --all", code=1)
-    print("\n".join(names) if names else "(no image affected)")
+    for view, names in found:
+        print(f"{view.variant.name}: {' '.join(names) if names else '(no image affected)'}")
     if github_output:
-        append_github_output(github_outputs(loaded, names))
+        append_github_output(github_outputs(found))
 
 
 def registry(port: int, stop: bool) -> None:

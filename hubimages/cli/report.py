@@ -14,11 +14,13 @@ MAX_TAGS_SHOWN = 4
 
 
 def summary_table(results: Sequence[BuildResult]) -> str:
-    rows: list[tuple[str, ...]] = [("image", "status", "tags", "size", "time")]
+    rows: list[tuple[str, ...]] = [("image", "variant", "status", "tags", "size", "time")]
     for r in results:
         tags = ", ".join(r.tags[:MAX_TAGS_SHOWN]) + (" ..." if len(r.tags) > MAX_TAGS_SHOWN else "")
         size = f"{r.size / 1e6:.0f} MB" if r.size else "-"
-        rows.append((r.name, r.status.value, tags or "-", size, f"{r.seconds:.1f}s"))
+        rows.append(
+            (r.name, r.variant or "-", r.status.value, tags or "-", size, f"{r.seconds:.1f}s")
+        )
     return table(rows)
 
 
@@ -33,7 +35,7 @@ def table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def release_summary(release: Release) -> str:
-    lines = [f"release {release.tag} to {release.registry}:"]
+    lines = [f"release {release.tag} ({release.variant}) to {release.registry}:"]
     width = max(len(i.name) for i in release.images)
     lines += [f"  {i.name:{width}}  {i.pinned}" for i in release.images]
     return "\n".join(lines)
@@ -43,7 +45,10 @@ def history_lines(releases: Sequence[Release]) -> list[str]:
     lines = []
     for entry in releases:
         images = " ".join(f"{i.name}@{i.digest[7:19]}" for i in entry.images)
-        lines.append(f"{entry.tag}  {entry.created or '-'}  {entry.revision[:7] or '-'}  {images}")
+        lines.append(
+            f"{entry.tag}  {entry.variant or '-'}  {entry.created or '-'}  "
+            f"{entry.revision[:7] or '-'}  {images}"
+        )
     return lines
 
 

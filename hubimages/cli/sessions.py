@@ -9,7 +9,7 @@ from pathlib import Path
 from invoke.exceptions import Exit
 
 from hubimages.cli import report
-from hubimages.cli.building import start_run
+from hubimages.cli.building import checked, start_runs
 from hubimages.cli.common import registry_target
 from hubimages.cli.idp import local_idp
 from hubimages.cli.rucio import local_rucio
@@ -115,13 +115,15 @@ def _profiles(project: Project, registry: str, stop: bool) -> Path:
     return ReleaseStore(project.cache.publish(target.slug)).profiles / DOCKERSPAWNER_FILE
 
 
-def e2e(profile: str, auth: str = "") -> None:
-    project = open_project()
+def e2e(profile: str, auth: str, variants: list[str]) -> None:
+    """The session in the default variant (or the first --variant); every --variant is
+    released and offered on the form."""
     if (auth or "shared-password") not in HUB_AUTH:
         raise HubImagesError(f"--auth {auth}: not one of {', '.join(HUB_AUTH)}")
-    run = start_run(project)
+    projects = checked(None, [profile], variants)
+    runs = start_runs(projects)
     try:
-        result = run_e2e(run, proxy_source(project.root), profile, auth or "shared-password")
+        result = run_e2e(runs, proxy_source(projects[0].root), profile, auth or "shared-password")
     except StepError as failure:
         if failure.done:
             print(_steps_table(failure.done))

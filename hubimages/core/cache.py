@@ -17,11 +17,21 @@ CACHE_ENV = "HUBIMAGES_CACHE"
 @dataclass(frozen=True)
 class CacheLayout:
     root: Path
+    # The variant of the matrix (build-matrix.yaml) whose records this layout reads and
+    # writes: test results, build times, benchmarks, environments' locks. Downloads, rootfs
+    # tarballs and probes are shared: their names already say what they hold.
+    variant: str = ""
 
     @classmethod
-    def for_project(cls, project_root: Path) -> CacheLayout:
+    def for_project(cls, project_root: Path, variant: str = "") -> CacheLayout:
         """`.cache/` beside build-matrix.yaml, or wherever $HUBIMAGES_CACHE points."""
-        return cls(Path(os.environ.get(CACHE_ENV) or project_root / ".cache"))
+        return cls(Path(os.environ.get(CACHE_ENV) or project_root / ".cache"), variant)
+
+    def for_variant(self, variant: str) -> CacheLayout:
+        return CacheLayout(self.root, variant)
+
+    def _of_variant(self, name: str) -> Path:
+        return self.root / "variants" / self.variant / name if self.variant else self.root / name
 
     # -- dependencies ------------------------------------------------------------------------
     @property
@@ -65,16 +75,16 @@ class CacheLayout:
 
     def environment(self, name: str) -> Path:
         """What a community environment's build resolved: its lock, its host-built wheels."""
-        return self.root / "environments" / name
+        return self._of_variant("environments") / name
 
     @property
     def build_times(self) -> Path:
-        return self.root / "build-times.json"
+        return self._of_variant("build-times.json")
 
     # -- testing -----------------------------------------------------------------------------
     @property
     def test_results(self) -> Path:
-        return self.root / "test-results"
+        return self._of_variant("test-results")
 
     @property
     def conformance(self) -> Path:
@@ -153,10 +163,10 @@ class CacheLayout:
     # -- benchmarks --------------------------------------------------------------------------
     @property
     def bench(self) -> Path:
-        return self.root / "bench.json"
+        return self._of_variant("bench.json")
 
     def bench_venv(self, image: str) -> Path:
-        return self.root / "bench-venvs" / image
+        return self._of_variant("bench-venvs") / image
 
 
 def slug(text: str) -> str:

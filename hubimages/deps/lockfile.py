@@ -11,7 +11,8 @@ from hubimages.errors import HubImagesError, display_path
 from hubimages.model.spec import Matrix
 
 REQUIREMENTS_IN = "requirements.in"
-LOCK = "requirements.lock"
+# One lock per variant: requirements.<variant>.lock, resolved for that variant's Python.
+LOCK_NAME = re.compile(r"^requirements\.([a-z0-9]+(?:[._-][a-z0-9]+)*)\.lock$")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)")
 
 
@@ -52,14 +53,29 @@ class Lock:
         return {r.normalized: r.version for r in self.requirements}
 
 
+def lock_name(variant: str) -> str:
+    """The file name of a variant's lock in an image folder."""
+    return f"requirements.{variant}.lock"
+
+
 def lock_path(matrix: Matrix, name: str) -> Path:
-    return matrix.image(name).folder / LOCK
+    """The lock of an image in the matrix's variant."""
+    return matrix.image(name).folder / lock_name(matrix.variant.name)
+
+
+def of_other_variant(matrix: Matrix, path: Path) -> bool:
+    """Whether a file is another variant's lock: it reaches no image of this variant."""
+    match = LOCK_NAME.match(path.name)
+    return match is not None and match.group(1) != matrix.variant.name
 
 
 def load_lock(matrix: Matrix, name: str) -> Lock:
     path = lock_path(matrix, name)
     if not path.is_file():
-        raise HubImagesError(f"images/{name}/{LOCK} is missing: run `invoke lock -i {name}`")
+        raise HubImagesError(
+            f"images/{name}/{path.name} is missing: run `invoke lock -i {name}` (every "
+            "variant's locks are resolved together)"
+        )
     return read_lock(path, name)
 
 

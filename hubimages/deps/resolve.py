@@ -1,9 +1,11 @@
-"""`invoke lock`: resolve the hash-locked requirements of images down the lineage, all or nothing.
+"""`invoke lock`: resolve the hash-locked requirements of images down the lineage, in every
+variant, all or nothing.
 
-Each lock is the whole environment of its image: the requirements of every folder it includes,
-resolved together, constrained by its parent's lock so versions agree down the lineage. Parents
-are resolved first, in a scratch copy of the images folder, so a child is constrained by its
-parent's new lock; the locks are written only when every one of them resolved.
+Each lock is the whole environment of its image in one variant: the requirements of every folder
+it includes, resolved together for that variant's Python and glibc, constrained by its parent's
+lock of the same variant so versions agree down the lineage. Parents are resolved first, in a
+scratch copy of the images folder, so a child is constrained by its parent's new lock; the locks
+are written only when every one of them, in every variant, resolved.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from hubimages.core.tools import uv_command
 from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.declarations import DECLARATIONS
 from hubimages.deps.index import PackageIndex
-from hubimages.deps.lockfile import LOCK, REQUIREMENTS_IN, parse_lock
+from hubimages.deps.lockfile import LOCK_NAME, REQUIREMENTS_IN, lock_name, parse_lock
+from hubimages.deps.wheelhouse import uv_platform
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants, included
 from hubimages.model.spec import IMAGES_FOLDER, Matrix
@@ -47,15 +50,20 @@ def lock_targets(matrix: Matrix, names: list[str]) -> list[str]:
 
 
 def lock_images(
-    matrix: Matrix, names: list[str], index: PackageIndex, cache: CacheLayout, upgrade: bool = False
+    views: list[Matrix],
+    names: list[str],
+    index: PackageIndex,
+    cache: CacheLayout,
+    upgrade: bool = False,
 ) -> list[Path]:
-    """Resolve every target in a scratch tree; write the locks only if all of them resolved."""
-    targets = lock_targets(matrix, names)
+    """Resolve every target of every variant (one matrix view each) in a scratch tree; write
+    the locks only if all of them resolved."""
+    plan = [(matrix, name) for matrix in views for name in lock_targets(matrix, names)]
     with tempfile.TemporaryDirectory(prefix="hubimages-lock-") as tmp:
         scratch = Path(tmp)
-        _copy_inputs(matrix, scratch)
-        done: list[str] = []
-        for name in targets:
+        for matrix in views:
+            _copy_inputs(matrix, scratch)
+        for matrix, name in plan:
             try:
                 # A lock sees only the local wheels of the folders its image includes.
                 catalog = LocalWheelCatalog.of_folders(
@@ -63,23 +71,34 @@ def lock_images(
                 )
                 _resolve(matrix, name, scratch, upgrade, catalog)
             except HubImagesError as exc:
-                kept = ", ".join(f"images/{n}/{LOCK}" for n in targets)
-                raise HubImagesError(f"{exc} (no lock was changed: {kept})") from None
-            done.append(name)
-        return [_install(matrix, scratch, name) for name in done]
+                kept = ", ".join(f"images/{n}/{lock_name(m.variant.name)}" for m, n in plan)
+                raise HubImagesError(
+                    f"{exc} (variant {matrix.variant.name}; no lock was changed: {kept})"
+                ) from None
+        return [_install(matrix, scratch, name) for matrix, name in plan]
 
 
 def _copy_inputs(matrix: Matrix, scratch: Path) -> None:
-    """requirements.in and current locks of every image, at the same relative paths.
-
-    Relative paths keep the locks' `# via` comments free of this machine's paths.
+    """requirements.in and the variant's current locks of every image, at the same relative
+    paths. Relative paths keep the locks' `# via` comments free of this machine's paths.
     """
     for spec in matrix.images.values():
         folder = scratch / IMAGES_FOLDER / spec.name
-        folder.mkdir(parents=True)
-        for file in (REQUIREMENTS_IN, LOCK):
+        folder.mkdir(parents=True, exist_ok=True)
+        for file in (REQUIREMENTS_IN, lock_name(matrix.variant.name)):
             if (spec.folder / file).is_file():
                 shutil.copyfile(spec.folder / file, folder / file)
+
+
+def stale_locks(matrix: Matrix) -> list[Path]:
+    """Locks of variants the matrix no longer has (left for the user to delete)."""
+    return sorted(
+        path
+        for spec in matrix.declared.values()
+        if spec.folder.is_dir()
+        for path in spec.folder.iterdir()
+        if (match := LOCK_NAME.match(path.name)) and match.group(1) not in matrix.variants
+    )
 
 
 def _resolve(
@@ -92,7 +111,8 @@ def _resolve(
         for n in included(matrix, name)
         if (scratch / IMAGES_FOLDER / n / REQUIREMENTS_IN).is_file()
     ]
-    out = f"{IMAGES_FOLDER}/{name}/{LOCK}"
+    lock = lock_name(matrix.variant.name)
+    out = f"{IMAGES_FOLDER}/{name}/{lock}"
     cmd = [
         *uv_command(),
         "pip",
@@ -103,7 +123,7 @@ def _resolve(
         "--python-version",
         settings.python,
         "--python-platform",
-        f"{settings.machine}-manylinux_2_36",
+        uv_platform(settings),
         "--index-url",
         settings.index_url,
         # Builds install wheels only (no compilers, no code run at build time): lock wheels only.
@@ -114,13 +134,13 @@ def _resolve(
         *inputs,
     ]
     if spec.parent is not None:
-        cmd += ["--constraint", f"{IMAGES_FOLDER}/{spec.parent}/{LOCK}"]
+        cmd += ["--constraint", f"{IMAGES_FOLDER}/{spec.parent}/{lock}"]
     if upgrade:
         cmd.append("--upgrade")
     links = catalog.find_links_for_lock(name)
     if links is not None:
         cmd += ["--find-links", str(links)]
-    log.info("%s: locking %s", name, " + ".join(inputs))
+    log.info("%s (%s): locking %s", name, matrix.variant.name, " + ".join(inputs))
     result = subprocess.run(
         cmd,
         cwd=scratch,
@@ -133,11 +153,16 @@ def _resolve(
         raise HubImagesError(locking_error(name, result.stderr))
     path = scratch / out
     header = (
-        f"# Locked by `invoke lock -i {name}` for Python {settings.python} on "
-        f"{settings.platform}; do not edit.\n"
+        f"# Locked by `invoke lock` for the variant {matrix.variant.name} (Python "
+        f"{settings.python}, glibc {settings.glibc}) on {settings.platform}; do not edit.\n"
     )
     path.write_text(header + path.read_text())
-    log.info("%s: %d packages resolved", name, len(parse_lock(path.read_text(), path)))
+    log.info(
+        "%s (%s): %d packages resolved",
+        name,
+        matrix.variant.name,
+        len(parse_lock(path.read_text(), path)),
+    )
 
 
 def locking_error(name: str, output: str) -> str:
@@ -156,6 +181,7 @@ def locking_error(name: str, output: str) -> str:
 
 
 def _install(matrix: Matrix, scratch: Path, name: str) -> Path:
-    target = matrix.image(name).folder / LOCK
-    write_atomically(target, (scratch / IMAGES_FOLDER / name / LOCK).read_bytes())
+    lock = lock_name(matrix.variant.name)
+    target = matrix.image(name).folder / lock
+    write_atomically(target, (scratch / IMAGES_FOLDER / name / lock).read_bytes())
     return target

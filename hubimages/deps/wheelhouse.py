@@ -26,13 +26,23 @@ log = logging.getLogger(__name__)
 
 FETCH_WORKERS = 8
 OLDEST_GLIBC_MINOR = 17
+# The newest manylinux tag uv (pyproject.toml's pin) resolves for; a newer libc runs those
+# wheels all the same.
+UV_NEWEST_MANYLINUX = 40
 
 
-def target_tags(settings: Settings, glibc_minor: int = 36) -> list[Tag]:
-    """Wheel tags the image's Python accepts, best first (glibc of bookworm is 2.36)."""
+def uv_platform(settings: Settings) -> str:
+    """uv's --python-platform for the variant: its machine and glibc."""
+    minor = min(settings.glibc_minor, UV_NEWEST_MANYLINUX)
+    return f"{settings.machine}-manylinux_2_{minor}"
+
+
+def target_tags(settings: Settings) -> list[Tag]:
+    """Wheel tags the variant's Python and glibc accept, best first."""
     major, minor = (int(x) for x in settings.python.split("."))
     arch = settings.machine
-    platforms = [f"manylinux_2_{v}_{arch}" for v in range(glibc_minor, OLDEST_GLIBC_MINOR - 1, -1)]
+    newest = settings.glibc_minor
+    platforms = [f"manylinux_2_{v}_{arch}" for v in range(newest, OLDEST_GLIBC_MINOR - 1, -1)]
     platforms += [f"manylinux2014_{arch}", f"linux_{arch}"]
     return [
         *cpython_tags((major, minor), platforms=platforms),

@@ -23,6 +23,7 @@ from hubimages.builder.host import ensure_debian_tools
 
 # The binary itself, not Debian's /usr/bin/chromium wrapper script (it adds flags of its own).
 CHROMIUM = Path("/usr/lib/chromium/chromium")
+DEBIAN = Path("/etc/os-release")
 # Playwright passes --headless, --no-sandbox and the background-networking flags itself; do not
 # pass --disable-features: Chromium keeps only the last one, which would drop Playwright's.
 FLAGS = [
@@ -80,11 +81,20 @@ def spki_pin(cert: Path) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
+def chromium_executable() -> str | None:
+    """Debian's Chromium; elsewhere (GitHub's Ubuntu runners, where chromium is a snap stub)
+    None: the browser `playwright install chromium` put in Playwright's own folder."""
+    if not DEBIAN.is_file() or "ID=debian" not in DEBIAN.read_text().split():
+        return None
+    ensure_debian_tools({"chromium": "chromium"})
+    return str(CHROMIUM)
+
+
 @contextmanager
 def open_browser(console: Console, trusted: tuple[Path, ...] = ()) -> Iterator[Page]:
     """Chromium; `trusted`: server certificates it accepts although no CA it knows signed them
     (the local services', pinned by their keys: every other certificate is still checked)."""
-    ensure_debian_tools({"chromium": "chromium"})
+    executable = chromium_executable()
     pins = [spki_pin(cert) for cert in trusted]
     flags = [*FLAGS, *([f"--ignore-certificate-errors-spki-list={','.join(pins)}"] if pins else [])]
     profile = tempfile.mkdtemp(prefix="hubimages-e2e-chromium-")
@@ -92,7 +102,7 @@ def open_browser(console: Console, trusted: tuple[Path, ...] = ()) -> Iterator[P
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
                 profile,
-                executable_path=str(CHROMIUM),
+                executable_path=executable,
                 headless=True,
                 args=flags,
                 viewport={"width": 1400, "height": 900},

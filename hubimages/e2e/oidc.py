@@ -16,12 +16,11 @@ from playwright.sync_api import expect
 
 from hubimages.builder.run import BuildRun
 from hubimages.e2e.browser import Console, open_browser
-from hubimages.e2e.parts import HOME, USER, E2EReport, Services, fetch_with_panel
+from hubimages.e2e.parts import HOME, USER, E2EReport, Services, fetch_with_panel, form_offers
 from hubimages.e2e.rucio_panel import download_path
 from hubimages.e2e.scientist import SPAWN_TIMEOUT_MS, choose_profile, lab_ready, stop_server
 from hubimages.e2e.session import Session
 from hubimages.errors import HubImagesError
-from hubimages.publish.profiles import description_of
 from hubimages.publish.records import Release
 from hubimages.services.hub import CONTAINER_LABEL
 
@@ -121,10 +120,7 @@ def oidc_session(
 ) -> None:
     if services.idp is None:
         raise HubImagesError("the oidc session needs the identity provider")
-    offered = {
-        run.matrix.images[i.name].display_name: description_of(run.matrix, i)
-        for i in release.images
-    }
+    offered = form_offers(run.matrix, release)
     hub = services.hub
     console = Console()
     # The provider's certificate (the site CA signed it; Chromium knows only Debian's CAs).
@@ -132,7 +128,13 @@ def oidc_session(
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in_at_provider(session, hub.url, USER, services.idp.user(USER).password)
-        choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
+        choose_profile(
+            session,
+            hub.url,
+            offered,
+            run.matrix.images[profile].display_name,
+            run.matrix.variant.describe(),
+        )
         lab_ready(session)
         fetch_with_panel(session, services, services.dids[0], services.sizes[0])
         report.margins = token_renewals(session, services, services.idp.access_token_seconds)

@@ -19,14 +19,14 @@ import docker
 import docker.errors
 
 from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.core.data import require_sdc1_data
 from hubimages.core.ports import free_port
 from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, form_offers
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -40,7 +40,7 @@ from hubimages.e2e.workflow_launch import launch_workflow
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
 from hubimages.publish.catalogue import DOCUMENT
-from hubimages.publish.profiles import DOCKERSPAWNER_FILE, description_of
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.records import Release
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.store import ReleaseStore
@@ -74,21 +74,25 @@ SKY_VIEW_CENTRE = "23 58 39"  # the view's centre as Aladin Lite shows it (sexag
 
 
 def run_e2e(
-    run: BuildRun, proxy_source: Path, profile: str = "sdc1", auth: str = "shared-password"
+    runs: list[BuildRun], proxy_source: Path, profile: str = "sdc1", auth: str = "shared-password"
 ) -> E2EReport:
+    """Every variant of `runs` released and offered; the session spawns the default variant
+    (or the first of `runs` when the default is not among them)."""
     report = E2EReport()
+    run = next((r for r in runs if r.matrix.variant.default), runs[0])
     folder = run.cache.e2e
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
         old.unlink()
     with ExitStack() as stack:
-        release, store = stack.enter_context(_release(run, folder, profile))
+        releases, store = stack.enter_context(_release(runs, run, folder, profile))
+        release = releases[run.matrix.variant.name]
         report.release = release.tag
         services = stack.enter_context(_services(run, folder, proxy_source, store, auth))
         try:
             if auth == "oidc":
                 oidc_session(run, services, release, profile, folder, report)
             else:
-                _session(run, services, release, profile, folder, report)
+                _session(run, services, releases, profile, folder, report)
         except StepError as failure:
             failure.server_log = _server_log(services.hub.name, USER)
             failure.done = list(report.steps)
@@ -97,19 +101,25 @@ def run_e2e(
 
 
 @contextmanager
-def _release(run: BuildRun, folder: Path, profile: str) -> Iterator[tuple[Release, ReleaseStore]]:
-    """Every image of the matrix, built, pushed to a registry of the run's own; the release
-    and its records (profiles, catalogue). The registry starts empty (a release tag is
-    immutable, and a rebuild from the same commit has it) and nothing of it stays. The
-    profile's workflows run headless first (or passed at these image ids): the catalogue
-    offers them."""
-    order = build_order(run.matrix)
-    sources = prepare_sources(run.matrix, run.cache)
-    results = build_images(run, order)
+def _release(
+    runs: list[BuildRun], spawned: BuildRun, folder: Path, profile: str
+) -> Iterator[tuple[dict[str, Release], ReleaseStore]]:
+    """Every image of the matrix in every variant of `runs`, built, pushed to a registry of
+    the run's own; each variant's release, and the records (profiles, catalogue). The registry
+    starts empty (a release tag is immutable, and a rebuild from the same commit has it) and
+    nothing of it stays. The profile's workflows in the spawned variant run headless first (or
+    passed at these image ids): the catalogue offers them."""
+    sources = prepare_sources(spawned.matrix, spawned.cache)
+    results = build_variants(runs, None)
     if failed(results):
         raise HubImagesError("the build failed: nothing was pushed")
-    image_id = next(r.image_id or "" for r in results if r.name == profile)
-    context = WorkflowContext(run.client, run.matrix, run.cache, sources)
+    variant = spawned.matrix.variant.name
+    image_id = next(
+        (r.image_id or "" for r in results if (r.name, r.variant) == (profile, variant)), ""
+    )
+    if not image_id:
+        raise HubImagesError(f"--profile {profile}: variant {variant} does not build it")
+    context = WorkflowContext(spawned.client, spawned.matrix, spawned.cache, sources)
     for record in prove_workflows(context, profile, image_id):
         if not record.passed:
             raise HubImagesError(f"workflow {record.workflow} failed: {record.failure}")
@@ -117,20 +127,26 @@ def _release(run: BuildRun, folder: Path, profile: str) -> Iterator[tuple[Releas
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
     registry.start()
-    publisher = Publisher(
-        run.matrix,
-        run.cache,
-        RegistryTarget(registry.host, "e2e"),
-        allow_dirty=True,
-        require_tests=False,
-    )
+    publishers = [
+        Publisher(
+            run.matrix,
+            run.cache,
+            RegistryTarget(registry.host, "e2e"),
+            allow_dirty=True,
+            require_tests=False,
+        )
+        for run in runs
+    ]
     try:
-        release = publish_release(publisher, order)
-        yield release, publisher.store
+        releases = {
+            run.matrix.variant.name: publish_release(publisher, build_order(run.matrix))
+            for run, publisher in zip(runs, publishers, strict=True)
+        }
+        yield releases, publishers[0].store
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
-        shutil.rmtree(publisher.store.folder, ignore_errors=True)
+        shutil.rmtree(publishers[0].store.folder, ignore_errors=True)
 
 
 @contextmanager
@@ -209,22 +225,26 @@ def _site_index(folder: Path, host: str) -> Iterator[str]:
 def _session(
     run: BuildRun,
     services: Services,
-    release: Release,
+    releases: dict[str, Release],
     profile: str,
     shots: Path,
     report: E2EReport,
 ) -> None:
-    offered = {
-        run.matrix.images[i.name].display_name: description_of(run.matrix, i)
-        for i in release.images
-    }
+    """In the spawned variant (run's); the launch link's catalogue offers every variant."""
+    offered = form_offers(run.matrix, releases[run.matrix.variant.name])
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
-        choose_profile(session, hub.url, offered, run.matrix.images[profile].display_name)
+        choose_profile(
+            session,
+            hub.url,
+            offered,
+            run.matrix.images[profile].display_name,
+            run.matrix.variant.describe(),
+        )
         lab_ready(session)
         if console.errors:
             raise StepError(
@@ -254,7 +274,7 @@ def _session(
         if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
             sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
-        report.launch = launch_workflow(session, run.matrix, hub, USER, release, profile)
+        report.launch = launch_workflow(session, run.matrix, hub, USER, releases, profile)
 
 
 def _has_module(run: BuildRun, image: str, project: str) -> bool:

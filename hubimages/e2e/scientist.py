@@ -35,8 +35,11 @@ def log_in(session: Session, hub: str, user: str, password: str) -> None:
         page.wait_for_url(re.compile(r"/hub/(spawn|home)|/user/"))
 
 
-def choose_profile(session: Session, hub: str, offered: dict[str, str], choice: str) -> None:
-    """The form lists every image of the release by name and description; pick one."""
+def choose_profile(
+    session: Session, hub: str, offered: dict[str, str], choice: str, variant: str
+) -> None:
+    """The form lists every image of the release by name and description; pick one, in the
+    variant whose text (Python ..., Debian ...) is `variant`."""
     page = session.page
     with session.step("profile-form"):
         if "/hub/spawn" not in page.url:
@@ -47,7 +50,8 @@ def choose_profile(session: Session, hub: str, offered: dict[str, str], choice: 
         for name, description in offered.items():
             assert name in text, f"the form does not offer {name!r}: {text[:300]}"
             assert " ".join(description.split()) in text, f"no description of {name!r}"
-        page.locator("label", has_text=choice).click()
+        profile = page.locator(".hubimages-profile", has_text=choice)
+        profile.locator("label", has_text=variant).click()
     with session.step("spawn"):
         page.click("#spawn_form [type=submit]")
         page.wait_for_url(re.compile(r"/user/[^/]+/lab"), timeout=SPAWN_TIMEOUT_MS)
@@ -59,9 +63,10 @@ def lab_ready(session: Session) -> None:
 
 
 def wait_for_lab(page: Page) -> None:
-    # Bounded like the splash: on a loaded machine the main area follows it by seconds.
-    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=LAB_TIMEOUT_MS)
+    # The dock panel first: before the lab's script runs there is no splash either (a loaded
+    # machine was seen taking more than 5 s from the first to the second).
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=LAB_TIMEOUT_MS)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=LAB_TIMEOUT_MS)
 
 
 def run_notebook(session: Session, user_base: str, path: str) -> list[str]:

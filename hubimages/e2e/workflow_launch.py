@@ -1,8 +1,8 @@
 """The workflow catalogue in the scientist's session (docs/workflows.md), from a logged-out
-browser: the catalogue answers over HTTP with the release's digests, its page offers the
-workflow's launch link, the link asks for the hub's login, starts the environment's server
-with the workflow's profile, pulls the repository into the home and opens the notebook, which
-then runs to its result."""
+browser: the catalogue answers over HTTP with each variant's release's digests, its page offers
+the workflow's launch link, the link asks for the hub's login, starts the environment's server
+with the workflow's profile and variant, pulls the repository into the home and opens the
+notebook, which then runs to its result."""
 
 from __future__ import annotations
 
@@ -35,15 +35,20 @@ class LaunchReport:
 
 
 def launch_workflow(
-    session: Session, matrix: Matrix, hub: LocalHub, user: str, release: Release, profile: str
+    session: Session,
+    matrix: Matrix,
+    hub: LocalHub,
+    user: str,
+    releases: dict[str, Release],
+    profile: str,
 ) -> LaunchReport:
-    """The first workflow of the profile's environment, launched from a logged-out browser;
-    its numbers left for `invoke bench`. No workflow there: an empty report (the command
-    says so)."""
-    names = [w.name for w in matrix.workflows.values() if w.environment == profile]
+    """The first workflow of the profile's environment in the matrix's variant, launched from
+    a logged-out browser; its numbers left for `invoke bench`. No workflow there: an empty
+    report (the command says so)."""
+    names = [w.name for w in matrix.variant_workflows.values() if w.environment == profile]
     if not names:
         return LaunchReport()
-    report = launch_session(session, hub, user, release, names[0])
+    report = launch_session(session, hub, user, releases, names[0])
     if profile == "sdc1" and not score_line(report.outputs or []):
         raise StepError(
             "workflow-run",
@@ -63,20 +68,24 @@ def launch_workflow(
 
 
 def launch_session(
-    session: Session, hub: LocalHub, user: str, release: Release, name: str
+    session: Session, hub: LocalHub, user: str, releases: dict[str, Release], name: str
 ) -> LaunchReport:
     """Logged out (cookies cleared): the catalogue, the launch link, the notebook run; then
-    the server is checked to run the environment's released image."""
+    the server is checked to run the environment's released image of the workflow's
+    variant."""
     session.page.context.clear_cookies()
     report = LaunchReport(workflow=name)
-    report.query_ms = check_catalogue(session, hub.url, release, name)
-    workflows = _json(session.page.request.get(f"{hub.url}{CATALOGUE}api/workflows"))
+    report.query_ms = check_catalogue(session, hub.url, releases, name)
+    request = session.page.request
+    workflows = _json(request.get(f"{hub.url}{CATALOGUE}api/workflows"))
     workflow = next(w for w in workflows if w["name"] == name)
+    environments = _json(request.get(f"{hub.url}{CATALOGUE}api/environments"))
+    server = next(e for e in environments if e["id"] == workflow["environment_id"])["server_name"]
     report.launch_seconds = launch(session, hub.url, user, hub.password, workflow)
-    server = workflow["environment_id"].replace(":", "-")
     in_the_home(session, f"{hub.url}/user/{user}/{server}", workflow)
     report.outputs = run_all(session)
-    image = release.image(workflow["environment"])
+    release = releases.get(workflow["variant"])
+    image = release.image(workflow["environment"]) if release else None
     running = _server_image(hub.name, f"{user}--{server}")
     if image is None or running != image.image_id:
         raise StepError(
@@ -97,20 +106,21 @@ def _server_image(hub: str, suffix: str) -> str:
     return ""
 
 
-def check_catalogue(session: Session, hub: str, release: Release, workflow: str) -> float:
-    """Logged out: the API lists the workflow runnable, its environment at the release's
-    digest; a package query finds that environment. The query's time in ms."""
+def check_catalogue(
+    session: Session, hub: str, releases: dict[str, Release], workflow: str
+) -> float:
+    """Logged out: the API lists the workflow runnable, every environment (an image in a
+    variant) at its variant's release's digest; a package query finds the workflow's
+    environment. The query's time in ms."""
     request = session.page.request
     with session.step("catalogue-api"):
         workflows = _json(request.get(f"{hub}{CATALOGUE}api/workflows?runnable=true"))
         mine = next((w for w in workflows if w["name"] == workflow), None)
         assert mine is not None, f"{workflow} is not runnable: {[w['name'] for w in workflows]}"
         environments = _json(request.get(f"{hub}{CATALOGUE}api/environments"))
-        for environment in environments:
-            released = release.image(environment["name"])
-            assert released is not None and environment["digest"] == released.digest, environment[
-                "id"
-            ]
+        offered = {(i.name, v): i.digest for v, r in releases.items() for i in r.images}
+        listed = {(e["name"], e["variant"]): e["digest"] for e in environments}
+        assert listed == offered, f"the catalogue offers {listed}, the releases {offered}"
         env = next(e for e in environments if e["id"] == mine["environment_id"])
         name, version = next(iter(sorted(mine["uses"].items())))
         started = time.monotonic()

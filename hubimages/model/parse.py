@@ -5,32 +5,26 @@ Pure: no file is read or looked at here, so an old matrix from git parses like t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hubimages.errors import MatrixError
+from hubimages.model.checks import check_keys, require_str
 from hubimages.model.environments import parse_environments
 from hubimages.model.resources import parse_resources
+from hubimages.model.settings import parse_settings
 from hubimages.model.spec import (
     IMAGE_NAME,
     IMAGE_REFERENCE,
     IMAGES_FOLDER,
-    NAMESPACE,
-    PLATFORMS,
-    DebianSettings,
+    PYTHON_PLACEHOLDER,
     ImageSpec,
     Matrix,
-    Settings,
 )
+from hubimages.model.variants import check_exclusions, parse_variants
 from hubimages.model.workflows import parse_workflows
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
-# Debian suites we know the python3 of; the matrix's python must match what the suite ships.
-SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
-SETTINGS_KEYS = {"namespace", "python", "platform", "debian", "index_url", "wheelhouse_port"}
-DEBIAN_KEYS = {"suite", "mirror", "security_mirror"}
 IMAGE_KEYS = {"source", "parent", "stacks", "display_name", "description", "tag_packages"}
 IMAGE_KEYS |= {"default", "resources", "build_folders"}
 
@@ -43,110 +37,29 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    _check_keys(path, None, "", raw, {"settings", "images", "environments", "workflows"})
-    settings = _settings(path, raw.get("settings"))
+    top = {"settings", "variants", "images", "environments", "workflows"}
+    check_keys(path, None, "", raw, top)
+    settings = parse_settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
         raise MatrixError(path, None, "images", "must be a non-empty mapping of image names")
     images = {str(name): _image(path, name, spec) for name, spec in images_raw.items()}
     images.update(parse_environments(path, raw.get("environments"), images))
-    matrix = Matrix(path, settings, images, parse_workflows(path, raw.get("workflows"), images))
+    variants = parse_variants(path, raw.get("variants"))
+    default = next(v for v in variants.values() if v.default)
+    matrix = Matrix(
+        path=path,
+        settings=settings,
+        images=images,
+        variants=variants,
+        variant=default,
+        declared=images,
+        workflows=parse_workflows(path, raw.get("workflows"), images, variants),
+    )
     _check_references(matrix)
     _check_cycles(matrix)
-    return matrix
-
-
-def _check_keys(
-    path: Path, image: str | None, prefix: str, data: Mapping[Any, Any], allowed: set[str]
-) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = ", ".join(sorted(allowed))
-            raise MatrixError(path, image, f"{prefix}{key}", f"unknown key; allowed: {hint}")
-
-
-def _require_str(path: Path, image: str | None, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise MatrixError(path, image, key, "must be a non-empty string")
-    return value
-
-
-def _settings(path: Path, raw: Any) -> Settings:
-    if not isinstance(raw, dict):
-        raise MatrixError(path, None, "settings", "must be a mapping")
-    _check_keys(path, None, "settings.", raw, SETTINGS_KEYS)
-    for key in ("namespace", "python", "platform", "debian"):
-        if key not in raw:
-            raise MatrixError(path, None, f"settings.{key}", "missing; add it")
-    namespace = _require_str(path, None, "settings.namespace", raw["namespace"])
-    if not NAMESPACE.match(namespace):
-        raise MatrixError(
-            path,
-            None,
-            "settings.namespace",
-            f"invalid image namespace {namespace!r}: use lowercase a-z0-9._-/",
-        )
-    python = str(raw["python"])
-    if not re.fullmatch(r"3\.\d+", python):
-        raise MatrixError(path, None, "settings.python", f"{python!r} is not like 3.11")
-    platform = raw["platform"]
-    if platform not in PLATFORMS:
-        raise MatrixError(
-            path,
-            None,
-            "settings.platform",
-            f"{platform!r} unsupported; use one of {', '.join(PLATFORMS)}",
-        )
-    debian = _debian(path, raw["debian"])
-    if debian.suite in SUITE_PYTHON and SUITE_PYTHON[debian.suite] != python:
-        expected = SUITE_PYTHON[debian.suite]
-        raise MatrixError(
-            path,
-            None,
-            "settings.python",
-            f"{python} does not match Debian {debian.suite}'s python3 "
-            f"{expected}; set it to {expected}",
-        )
-    extra: dict[str, Any] = {}
-    if "index_url" in raw:
-        extra["index_url"] = _require_str(path, None, "settings.index_url", raw["index_url"])
-    if "wheelhouse_port" in raw:
-        port = raw["wheelhouse_port"]
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
-            raise MatrixError(path, None, "settings.wheelhouse_port", "must be a port number")
-        extra["wheelhouse_port"] = port
-    return Settings(namespace=namespace, python=python, platform=platform, debian=debian, **extra)
-
-
-def _debian(path: Path, debian: Any) -> DebianSettings:
-    if not isinstance(debian, dict):
-        raise MatrixError(path, None, "settings.debian", "must be a mapping with suite and mirror")
-    _check_keys(path, None, "settings.debian.", debian, DEBIAN_KEYS)
-    suite = _require_str(path, None, "settings.debian.suite", debian.get("suite"))
-    mirror = _url(path, "settings.debian.mirror", debian.get("mirror"))
-    security = debian.get("security_mirror")
-    if security is None:
-        if not mirror.endswith("/debian"):
-            raise MatrixError(
-                path,
-                None,
-                "settings.debian.security_mirror",
-                f"missing: give the mirror of {suite}-security that goes with "
-                f"{mirror} (or none, and get no security updates)",
-            )
-        security = mirror.removesuffix("/debian") + "/debian-security"
-    elif security == "none":
-        security = ""
-    else:
-        security = _url(path, "settings.debian.security_mirror", security)
-    return DebianSettings(suite=suite, mirror=mirror, security_mirror=security)
-
-
-def _url(path: Path, key: str, value: Any) -> str:
-    url = _require_str(path, None, key, value)
-    if not re.match(r"^(https?|file)://", url):
-        raise MatrixError(path, None, key, f"{url!r} is not a URL")
-    return url.rstrip("/")
+    check_exclusions(matrix)
+    return matrix.for_variant(default.name)
 
 
 def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
@@ -157,15 +70,15 @@ def _image(path: Path, name: Any, raw: Any) -> ImageSpec:
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise MatrixError(path, name, None, "must be a mapping of keys")
-    _check_keys(path, name, "", raw, IMAGE_KEYS)
+    check_keys(path, name, "", raw, IMAGE_KEYS)
     parent, source_from = _lineage(path, name, raw)
     default = raw.get("default", False)
     if not isinstance(default, bool):
         raise MatrixError(path, name, "default", "must be true or false")
     return ImageSpec(
         name=name,
-        display_name=_require_str(path, name, "display_name", raw.get("display_name")),
-        description=_require_str(path, name, "description", raw.get("description")),
+        display_name=require_str(path, name, "display_name", raw.get("display_name")),
+        description=require_str(path, name, "description", raw.get("description")),
         parent=parent,
         source_from=source_from,
         stacks=_names(path, name, "stacks", raw.get("stacks", []), "image names"),
@@ -216,7 +129,7 @@ def _lineage(path: Path, name: str, raw: dict[str, Any]) -> tuple[str | None, st
             path, name, "parent", "missing; give a parent image, or a source for a root image"
         )
     if parent is not None:
-        return _require_str(path, name, "parent", parent), None
+        return require_str(path, name, "parent", parent), None
     return None, _source(path, name, source)
 
 
@@ -233,7 +146,7 @@ def _source(path: Path, name: str, source: Any) -> str | None:
         return None
     if isinstance(source, dict) and set(source) == {"from"}:
         ref = source["from"]
-        if isinstance(ref, str) and IMAGE_REFERENCE.match(ref):
+        if isinstance(ref, str) and IMAGE_REFERENCE.match(ref.replace(PYTHON_PLACEHOLDER, "3.0")):
             return ref
         raise MatrixError(
             path,

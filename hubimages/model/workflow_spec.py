@@ -26,6 +26,12 @@ class RucioDid:
 DataItem = DataFolder | RucioDid
 
 
+def environment_id(name: str, variant: str) -> str:
+    """An environment in one variant, `name:variant`: the catalogue's id, a workflow's
+    environment_id."""
+    return f"{name}:{variant}" if variant else name
+
+
 @dataclass(frozen=True)
 class WorkflowSpec:
     name: str
@@ -35,7 +41,10 @@ class WorkflowSpec:
     ref: str  # branch, tag or commit of a git URL; "" is its HEAD (a folder has none)
     notebooks: tuple[str, ...]  # paths in the repository; the first one opens from a launch
     environment: str  # an image or a community environment of the matrix
-    variant: str = ""  # "" is the environment's default variant
+    # The variant of the environment it runs in: the declared one, else the matrix's default
+    # (filled in when the matrix is parsed). One workflow, one variant: its runs, its record,
+    # its launch link are that variant's.
+    variant: str = ""
     data: tuple[DataItem, ...] = ()
     timeout: int = DEFAULT_TIMEOUT
 
@@ -49,5 +58,6 @@ class WorkflowSpec:
 
     @property
     def environment_id(self) -> str:
-        """The environment and variant a run and a launch use: `name` or `name:variant`."""
-        return f"{self.environment}:{self.variant}" if self.variant else self.environment
+        """The environment and variant a run and a launch use, `name:variant`: the catalogue's
+        id of that environment."""
+        return environment_id(self.environment, self.variant)

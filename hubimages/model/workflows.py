@@ -8,7 +8,8 @@
         ref: v1.2                           # a git URL's branch, tag or commit (default HEAD)
         notebooks: [sdc1-example.ipynb]     # in the repository; the first opens from a launch
         environment: sdc1                   # an image or a community environment
-        variant: trixie                     # optional: the environment's variant
+        variant: bookworm                   # optional: the variant of the environment it
+                                            # runs in (default: the matrix's default variant)
         data:
           - {files: data/sdc1, at: /data/sdc1}   # a folder of this checkout, read-only
           - {did: "sdc1:truth_B1_0.3tr.cat"}     # a DID in the site's Rucio
@@ -25,7 +26,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from hubimages.errors import HubImagesError, display_path
-from hubimages.model.spec import IMAGE_NAME, ImageSpec
+from hubimages.model.spec import IMAGE_NAME, ImageSpec, Variant
 from hubimages.model.workflow_spec import (
     DEFAULT_TIMEOUT,
     DataFolder,
@@ -67,7 +68,7 @@ def is_url(repository: str) -> bool:
 
 
 def parse_workflows(
-    path: Any, raw: Any, environments: dict[str, ImageSpec], variants: tuple[str, ...] = ()
+    path: Any, raw: Any, environments: dict[str, ImageSpec], variants: dict[str, Variant]
 ) -> dict[str, WorkflowSpec]:
     if raw is None:
         return {}
@@ -81,7 +82,7 @@ def parse_workflows(
 
 
 def _workflow(
-    path: Any, name: Any, raw: Any, environments: dict[str, ImageSpec], variants: tuple[str, ...]
+    path: Any, name: Any, raw: Any, environments: dict[str, ImageSpec], variants: dict[str, Variant]
 ) -> WorkflowSpec:
     if not isinstance(name, str) or not IMAGE_NAME.match(name):
         raise WorkflowError(
@@ -101,6 +102,7 @@ def _workflow(
         )
     if not is_url(repository):
         _relative(path, name, "repository", repository)
+    environment = _environment(path, name, raw.get("environment"), environments)
     return WorkflowSpec(
         name=name,
         display_name=_text(path, name, "display_name", raw.get("display_name")),
@@ -108,8 +110,8 @@ def _workflow(
         repository=repository,
         ref=ref,
         notebooks=_notebooks(path, name, raw.get("notebooks")),
-        environment=_environment(path, name, raw.get("environment"), environments),
-        variant=_variant(path, name, raw.get("variant"), variants),
+        environment=environment,
+        variant=_variant(path, name, raw.get("variant"), environment, variants),
         data=_data(path, name, raw.get("data")),
         timeout=_timeout(path, name, raw.get("timeout", DEFAULT_TIMEOUT)),
     )
@@ -155,12 +157,24 @@ def _environment(path: Any, name: str, value: Any, environments: dict[str, Image
     return environment
 
 
-def _variant(path: Any, name: str, value: Any, variants: tuple[str, ...]) -> str:
-    variant = _text(path, name, "variant", value, required=False)
-    if variant and variant not in variants:
-        known = ", ".join(variants) or "none (the matrix declares no variants)"
-        raise WorkflowError(path, name, "variant", f"unknown variant {variant!r}; known: {known}")
-    return variant
+def _variant(
+    path: Any, name: str, value: Any, environment: str, variants: dict[str, Variant]
+) -> str:
+    """The declared variant, or the default one; it must build the environment."""
+    given = _text(path, name, "variant", value, required=False)
+    if given and given not in variants:
+        known = ", ".join(variants)
+        raise WorkflowError(path, name, "variant", f"unknown variant {given!r}; known: {known}")
+    variant = variants[given] if given else next(v for v in variants.values() if v.default)
+    if environment in variant.excluded:
+        raise WorkflowError(
+            path,
+            name,
+            "variant" if given else "environment",
+            f"variant {variant.name} does not build {environment} "
+            f"({variant.excluded[environment]}); give a variant that does",
+        )
+    return variant.name
 
 
 def _data(path: Any, name: str, value: Any) -> tuple[DataItem, ...]:

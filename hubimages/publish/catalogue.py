@@ -1,10 +1,12 @@
-"""The catalogue of a registry target: every offered environment (what the newest releases
-pinned, with its inventory) and every workflow of the matrix (where it passed, whether it is
-runnable now), as one JSON document valid against services.catalogue.schema, and the same as
-an HTML page. Written by `invoke catalogue` and by every `invoke release`; served by the hub.
+"""The catalogue of a registry target: every offered environment in every variant (what each
+variant's newest releases pinned, with its inventory: the profiles' choices) and every workflow
+of the matrix (where it passed, whether it is runnable now), as one JSON document valid against
+services.catalogue.schema, and the same as an HTML page. Written by `invoke catalogue` and by
+every `invoke release`; served by the hub.
 
-A workflow is runnable when a release recorded it passing on the digest its environment is
-offered at now, with the notebooks, data and declaration it has now.
+A workflow is runnable when a release of its variant recorded it passing on the digest its
+environment is offered at now in that variant, with the notebooks, data and declaration it has
+now.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from hubimages.core.clock import utc_timestamp
 from hubimages.core.files import write_atomically, write_json
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
-from hubimages.model.workflow_spec import DataFolder, WorkflowSpec
+from hubimages.model.workflow_spec import DataFolder, WorkflowSpec, environment_id
 from hubimages.publish.inventory import Inventory
-from hubimages.publish.profiles import choices_of, offered
-from hubimages.publish.records import PublishedImage, Release, current_images
+from hubimages.publish.profiles import Choice, Profile, offered, spawn_query
+from hubimages.publish.records import PublishedImage, Release, current_releases
 from hubimages.publish.store import ReleaseStore
 from hubimages.publish.workflow_records import WorkflowPass, recorded_passes
 from hubimages.services.catalogue.page import render_page
@@ -47,49 +49,70 @@ class CatalogueFiles:
     runnable: int
 
 
-def server_name(environment_id: str) -> str:
-    """The named server a launch starts: one per environment (and variant)."""
-    return environment_id.replace(":", "-")
+def server_name(ident: str) -> str:
+    """The named server a launch starts: one per environment and variant."""
+    return ident.replace(":", "-")
 
 
 def build_catalogue(
-    matrix: Matrix, store: ReleaseStore, cache: CacheLayout, sources: dict[str, WorkflowSource]
+    matrix: Matrix,
+    store: ReleaseStore,
+    cache: CacheLayout,
+    sources: dict[str, WorkflowSource],
+    variants: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Every variant released (or those of `variants`), as the profiles offer them."""
     history = store.history()
     if not history:
         raise HubImagesError(
             f"no release recorded in {store.folder.name}: run `invoke release` first"
         )
-    current = current_images(history)
-    images = offered(matrix, current)
-    labels = dict(zip((i.name for i in images), choices_of(matrix, images), strict=True))
+    releases = {
+        name: release
+        for name, release in current_releases(history, matrix.default_variant.name).items()
+        # by default every variant of the matrix (one it no longer has is not offered)
+        if name in (variants or matrix.variants)
+    }
+    if not releases:
+        raise HubImagesError(
+            f"no release of a variant of {matrix.path.name} recorded in {store.folder.name}: "
+            "run `invoke release` first"
+        )
+    main = releases.get(matrix.default_variant.name) or next(iter(releases.values()))
     passes = recorded_passes(store)
     return {
         "$schema": SCHEMA_ID,
         "version": VERSION,
         "generated": utc_timestamp(),
-        "registry": current.registry,
-        "release": current.tag,
-        "revision": current.revision,
+        "registry": main.registry,
+        "release": main.tag,
+        "revision": main.revision,
+        "releases": {name: r.tag for name, r in releases.items()},
         "environments": [
-            _environment(matrix, store, image, labels[image.name]) for image in images
+            _environment(matrix, store, profile, choice)
+            for profile in offered(matrix, releases)
+            for choice in profile.choices
         ],
         "workflows": [
-            _workflow(matrix, cache, spec, sources[spec.name], current, passes)
+            _workflow(matrix, cache, spec, sources[spec.name], releases, passes)
             for spec in matrix.workflows.values()
         ],
     }
 
 
 def _environment(
-    matrix: Matrix, store: ReleaseStore, image: PublishedImage, label: str
+    matrix: Matrix, store: ReleaseStore, profile: Profile, choice: Choice
 ) -> dict[str, Any]:
-    spec = matrix.images[image.name]
+    """One image in one variant: a choice of the image's profile."""
+    spec, image, variant = profile.spec, choice.image, choice.variant
     inventory = _inventory(store, image)
+    ident = environment_id(image.name, variant.name)
     return {
-        "id": image.name,
+        "id": ident,
         "name": image.name,
-        "variant": "",
+        "variant": variant.name,
+        "default_variant": variant.default,
+        "debian_suite": variant.suite,
         "display_name": spec.display_name,
         "description": spec.description,
         "kind": "community" if spec.environment else "image",
@@ -101,15 +124,15 @@ def _environment(
         "created": inventory.created,
         "revision": inventory.revision,
         "tags": list(inventory.tags or (image.tag, *image.moving_tags)),
-        "python": inventory.python,
+        "python": inventory.python or variant.python,
         "python_packages": dict(inventory.python_packages),
         "debian_packages": dict(inventory.debian_packages),
         "jupyterhub": image.jupyterhub or inventory.jupyterhub,
         "jupyterlab": image.jupyterlab or inventory.jupyterlab,
         "size": inventory.size,
         "compressed_size": inventory.compressed_size,
-        "spawn": {"image": label},
-        "server_name": server_name(image.name),
+        "spawn": spawn_query(profile, choice),
+        "server_name": server_name(ident),
         "findings": [],
     }
 
@@ -128,11 +151,18 @@ def _workflow(
     cache: CacheLayout,
     spec: WorkflowSpec,
     source: WorkflowSource,
-    current: Release,
+    releases: dict[str, Release],
     passes: list[WorkflowPass],
 ) -> dict[str, Any]:
-    mine = [p for p in passes if p.workflow == spec.name and p.environment == spec.environment]
-    image = current.image(spec.environment)
+    """The workflow in its one variant: runnable where that variant's release offers the
+    digest it passed on."""
+    mine = [
+        p
+        for p in passes
+        if (p.workflow, p.environment, p.variant) == (spec.name, spec.environment, spec.variant)
+    ]
+    current = releases.get(spec.variant)
+    image = current.image(spec.environment) if current else None
     inputs = run_inputs(matrix, spec, source)
     proof = next(
         (p for p in mine if image and p.digest == image.digest and p.inputs == inputs), None
@@ -174,7 +204,7 @@ def _workflow(
 
 def _reason(cache: CacheLayout, spec: WorkflowSpec, image: PublishedImage | None) -> str:
     if image is None:
-        return f"environment {spec.environment} has no release"
+        return f"environment {spec.environment} has no release in variant {spec.variant}"
     record = load_workflow_record(cache.workflow_runs, spec.name, image.image_id)
     if record is not None and not record.passed:
         return f"failed on {image.digest[:19]}: {record.failure}"
@@ -185,10 +215,14 @@ def _reason(cache: CacheLayout, spec: WorkflowSpec, image: PublishedImage | None
 
 
 def write_catalogue(
-    matrix: Matrix, store: ReleaseStore, cache: CacheLayout, sources: dict[str, WorkflowSource]
+    matrix: Matrix,
+    store: ReleaseStore,
+    cache: CacheLayout,
+    sources: dict[str, WorkflowSource],
+    variants: list[str] | None = None,
 ) -> CatalogueFiles:
     """The document (validated against the schema first), its schema and its page."""
-    document = build_catalogue(matrix, store, cache, sources)
+    document = build_catalogue(matrix, store, cache, sources, variants)
     try:
         jsonschema.validate(document, SCHEMA)
     except jsonschema.ValidationError as problem:

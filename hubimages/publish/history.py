@@ -11,13 +11,16 @@ def history_markdown(history: list[Release]) -> str:
         "",
         "Newest first. Each image links to its package inventory.",
         "",
-        "| release | created | git revision | images |",
-        "| --- | --- | --- | --- |",
+        "| release | variant | created | git revision | images |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for release in history:
         images = ", ".join(
             f"[{i.name}](releases/{release.tag}/{i.name}.md) `{i.digest[7:19]}`"
             for i in release.images
         )
-        lines.append(f"| {release.tag} | {release.created} | `{release.revision[:7]}` | {images} |")
+        lines.append(
+            f"| {release.tag} | {release.variant or '-'} | {release.created} "
+            f"| `{release.revision[:7]}` | {images} |"
+        )
     return "\n".join(lines) + "\n"

@@ -1,46 +1,87 @@
 """Spawner profiles of a release: what a hub admin pastes into the hub's configuration.
 
-Two formats with the same choices, from build-matrix.yaml (names, descriptions, default) and the
-release's recorded digests: a Zero to JupyterHub values snippet (KubeSpawner's profile_list) and
-a DockerSpawner `allowed_images` snippet. Images are pinned as name:tag@digest, so what runs is
-what was tested, while the tag keeps the reference readable.
+Two formats with the same choices, from build-matrix.yaml (names, descriptions, default image,
+variants) and each variant's release's recorded digests: a Zero to JupyterHub values snippet
+(KubeSpawner's profile_list, the variant a profile_options choice inside each image's profile)
+and a DockerSpawner `allowed_images` snippet with a form that offers the same choices. Images
+are pinned as name:tag@digest, so what runs is what was tested, while the tag keeps the
+reference readable.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from hubimages.core.files import write_atomically
 from hubimages.errors import HubImagesError
-from hubimages.model.spec import Matrix
+from hubimages.model.spec import ImageSpec, Matrix, Variant
 from hubimages.publish.limits import dockerspawner_limits, kubespawner_limits
 from hubimages.publish.records import PublishedImage, Release
 
 Z2JH_FILE = "z2jh-values.yaml"
 DOCKERSPAWNER_FILE = "dockerspawner_config.py"
+VARIANT_OPTION = "variant"  # the profile option users choose the variant with
+VARIANT_OPTION_NAME = "Python and Debian"
 
 
-def offered(matrix: Matrix, release: Release) -> list[PublishedImage]:
-    """The release's images in matrix order, the default one first."""
-    images = [image for name in matrix.images if (image := release.image(name)) is not None]
-    if not images:
+@dataclass(frozen=True)
+class Choice:
+    """One variant of an image, as released."""
+
+    variant: Variant
+    image: PublishedImage
+
+    @property
+    def text(self) -> str:
+        """What users read: the variant, and the versions admins match their hub against."""
+        versions = versions_text(self.image)
+        return f"{self.variant.describe()} · {versions}" if versions else self.variant.describe()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One image, with its variants (the default one first)."""
+
+    spec: ImageSpec
+    choices: tuple[Choice, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def default(self) -> Choice:
+        return self.choices[0]
+
+
+def offered(matrix: Matrix, releases: dict[str, Release]) -> list[Profile]:
+    """Each released image in matrix order, the default one first; its variants in matrix
+    order, the default variant first."""
+    variants = sorted(
+        (matrix.variants[name] for name in matrix.variants if name in releases),
+        key=lambda v: not v.default,
+    )
+    profiles = []
+    for name, spec in matrix.declared.items():
+        choices = tuple(
+            Choice(v, image) for v in variants if (image := releases[v.name].image(name))
+        )
+        if choices:
+            profiles.append(Profile(spec, choices))
+    if not profiles:
+        tags = ", ".join(r.tag for r in releases.values()) or "none"
         raise HubImagesError(
-            f"release {release.tag} has no image of build-matrix.yaml; "
+            f"release {tags} has no image of build-matrix.yaml; "
             "release one first (`invoke release IMAGE --registry ...`)"
         )
-    default = default_name(matrix, images)
-    return sorted(images, key=lambda image: image.name != default)
-
-
-def default_name(matrix: Matrix, images: list[PublishedImage]) -> str:
-    """The matrix's default image if it is offered, else the first offered one."""
-    names = [image.name for image in images]
-    marked = [name for name in names if matrix.images[name].default]
-    return marked[0] if marked else names[0]
+    marked = [p.name for p in profiles if p.spec.default]
+    default = marked[0] if marked else profiles[0].name
+    return sorted(profiles, key=lambda p: p.name != default)
 
 
 def versions_text(image: PublishedImage) -> str:
@@ -51,39 +92,24 @@ def versions_text(image: PublishedImage) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def header(release: Release, usage: str) -> str:
+def header(releases: dict[str, Release], usage: str) -> str:
+    registry = next(iter(releases.values())).registry
     lines = [
-        f"Spawner profiles of release {release.tag} from {release.registry}",
-        f"(git revision {release.revision[:12] or 'unknown'}), written by `invoke profiles`.",
+        f"Spawner profiles from {registry}, written by `invoke profiles`; per variant, its "
+        "release (git revision):",
+        *(
+            f"  {variant}: {r.tag} ({r.revision[:12] or 'unknown'})"
+            for variant, r in releases.items()
+        ),
         "Each image is pinned by digest: what runs is what was tested.",
         usage,
     ]
     return "".join(f"# {line}\n" for line in lines)
 
 
-def description_of(matrix: Matrix, image: PublishedImage) -> str:
-    versions = versions_text(image)
-    description = matrix.images[image.name].description.rstrip()
-    return f"{description} {versions}." if versions else description
-
-
-def render_z2jh(matrix: Matrix, release: Release) -> str:
-    images = offered(matrix, release)
-    profiles = []
-    for image in images:
-        profile: dict[str, object] = {
-            "display_name": matrix.images[image.name].display_name,
-            "description": description_of(matrix, image),
-            "slug": image.name,
-        }
-        if image is images[0]:
-            profile["default"] = True
-        profile["kubespawner_override"] = {
-            "image": image.pinned,
-            **kubespawner_limits(matrix.images[image.name].resources),
-        }
-        profiles.append(profile)
-    default = images[0]
+def render_z2jh(matrix: Matrix, releases: dict[str, Release]) -> str:
+    profiles = offered(matrix, releases)
+    default = profiles[0].default.image
     values = {
         "singleuser": {
             # The chart pulls singleuser.image on every node whatever the profiles say: the default
@@ -94,7 +120,7 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
                 "tag": f"{default.tag}@{default.digest}",
                 "pullPolicy": "IfNotPresent",
             },
-            "profileList": profiles,
+            "profileList": [z2jh_profile(p, p is profiles[0]) for p in profiles],
         },
         # Every profile's image on every node, before users ask (and on new nodes).
         "prePuller": {
@@ -105,32 +131,83 @@ def render_z2jh(matrix: Matrix, release: Release) -> str:
     }
     usage = "Merge into your Zero to JupyterHub values: helm upgrade ... --values <this file>"
     body = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000)
-    return header(release, usage) + body
+    return header(releases, usage) + body
 
 
-def choices_of(matrix: Matrix, images: list[PublishedImage]) -> dict[str, str]:
-    """DockerSpawner's allowed_images: a label per image (what the form posts) -> image."""
-    choices = {}
-    for image in images:
-        versions = versions_text(image)
-        label = matrix.images[image.name].display_name
-        choices[f"{label} · {versions}" if versions else label] = image.pinned
-    return choices
+def z2jh_profile(profile: Profile, default: bool) -> dict[str, object]:
+    """One image's profile; its variants are the choices of its `variant` option."""
+    entry: dict[str, object] = {
+        "display_name": profile.spec.display_name,
+        "description": profile.spec.description,
+        "slug": profile.name,
+    }
+    if default:
+        entry["default"] = True
+    # The image's guarantees, limits and privileges hold in every variant; each choice of the
+    # variant option adds its image (KubeSpawner applies the profile's override, then the
+    # choice's).
+    entry["kubespawner_override"] = kubespawner_limits(profile.spec.resources)
+    choices: dict[str, object] = {}
+    for choice in profile.choices:
+        item: dict[str, object] = {"display_name": choice.text}
+        if choice is profile.default:
+            item["default"] = True
+        item["kubespawner_override"] = {"image": choice.image.pinned}
+        choices[choice.variant.name] = item
+    entry["profile_options"] = {
+        VARIANT_OPTION: {"display_name": VARIANT_OPTION_NAME, "choices": choices}
+    }
+    return entry
 
 
-def options_form(matrix: Matrix, images: list[PublishedImage]) -> str:
-    """The profile form: each image's name and description, the default one checked."""
+def choice_label(profile: Profile, choice: Choice) -> str:
+    """DockerSpawner's allowed_images key of one image in one variant (what the form posts)."""
+    return f"{profile.spec.display_name} · {choice.text}"
+
+
+def spawn_query(profile: Profile, choice: Choice) -> dict[str, str]:
+    """The form fields that choose one image in one variant, for either hub: DockerSpawner
+    reads `image` (dockerspawner_config.py), KubeSpawner `profile` and its variant option
+    (z2jh-values.yaml); each ignores the other's. A launch link passes them to the hub's spawn
+    page as a query."""
+    return {
+        "image": choice_label(profile, choice),
+        "profile": profile.name,
+        f"profile-option-{profile.name}--{VARIANT_OPTION}": choice.variant.name,
+    }
+
+
+def choices_of(profiles: list[Profile]) -> dict[str, str]:
+    """DockerSpawner's allowed_images: a label per image and variant -> image."""
+    return {
+        choice_label(profile, choice): choice.image.pinned
+        for profile in profiles
+        for choice in profile.choices
+    }
+
+
+def options_form(profiles: list[Profile]) -> str:
+    """The profile form: each image's name and description, and inside it a choice of its
+    variants; the default image's default variant checked."""
     rows = []
-    for index, (label, image) in enumerate(zip(choices_of(matrix, images), images, strict=True)):
-        spec = matrix.images[image.name]
-        checked = " checked" if index == 0 else ""
+    for profile in profiles:
+        name = html.escape(profile.spec.display_name)
+        description = html.escape(profile.spec.description)
         rows.append(
-            f'<div class="form-check mb-2"><input class="form-check-input" type="radio" '
-            f'name="image" id="image-{image.name}" value="{html.escape(label)}"{checked}>'
-            f'<label class="form-check-label" for="image-{image.name}"><strong>'
-            f"{html.escape(spec.display_name)}</strong><br><small>"
-            f"{html.escape(description_of(matrix, image))}</small></label></div>"
+            f'<div class="mb-3 hubimages-profile" id="profile-{profile.name}"><strong>{name}'
+            f"</strong><br><small>{description}</small>"
         )
+        for choice in profile.choices:
+            ident = f"image-{profile.name}-{choice.variant.name}"
+            checked = " checked" if choice is profiles[0].default else ""
+            value = html.escape(choice_label(profile, choice))
+            rows.append(
+                f'<div class="form-check"><input class="form-check-input" type="radio" '
+                f'name="image" id="{ident}" value="{value}"{checked}>'
+                f'<label class="form-check-label" for="{ident}">'
+                f"{html.escape(choice.text)}</label></div>"
+            )
+        rows.append("</div>")
     return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
 
 
@@ -160,30 +237,32 @@ c.Spawner.pre_spawn_hook = pull_pinned_image
 """
 
 
-def render_dockerspawner(matrix: Matrix, release: Release) -> str:
-    images = offered(matrix, release)
+def render_dockerspawner(matrix: Matrix, releases: dict[str, Release]) -> str:
+    profiles = offered(matrix, releases)
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
     # json.dumps of str keys and values is valid Python and escapes anything odd in names.
-    allowed = json.dumps(choices_of(matrix, images), indent=4, ensure_ascii=False)
+    allowed = json.dumps(choices_of(profiles), indent=4, ensure_ascii=False)
     return (
-        header(release, usage)
-        + f"c.DockerSpawner.image = {json.dumps(images[0].pinned)}\n"
+        header(releases, usage)
+        + f"c.DockerSpawner.image = {json.dumps(profiles[0].default.image.pinned)}\n"
         + "# The first choice is the default one.\n"
         + f"c.DockerSpawner.allowed_images = {allowed}\n"
         + "# Images are pinned by digest: pulled once, never again.\n"
         + 'c.DockerSpawner.pull_policy = "ifnotpresent"\n'
-        + "# The form users choose from: names and descriptions (it posts image=<label>).\n"
-        + f"c.DockerSpawner.options_form = {json.dumps(options_form(matrix, images))}\n"
+        + "# The form users choose from: each image, and in it its variants (it posts "
+        + "image=<label>).\n"
+        + f"c.DockerSpawner.options_form = {json.dumps(options_form(profiles))}\n"
         + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
         + PULL_HOOK
-        + dockerspawner_limits(matrix, images)
+        + dockerspawner_limits(matrix, [c.image for p in profiles for c in p.choices])
     )
 
 
-def write_profiles(matrix: Matrix, release: Release, folder: Path) -> list[Path]:
+def write_profiles(matrix: Matrix, releases: dict[str, Release], folder: Path) -> list[Path]:
+    """Both files for the current release of each variant in `releases`."""
     outputs = {
-        Z2JH_FILE: render_z2jh(matrix, release),
-        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, release),
+        Z2JH_FILE: render_z2jh(matrix, releases),
+        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, releases),
     }
     paths = []
     for name, text in outputs.items():

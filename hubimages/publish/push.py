@@ -16,11 +16,12 @@ import docker.errors
 from docker import DockerClient
 
 from hubimages.builder import labels as label
+from hubimages.builder.tagging.release_tag import immutable_tags
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Matrix
 from hubimages.publish.gate import TestedImage, moving_tags_of
 from hubimages.publish.records import PublishedImage
-from hubimages.publish.registry import Credentials, RegistryClient
+from hubimages.publish.registry import Credentials, RegistryClient, RemoteManifest
 from hubimages.publish.retry import RegistryError, RetryableError, RetryPolicy, with_retries
 from hubimages.publish.store import ReleaseStore
 
@@ -51,6 +52,7 @@ class PushPlan:
     jupyterhub: str
     jupyterlab: str
     remote_digest: str | None  # set when the registry already has this image at the tag
+    aliases: tuple[str, ...] = ()  # other immutable tags (the default's python-3.13-<tag>)
 
 
 def plan_pushes(
@@ -65,18 +67,10 @@ def plan_pushes(
     plans = []
     for image in images:
         repository = registry.target.repository(image.name)
-        remote = with_retries(
-            functools.partial(registry.manifest, image.name, tag),
-            f"asking {repository}:{tag}",
-            policy,
-        )
-        if remote is not None and remote.config_digest != image.image_id:
-            raise ImmutableTagError(
-                f"{repository}:{tag} already exists with different content (image "
-                f"{(remote.config_digest or remote.media_type)[:19]}, ours "
-                f"{image.image_id[:19]}): immutable tags are never overwritten; release from a "
-                "new commit"
-            )
+        release, *aliases = immutable_tags(matrix.variant, tag)
+        remote = _immutable(registry, image, release, policy)
+        for alias in aliases:
+            _immutable(registry, image, alias, policy)
         plans.append(
             PushPlan(
                 name=image.name,
@@ -86,9 +80,30 @@ def plan_pushes(
                 jupyterhub=image.labels.get(label.VERSION_LABELS["jupyterhub"], ""),
                 jupyterlab=image.labels.get(label.VERSION_LABELS["jupyterlab"], ""),
                 remote_digest=remote.digest if remote is not None else None,
+                aliases=tuple(aliases),
             )
         )
     return plans
+
+
+def _immutable(
+    registry: RegistryClient, image: TestedImage, tag: str, policy: RetryPolicy
+) -> RemoteManifest | None:
+    """What the registry holds at an immutable tag: nothing, or this very image."""
+    repository = registry.target.repository(image.name)
+    remote = with_retries(
+        functools.partial(registry.manifest, image.name, tag),
+        f"asking {repository}:{tag}",
+        policy,
+    )
+    if remote is not None and remote.config_digest != image.image_id:
+        raise ImmutableTagError(
+            f"{repository}:{tag} already exists with different content (image "
+            f"{(remote.config_digest or remote.media_type)[:19]}, ours "
+            f"{image.image_id[:19]}): immutable tags are never overwritten; release from a "
+            "new commit"
+        )
+    return remote
 
 
 def push_tag(
@@ -160,7 +175,7 @@ class Pusher:
                 continue
             digests[plan.name] = self._push(plan, tag)
         for plan in plans:
-            for moving in plan.moving:
+            for moving in [*plan.aliases, *plan.moving]:
                 digest = self._push(plan, moving)
                 if digest != digests[plan.name]:
                     raise RegistryError(
@@ -177,7 +192,7 @@ class Pusher:
                 image_id=p.image_id,
                 jupyterhub=p.jupyterhub,
                 jupyterlab=p.jupyterlab,
-                moving_tags=p.moving,
+                moving_tags=(*p.aliases, *p.moving),
             )
             for p in plans
         ]

@@ -16,7 +16,7 @@ class PublishedImage:
     image_id: str  # config digest, sha256:... (the local image id)
     jupyterhub: str = ""  # versions in the image, for admins to match their hub
     jupyterlab: str = ""
-    moving_tags: tuple[str, ...] = ()
+    moving_tags: tuple[str, ...] = ()  # the immutable alias (python-3.13-<tag>) included
 
     @property
     def pinned(self) -> str:
@@ -26,11 +26,15 @@ class PublishedImage:
 
 @dataclass(frozen=True)
 class Release:
+    """One variant's images pushed under one immutable tag (python-3.11-<date>-<sha> for a
+    variant that is not the default)."""
+
     tag: str
     registry: str  # host[:port]/namespace as given to --registry
     created: str  # UTC, ISO 8601
     revision: str  # git revision the images were built from
     images: tuple[PublishedImage, ...] = field(default_factory=tuple)
+    variant: str = ""  # the matrix variant; "" in records made before variants
 
     def image(self, name: str) -> PublishedImage | None:
         return next((i for i in self.images if i.name == name), None)
@@ -53,6 +57,7 @@ class Release:
             created=data["created"],
             revision=data["revision"],
             images=images,
+            variant=data.get("variant", ""),
         )
 
 
@@ -69,4 +74,14 @@ def current_images(history: list[Release]) -> Release:
         created=newest.created,
         revision=newest.revision,
         images=tuple(images.values()),
+        variant=newest.variant,
     )
+
+
+def current_releases(history: list[Release], default: str) -> dict[str, Release]:
+    """Per variant, its current images (current_images of its releases); a record without a
+    variant counts as the default variant's."""
+    by_variant: dict[str, list[Release]] = {}
+    for release in history:
+        by_variant.setdefault(release.variant or default, []).append(release)
+    return {variant: current_images(releases) for variant, releases in by_variant.items()}

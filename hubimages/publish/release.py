@@ -8,7 +8,7 @@ images built and tested (same image ids) and the pushes done, and completes the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -16,8 +16,8 @@ from docker import DockerClient
 
 from hubimages.builder.dirty import uncommitted_inputs
 from hubimages.builder.engine import connect
-from hubimages.builder.run import BuildRun
-from hubimages.builder.scheduler import build_images, failed
+from hubimages.builder.run import BuildResult, BuildRun
+from hubimages.builder.scheduler import build_variants, failed
 from hubimages.builder.tagging.release_tag import ReleaseTag
 from hubimages.core.cache import CacheLayout
 from hubimages.core.clock import utc_timestamp
@@ -28,7 +28,7 @@ from hubimages.publish.gate import built_image, release_choice, tested_image
 from hubimages.publish.inventory import Inventory, build_inventory
 from hubimages.publish.profiles import write_profiles
 from hubimages.publish.push import Pusher, plan_pushes
-from hubimages.publish.records import Release, current_images
+from hubimages.publish.records import Release, current_releases
 from hubimages.publish.registry import RegistryClient, credentials
 from hubimages.publish.remote import pulled_inventory, registry_history, resolve_release
 from hubimages.publish.retry import RetryPolicy
@@ -81,42 +81,84 @@ def release_images(
     jobs: int = 2,
     pytest_args: list[str] | None = None,
 ) -> Release:
-    order = build_order(run.matrix, names or None)
-    refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
-    # Workflows' repositories and notebooks: checked before anything is built.
-    workflows = WorkflowContext(
-        run.client, run.matrix, run.cache, prepare_sources(run.matrix, run.cache)
-    )
-    results = build_images(run, order, jobs)
+    return release_variants([(run, publisher)], names, retest, jobs, pytest_args)[0]
+
+
+def release_variants(
+    variants: list[tuple[BuildRun, Publisher]],
+    names: list[str],
+    retest: bool = False,
+    jobs: int = 2,
+    pytest_args: list[str] | None = None,
+) -> list[Release]:
+    """Every variant built, then tested (and its workflows run), then pushed: a variant that
+    fails holds back all. A variant that excludes every named image has nothing to release."""
+    variants = [
+        (r, p) for r, p in variants if not names or any(n in r.matrix.images for n in names)
+    ]
+    orders = [
+        build_order(run.matrix, [n for n in names if n in run.matrix.images] or None)
+        for run, _ in variants
+    ]
+    for (run, publisher), order in zip(variants, orders, strict=True):
+        refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
+    # Workflows' repositories and notebooks (the same in every variant): checked before
+    # anything is built.
+    sources = prepare_sources(variants[0][0].matrix, variants[0][0].cache) if variants else {}
+    results = build_variants([run for run, _ in variants], names or None, jobs)
     if failed(results):
         raise ReleaseError(
             "the build failed: nothing was pushed; the published profiles and history are unchanged"
         )
+    for (run, _), order in zip(variants, orders, strict=True):
+        own = [r for r in results if r.variant == run.matrix.variant.name]
+        workflows = WorkflowContext(run.client, run.matrix, run.cache, sources)
+        _test_for_release(run, workflows, own, order, retest, pytest_args or [])
+    return [
+        publish_release(publisher, order)
+        for (_, publisher), order in zip(variants, orders, strict=True)
+    ]
+
+
+def _test_for_release(
+    run: BuildRun,
+    workflows: WorkflowContext,
+    results: list[BuildResult],
+    order: list[str],
+    retest: bool,
+    args: list[str],
+) -> None:
+    variant = run.matrix.variant.name
     for result in results:
         suite = suite_sha256(run.matrix, result.name)
+        image_id = result.image_id or ""
         if (
             not retest
-            and gate_refusal(run.cache.test_results, result.name, result.image_id or "", suite)
-            is None
+            and gate_refusal(run.cache.test_results, result.name, image_id, suite) is None
         ):
             log.info(
-                "[%s] tests already passed at image %s", result.name, (result.image_id or "")[7:19]
+                "[%s %s] tests already passed at image %s", result.name, variant, image_id[7:19]
             )
-        elif not run_container_tests(
-            run.matrix, run.cache, result.name, result.image_id or "", pytest_args or []
-        ).passed:
-            held = _held(run, result.name, order)
-            raise ReleaseError(f"{result.name}: container tests failed: nothing was pushed{held}")
-        # The environment's workflows, run headless on the image: a failure holds it back too.
-        failure = workflow_failure(workflows, result.name, result.image_id or "", retest)
+        else:
+            record = run_container_tests(run.matrix, run.cache, result.name, image_id, args)
+            if not record.passed:
+                raise ReleaseError(
+                    f"{result.name} ({variant}): container tests failed: nothing was pushed"
+                    + _held(run, result.name, order)
+                )
+        # The environment's workflows of this variant, run headless on the image: a failure
+        # holds it back too.
+        failure = workflow_failure(workflows, result.name, image_id, retest)
         if failure:
             raise ReleaseError(f"{failure}: nothing was pushed{_held(run, result.name, order)}")
-    return publish_release(publisher, order)
 
 
 def _held(run: BuildRun, name: str, order: list[str]) -> str:
     held = [name, *(d for d in descendants(run.matrix, name) if d in order)]
-    return f" (held back: {', '.join(held)}); the published profiles and history are unchanged"
+    return (
+        f" (held back: {', '.join(held)}, in every variant); the published profiles and "
+        "history are unchanged"
+    )
 
 
 def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> None:
@@ -157,6 +199,7 @@ def publish_release(publisher: Publisher, names: list[str]) -> Release:
         created=utc_timestamp(),
         revision=choice.revision,
         images=tuple(published),
+        variant=publisher.matrix.variant.name,
     )
     record_release(publisher, registry, release)
     return release
@@ -178,7 +221,8 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
         store.write_inventory(inventory)
     store.write_release(release)
     history = store.add_to_history(release)
-    paths = write_profiles(publisher.matrix, current_images(history), store.profiles)
+    current = current_releases(history, publisher.matrix.default_variant.name)
+    paths = write_profiles(publisher.matrix, current, store.profiles)
     record_workflows(publisher.matrix, publisher.cache, store, release)
     log.info(
         "release %s: %d images; profiles: %s",
@@ -188,20 +232,47 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
     )
 
 
-def profiles_for(publisher: Publisher, tag: str | None) -> list[Path]:
-    """Write the profiles of a release (the newest recorded one when no tag is given)."""
+def profiles_for(publisher: Publisher, tag: str | None, variants: list[str]) -> list[Path]:
+    """Write the profiles of the newest recorded release of each of `variants`, or of the
+    release TAG names: that tag in its variant, the same build run's tag in the others."""
     store = publisher.store
+    matrix = publisher.matrix
     if tag is None:
         history = store.history()
-        if not history:
+        current = current_releases(history, matrix.default_variant.name)
+        releases = {v: r for v, r in current.items() if v in variants}
+        if not releases:
             raise ReleaseError(
-                f"no release recorded for {publisher.target}: run `invoke "
-                f"release --registry {publisher.target}` or pass --release TAG"
+                f"no release of {', '.join(variants)} recorded for {publisher.target}: run "
+                f"`invoke release --registry {publisher.target}` or pass --release TAG"
             )
-        release = current_images(history)
     else:
-        release = resolve_release(publisher.matrix, publisher.registry(), tag, publisher.policy)
-    return write_profiles(publisher.matrix, release, store.profiles)
+        releases = resolve_variants(publisher, tag, variants)
+    return write_profiles(matrix, releases, store.profiles)
+
+
+def resolve_variants(publisher: Publisher, tag: str, variants: list[str]) -> dict[str, Release]:
+    """A release tag as the registry has it, in each variant that has it."""
+    parsed = ReleaseTag.parse(tag)
+    if parsed is None:
+        raise ReleaseError(f"--release {tag!r} is not a release tag like 2026-11-24-1a2b3c4")
+    found = {}
+    for name in variants:
+        view = publisher.matrix.for_variant(name)
+        variant_tag = str(parsed.for_variant(view.variant))
+        try:
+            release = resolve_release(view, publisher.registry(), variant_tag, publisher.policy)
+        except HubImagesError:
+            log.info("no image of variant %s has the tag %s", name, variant_tag)
+            continue
+        found[name] = replace(release, variant=name)
+    if not found:
+        raise ReleaseError(
+            f"release {tag!r}: no image of build-matrix.yaml has that tag (in any of "
+            f"{', '.join(variants)}) in {publisher.target}; `invoke history --registry "
+            f"{publisher.target}` lists releases"
+        )
+    return found
 
 
 def releases_of(publisher: Publisher, remote: bool) -> list[Release]:

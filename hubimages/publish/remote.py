@@ -10,7 +10,7 @@ from docker import DockerClient
 
 from hubimages.builder import labels as label
 from hubimages.builder.probe import probe
-from hubimages.builder.tagging.release_tag import ReleaseTag, is_immutable
+from hubimages.builder.tagging.release_tag import ReleaseTag, is_immutable, variant_of
 from hubimages.core.cache import CacheLayout
 from hubimages.core.git import commit_time
 from hubimages.errors import HubImagesError
@@ -82,17 +82,23 @@ def resolve_release(
 def registry_history(
     matrix: Matrix, registry: RegistryClient, policy: RetryPolicy
 ) -> list[Release]:
-    """Releases as the registry knows them: the immutable tags of the matrix's images."""
+    """Releases as the registry knows them: the immutable tags of the matrix's images, each
+    the release of the variant its prefix names."""
     target = registry.target
     releases: dict[str, list[PublishedImage]] = {}
-    for name in matrix.images:
+    variants: dict[str, str] = {}
+    for name in matrix.declared:
         tags = with_retries(
             functools.partial(registry.tags, name), f"listing {target.repository(name)}", policy
         )
         for tag in filter(is_immutable, tags):
-            found = remote_image(registry, name, tag, policy)
-            if found is not None:
+            variant = variant_of(
+                matrix.variants.values(), ReleaseTag.parse(tag) or ReleaseTag("", "")
+            )
+            found = remote_image(registry, name, tag, policy) if variant else None
+            if variant is not None and found is not None:
                 releases.setdefault(tag, []).append(found[0])
+                variants[tag] = variant.name
 
     def newest_first(tag: str) -> tuple[str, int]:
         # Tags order releases by day; within a day, by the time of the commit they name.
@@ -107,6 +113,7 @@ def registry_history(
             created="",
             revision=(ReleaseTag.parse(tag) or ReleaseTag("", "")).sha,
             images=tuple(releases[tag]),
+            variant=variants[tag],
         )
         for tag in sorted(releases, key=newest_first, reverse=True)
     ]

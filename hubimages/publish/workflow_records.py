@@ -40,8 +40,10 @@ class WorkflowPass:
 def release_passes(
     matrix: Matrix, cache: CacheLayout, sources: dict[str, WorkflowSource], release: Release
 ) -> list[WorkflowPass]:
+    """The workflows of the release's variant (the matrix as it sees it) that passed on its
+    images."""
     passes = []
-    for spec in matrix.workflows.values():
+    for spec in matrix.variant_workflows.values():
         image = release.image(spec.environment)
         if image is None:
             continue

@@ -26,7 +26,9 @@ def workflow_failure(
     records = prove_workflows(context, environment, image_id, retest)
     if all(record.passed for record in records):
         return None
-    return failures_message(environment, records, str(context.cache.workflow_runs))
+    return failures_message(
+        environment, context.matrix.variant.name, records, str(context.cache.workflow_runs)
+    )
 
 
 def record_workflows(

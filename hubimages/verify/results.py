@@ -31,6 +31,7 @@ class TestRecord:
     tests: int = 0
     failures: int = 0
     finished: str = ""
+    variant: str = ""  # the matrix variant of the image (its records live in its folder)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def run_container_tests(
     matrix: Matrix, cache: CacheLayout, name: str, image_id: str, extra: list[str]
 ) -> TestRecord:
     dirs = [str(d.relative_to(matrix.root)) for d in container_test_dirs(matrix, name)]
-    log.info("[%s] container tests: %s", name, " ".join(dirs))
+    log.info("[%s %s] container tests: %s", name, matrix.variant.name, " ".join(dirs))
     junit = junit_path(cache.test_results, name)
     junit.parent.mkdir(parents=True, exist_ok=True)
     # The report is written aside and moved in place with its record only when the run ends:
@@ -49,6 +49,7 @@ def run_container_tests(
             file_sha256(partial) if partial.is_file() else "",
             counts.tests,
             counts.failures,
+            variant=matrix.variant.name,
         )
         if partial.is_file():
             os.replace(partial, junit)

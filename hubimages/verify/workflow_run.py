@@ -77,7 +77,13 @@ def run_workflow(
     output.mkdir(parents=True)
     export(source, home)
     _own(folder)
-    log.info("[%s] workflow %s: %s", spec.environment, spec.name, " ".join(spec.notebooks))
+    log.info(
+        "[%s %s] workflow %s: %s",
+        spec.environment,
+        spec.variant,
+        spec.name,
+        " ".join(spec.notebooks),
+    )
     started = time.monotonic()
     problem = _run_container(client, matrix, spec, image_id, home, output)
     notebooks = _results(output)

@@ -1,5 +1,7 @@
-"""The workflows of an environment, proven on the image under test: each run headless unless it
-already passed at exactly this image id with the same inputs (`retest` runs them again)."""
+"""The workflows of an environment in one variant, proven on the image under test: each run
+headless unless it already passed at exactly this image id with the same inputs (`retest` runs
+them again). A workflow runs in one variant (model/workflows.py): another variant's release of
+the same environment does not run it."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ class WorkflowContext:
 
 
 def workflows_of(matrix: Matrix, environment: str) -> list[WorkflowSpec]:
-    return [w for w in matrix.workflows.values() if w.environment == environment]
+    """The workflows of the environment in the matrix's variant."""
+    return [w for w in matrix.variant_workflows.values() if w.environment == environment]
 
 
 def prove_workflows(
@@ -42,6 +45,7 @@ def prove_workflows(
 ) -> list[WorkflowRecord]:
     """Every workflow of the environment, run or found passed at this image id; in order."""
     records = []
+    where = f"{environment} {context.matrix.variant.name}"  # as the builder's logs say it
     for spec in workflows_of(context.matrix, environment):
         source = context.sources[spec.name]
         inputs = run_inputs(context.matrix, spec, source)
@@ -53,7 +57,7 @@ def prove_workflows(
         if record is not None:
             log.info(
                 "[%s] workflow %s already passed at image %s",
-                environment,
+                where,
                 spec.name,
                 image_id[7:19],
             )
@@ -63,7 +67,7 @@ def prove_workflows(
             )
             log.info(
                 "[%s] workflow %s %s in %.0fs%s",
-                environment,
+                where,
                 spec.name,
                 "passed" if record.passed else "FAILED",
                 record.seconds,
@@ -73,7 +77,10 @@ def prove_workflows(
     return records
 
 
-def failures_message(environment: str, records: list[WorkflowRecord], runs: str) -> str:
-    """One line: the environment, then each failed workflow with its notebook and cell."""
+def failures_message(
+    environment: str, variant: str, records: list[WorkflowRecord], runs: str
+) -> str:
+    """One line: the environment and variant, then each failed workflow with its notebook and
+    cell."""
     failed = [f"workflow {r.workflow!r} failed: {r.failure}" for r in records if not r.passed]
-    return f"{environment}: {'; '.join(failed)} (executed notebooks in {runs})"
+    return f"{environment} ({variant}): {'; '.join(failed)} (executed notebooks in {runs})"

@@ -20,6 +20,8 @@ import docker
 import pytest
 import testinfra
 
+from hubimages.builder.labels import PYTHON as PYTHON_LABEL
+from hubimages.builder.labels import VARIANT as VARIANT_LABEL
 from hubimages.core.data import require_sdc1_data
 from hubimages.errors import HubImagesError
 from hubimages.model.project import open_project
@@ -89,6 +91,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _sweep_quietly()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects (visibly: pytest counts them) `owner_only` tests of tests/containers/<image>/
+    when the image under test is a descendant of <image>, not <image> itself."""
+    matrix = open_project().matrix
+    names = {matrix.local_ref(name): name for name in matrix.images}
+    under_test = {names.get(ref) for ref in _image_refs(config)}
+    if not under_test or None in under_test:
+        return  # an image the matrix does not name: run everything
+    root = Path(__file__).resolve().parent
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        folder = item.path.resolve().relative_to(root).parts[0]
+        owned = item.get_closest_marker("owner_only") is not None
+        (dropped if owned and folder not in under_test else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "image_ref" in metafunc.fixturenames:
         refs: list[str | None] = [*_image_refs(metafunc.config)] or [None]
@@ -115,6 +137,30 @@ def image(image_ref: str | None, docker_client: docker.DockerClient):
         return docker_client.images.get(image_ref)
     except docker.errors.ImageNotFound:
         pytest.fail(f"image {image_ref} is not present locally (build it first)")
+
+
+def _label(image, key: str) -> str:
+    value = (image.labels or {}).get(key)
+    if not value:
+        pytest.fail(f"{image.tags}: no {key} label: rebuild it with `invoke build`")
+    return value
+
+
+@pytest.fixture(scope="session")
+def variant_python(image) -> str:
+    """The Python (major.minor) of the image's matrix variant, from the label its build set."""
+    return _label(image, PYTHON_LABEL)
+
+
+@pytest.fixture(scope="session")
+def variant_name(image) -> str:
+    """The matrix variant the image was built in (its locks are that variant's)."""
+    return _label(image, VARIANT_LABEL)
+
+
+@pytest.fixture(scope="session")
+def venv_site(variant_python: str) -> str:
+    return f"/opt/venv/lib/python{variant_python}/site-packages"
 
 
 @pytest.fixture

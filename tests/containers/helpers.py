@@ -241,12 +241,16 @@ def put_files(container: Container, files: dict[str, FileSpec]) -> None:
     assert container.put_archive("/", buffer.getvalue())
 
 
-def make_wheel(name: str, version: str) -> tuple[str, bytes]:
-    """(file name, bytes) of a minimal pure-Python wheel: module `name` with VERSION = version."""
+def make_wheel(name: str, version: str, requires_python: str = "") -> tuple[str, bytes]:
+    """(file name, bytes) of a minimal pure-Python wheel: module `name` with VERSION = version
+    (and the Requires-Python it declares, if any)."""
     dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
     files = {
         f"{name}/__init__.py": f"VERSION = {version!r}\n",
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/METADATA": metadata,
         f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hubimages-tests\n"
         "Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
@@ -394,10 +398,15 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
+# A busy engine takes more than the client's default minute to start streaming a 1.5 GB save.
+SAVE_TIMEOUT_S = 600
+
+
 def layer_paths(client: docker.DockerClient, image_id: str):
     """(layer archive, path) for every entry of every layer of the image, streamed from the
     engine's `docker save` (nothing is written to disk)."""
-    stream = io.BufferedReader(_ChunkReader(client.api.get_image(image_id)), 1 << 20)
+    patient = docker.from_env(timeout=SAVE_TIMEOUT_S)  # the engine `client` talks to
+    stream = io.BufferedReader(_ChunkReader(patient.api.get_image(image_id)), 1 << 20)
     with tarfile.open(fileobj=stream, mode="r|") as saved:
         for member in saved:
             if not member.name.endswith("layer.tar") or not member.isfile():

@@ -36,6 +36,8 @@ from docker.models.networks import Network
 
 from hubimages.builder.engine import build_network
 from hubimages.builder.labels import BASE_DIGEST, INPUTS_HASH
+from hubimages.builder.run import new_run
+from hubimages.builder.scheduler import build_images
 from hubimages.builder.stream import BuildRequest, stream_build
 from hubimages.core.files import file_sha256, folder_files
 from hubimages.core.waiting import wait_until
@@ -46,6 +48,37 @@ from tests.containers.helpers import LABEL, OWNER, OWNER_LABEL, ContainerError, 
 log = logging.getLogger(__name__)
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
+# A service whose Dockerfile is written for one Debian suite (its package names) says which in
+# this file of its folder; it is built on the base of the matrix variant of that suite, whatever
+# the variant of the image under test (the images' tests talk to it over the network).
+SUITE_FILE = "debian-suite"
+
+
+def service_parent(client: docker.DockerClient, name: str, image: Image) -> Image:
+    """The image the service `name` is built on: the project's base of the image under test,
+    or of the variant its folder's debian-suite names (built first when missing)."""
+    suite_file = SERVICES / name / SUITE_FILE
+    if not suite_file.is_file():
+        return project_base(client, image)
+    suite = suite_file.read_text().strip()
+    checkout = open_project()
+    variant = next((v for v in checkout.matrix.variants.values() if v.suite == suite), None)
+    if variant is None:
+        raise ContainerError(
+            f"tests/services/{name} is written for Debian {suite}, which no variant of "
+            f"build-matrix.yaml builds: port its Dockerfile (and {SUITE_FILE})"
+        )
+    project = checkout.for_variant(variant.name)
+    ref = project.matrix.local_ref("base")
+    try:
+        return client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        pass
+    log.info("building %s for the test service %s", ref, name)
+    [result] = build_images(new_run(client, project.matrix, project.cache), ["base"], jobs=1)
+    if not result.status.ok:
+        raise ContainerError(f"{ref} (for tests/services/{name}) failed: {result.reason}")
+    return client.images.get(ref)
 
 
 def project_base(client: docker.DockerClient, image: Image) -> Image:

@@ -27,6 +27,7 @@ from hubimages.builder.run import BuildStatus, new_run
 from hubimages.builder.scheduler import build_images
 from hubimages.core.cache import CacheLayout
 from hubimages.core.waiting import wait_until
+from hubimages.deps.lockfile import lock_name
 from hubimages.model.load import load_matrix
 from hubimages.model.project import open_project
 from tests.containers.helpers import TEST_LABELS
@@ -34,6 +35,9 @@ from tests.containers.helpers import TEST_LABELS
 REPO = Path(__file__).resolve().parents[2]
 # The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
 NAMESPACE = f"{open_project().matrix.settings.namespace.replace('/', '-')}-enginetest"
+# The tiny matrix builds on the default variant's base, in that variant only.
+VARIANT = open_project().variant
+LOCK = lock_name(VARIANT.name)
 # A tiny pure-Python wheel, locked with its real hashes, so the offline install path is used.
 SIX_LOCK = """six==1.17.0 \\
     --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\
@@ -82,7 +86,7 @@ def project(tmp_path_factory, client) -> Iterator[Path]:
         folder = root / "images" / name
         folder.mkdir(parents=True)
         (folder / "Dockerfile").write_text(STACK_DOCKERFILE)
-        (folder / "requirements.lock").write_text(SIX_LOCK)
+        (folder / LOCK).write_text(SIX_LOCK)
     (root / "images" / "broken" / "Dockerfile").write_text(
         STACK_DOCKERFILE.replace(
             "USER 1000", "RUN echo preparing && echo oops >&2 && exit 3\nUSER 1000"
@@ -101,12 +105,13 @@ def project(tmp_path_factory, client) -> Iterator[Path]:
         )
     )
     (root / "images" / "apt" / "debian-packages.txt").write_text("# a tool base lacks\njq\n")
-    settings = yaml.safe_load((REPO / "build-matrix.yaml").read_text())["settings"]
-    settings["namespace"] = NAMESPACE
+    real = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
+    settings = {**real["settings"], "namespace": NAMESPACE}
     # Any free port: builds of other checkouts on this engine take the usual one.
     settings["wheelhouse_port"] = 0
+    variants = {VARIANT.name: real["variants"][VARIANT.name]}
     (root / "build-matrix.yaml").write_text(
-        yaml.safe_dump({"settings": settings, "images": images})
+        yaml.safe_dump({"settings": settings, "variants": variants, "images": images})
     )
     yield root
     for image in client.images.list(name=f"{NAMESPACE}/*"):
@@ -151,7 +156,13 @@ def test_labels_and_tags(project: Path, client) -> None:
     assert labels["org.opencontainers.image.title"] == "Tiny"
     assert len(labels[INPUTS_HASH]) == 64
     tags = {t.split(":", 1)[1] for t in image.tags}
-    assert {"latest", "python-3.11", labels["org.opencontainers.image.version"]} <= tags
+    assert {
+        "latest",
+        f"python-{VARIANT.python}",
+        labels["org.opencontainers.image.version"],
+    } <= tags
+    assert labels["org.skahub.variant"] == VARIANT.name
+    assert labels["org.skahub.debian.suite"] == VARIANT.suite
     assert any(t.startswith("lab-4.") for t in tags)
 
 
@@ -257,8 +268,8 @@ def test_force_applies_to_the_named_images_not_their_ancestors(project: Path, cl
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "[tiny] up to date" in result.stderr
-    assert "[child] building: --force" in result.stderr
+    assert f"[tiny {VARIANT.name}] up to date" in result.stderr
+    assert f"[child {VARIANT.name}] building: --force" in result.stderr
     assert client.images.get(f"{NAMESPACE}/tiny:latest").id == tiny
 
 
@@ -293,9 +304,43 @@ def test_noop_cli_says_up_to_date(project: Path, client) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "[tiny] up to date" in result.stderr
-    assert "[child] up to date" in result.stderr
-    assert "child   up to date" in result.stdout.replace("  up to date", "   up to date")
+    assert f"[tiny {VARIANT.name}] up to date" in result.stderr
+    assert f"[child {VARIANT.name}] up to date" in result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("child ")]
+    assert row.split()[1:4] == [VARIANT.name, "up", "to"]
+
+
+def test_a_variant_whose_python_an_image_lacks_is_refused(tmp_path: Path, client) -> None:
+    """The matrix says which Python a variant has; an image with another gets no tag."""
+    real = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
+    namespace = f"{NAMESPACE}-variant"
+    wrong = {**real["variants"][VARIANT.name], "python": "3.9", "default": True}
+    images = {"tiny": {"source": {"from": base_ref()}, "display_name": "T", "description": "t"}}
+    folder = tmp_path / "images" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / "Dockerfile").write_text(STACK_DOCKERFILE)
+    (folder / lock_name("wrong")).write_text(SIX_LOCK)
+    (tmp_path / "build-matrix.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "settings": {**real["settings"], "namespace": namespace},
+                "variants": {"wrong": wrong},
+                "images": images,
+            }
+        )
+    )
+    try:
+        [result] = build_images(new(tmp_path, client), ["tiny"], jobs=1)
+        assert result.status is BuildStatus.FAILED
+        assert (
+            f"key variants.wrong.python is '3.9', but tiny has Python {VARIANT.python}."
+            in result.reason.replace("build-matrix.yaml: ", "key ")
+        ), result.reason
+        assert client.images.list(name=f"{namespace}/tiny") == []  # no tag
+    finally:
+        for image in client.images.list(name=f"{namespace}/*"):
+            for tag in image.tags:
+                client.images.remove(tag, force=True)
 
 
 def ours(networks: list) -> set[str]:
@@ -371,8 +416,8 @@ def test_one_ctrl_c_stops_a_build_cleanly(project: Path, client) -> None:
                 client.api.remove_container(step, force=True)
     assert proc.returncode == 130, stdout + "".join(lines)[-2000:]
     assert stopped < 20, f"took {stopped:.0f}s to stop: " + "".join(lines)[-3000:]
-    assert re.search(r"^slow\s+interrupted", stdout, re.MULTILINE), stdout
-    assert re.search(r"^tiny\s+up to date", stdout, re.MULTILINE), stdout
+    assert re.search(rf"^slow\s+{VARIANT.name}\s+interrupted", stdout, re.MULTILINE), stdout
+    assert re.search(rf"^tiny\s+{VARIANT.name}\s+up to date", stdout, re.MULTILINE), stdout
     assert client.images.get(f"{NAMESPACE}/slow:latest").id == before  # no tag moved
     # The engine removes the killed step's container (forcerm) as the build ends.
     assert wait_until(lambda: not _step_containers(client, "/opt/delay.txt", since), 30)
@@ -398,5 +443,6 @@ def test_debian_packages_come_through_the_tools_proxy_only(project: Path, client
         network_mode="none",
     ).decode()
     assert out.startswith("jq-1.")
-    assert "bookworm-security main" in out and "bookworm-updates main" in out
+    suite = VARIANT.suite
+    assert f"{suite}-security main" in out and f"{suite}-updates main" in out
     assert out.split()[-1] in ("0", "1")  # at most the lock file apt keeps there

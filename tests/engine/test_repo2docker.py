@@ -140,7 +140,8 @@ def test_requirements_repository(tmp_path: Path, client) -> None:
     assert ours == set(), sorted(ours)[:10]
     assert added  # the base has its own history
     again = repo2docker(repo, "reqs")
-    assert again.returncode == 0 and f"[{PREFIX}-reqs] up to date" in again.stderr
+    assert again.returncode == 0
+    assert f"[{PREFIX}-reqs {MATRIX.variant.name}] up to date" in again.stderr
 
 
 def test_a_repository_with_no_configuration_builds_as_repo2docker_builds_it(
@@ -183,11 +184,9 @@ def test_actions_repository_and_its_server(tmp_path: Path, client) -> None:
     built = repo2docker(repo, "actions")
     assert built.returncode == 0, built.stderr[-3000:]
     ref = f"{MATRIX.repository(f'{PREFIX}-actions')}:latest"
-    assert run(client, ref, "jq --version; cat ~/postbuild.txt").split() == [
-        "jq-1.6",
-        "1000",
-        "blocked",
-    ]
+    jq, *postbuild = run(client, ref, "jq --version; cat ~/postbuild.txt").split()
+    assert jq.startswith("jq-1.")  # Debian's, of the variant's suite
+    assert postbuild == ["1000", "blocked"]
     container = client.containers.run(
         ref, ["bash", "-c", "echo $FROM_START; sleep 60"], detach=True, labels=TEST_LABELS
     )

@@ -11,7 +11,9 @@ import docker
 import pytest
 import yaml
 
+from hubimages.deps.lockfile import lock_name
 from tests.publish.helpers import (
+    BASE_OF_VARIANT,
     BASE_REF,
     CONTAINER_CONFTEST,
     CONTAINER_TEST,
@@ -24,19 +26,38 @@ from tests.publish.helpers import (
 )
 
 
+def remove_children_first(client: docker.DockerClient, ids: list[str]) -> None:
+    """Remove images; one that is still the parent of another (hello of hello-lab) goes in a
+    later pass, after its children."""
+    pending = list(ids)
+    for _ in range(len(pending)):
+        left = []
+        for image_id in pending:
+            try:
+                client.api.remove_image(image_id, force=True)
+            except docker.errors.ImageNotFound:
+                pass
+            except docker.errors.APIError:
+                left.append(image_id)  # a child of it is still there
+        if not left:
+            return
+        pending = left
+
+
 @pytest.fixture(scope="session")
 def client():
     return docker.from_env()
 
 
 @pytest.fixture
-def registry(tmp_path_factory) -> Iterator[Registry]:
+def registry(tmp_path_factory, client) -> Iterator[Registry]:
     reg = Registry(tmp_path_factory.mktemp("registry"))
     reg.start()
     yield reg
     reg.stop()
-    # What this registry's pulls left (by digest): its host and port are this test's alone.
-    remove_images(docker.from_env(), f"{reg.host}/")
+    # What this registry's pulls left (by digest): its host and port are this test's alone
+    # (other checkouts' tests push and pull their own hello at the same time).
+    remove_images(client, f"{reg.host}/")
 
 
 @pytest.fixture
@@ -50,24 +71,27 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
     settings = {**base["settings"], "namespace": NAMESPACE}
     images = {
         "hello": {
-            "source": {"from": BASE_REF},
+            "source": {"from": BASE_OF_VARIANT},
             "display_name": "Hello: a test image",
             "description": "Greets.",
             "default": True,
         }
     }
     proj = Project(root)
-    proj.write("build-matrix.yaml", yaml.safe_dump({"settings": settings, "images": images}))
+    matrix = {"settings": settings, "variants": base["variants"], "images": images}
+    proj.write("build-matrix.yaml", yaml.safe_dump(matrix))
     proj.write("images/hello/Dockerfile", DOCKERFILE)
     proj.write("images/hello/greeting.txt", "hello 1\n")
-    proj.write("images/hello/requirements.lock", six_lock("1.16.0"))
+    for variant in base["variants"]:
+        proj.write(f"images/hello/{lock_name(variant)}", six_lock("1.16.0"))
     proj.write("tests/containers/conftest.py", CONTAINER_CONFTEST)
     proj.write("tests/containers/hello/test_hello.py", CONTAINER_TEST)
     proj.write(".gitignore", ".cache/\n")
     proj.git("init", "-q", "-b", "main")
     proj.commit("first")
     yield proj
-    # Our images, by our namespace only: other checkouts' publish tests push `hello` too.
+    # Our images, by our namespace only (never by a registry's name, which other checkouts'
+    # tests may use at the same time).
     remove_images(client, f"{NAMESPACE}/")
     shutil.rmtree(root, ignore_errors=True)
 
@@ -79,14 +103,18 @@ def remove_images(client: docker.DockerClient, prefix: str) -> None:
     (of a test that failed) stays, to be swept with it."""
     # One listing call: images.list() reads each image again, and other checkouts' tests
     # delete theirs meanwhile.
+    whole = []
     for image in client.api.images():
         names = [*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])]
         ours = [name for name in names if name.startswith(prefix)]
         if not ours:
             continue
-        # All names ours: the image goes; else only our names do (untagging keeps the image).
-        for reference in [image["Id"]] if ours == names else ours:
+        if ours == names:  # all names ours: the image goes (children first)
+            whole.append(image["Id"])
+            continue
+        for reference in ours:  # else only our names do: untagging keeps the image
             try:
-                client.api.remove_image(reference, force=ours == names, noprune=ours != names)
+                client.api.remove_image(reference, noprune=True)
             except docker.errors.APIError:
                 pass
+    remove_children_first(client, whole)

@@ -13,15 +13,28 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+import docker.errors
+import pytest
+
 from hubimages.model.project import open_project
+from hubimages.model.spec import PYTHON_PLACEHOLDER
 from hubimages.services.localregistry import LocalRegistry
 
 Registry = LocalRegistry  # the name the tests read best with
 
 REPO = Path(__file__).resolve().parents[2]
 # The checkout's namespace ($HUBIMAGES_NAMESPACE included), so parallel checkouts keep apart.
-BASE_REF = open_project().matrix.local_ref("base")
-NAMESPACE = f"{open_project().matrix.settings.namespace.replace('/', '-')}-pubtest"
+CHECKOUT = open_project()
+BASE_REF = CHECKOUT.matrix.local_ref("base")
+# hello's upstream in every variant: the real base of that variant (its python-X.Y tag).
+BASE_OF_VARIANT = f"{CHECKOUT.matrix.repository('base')}:python-{PYTHON_PLACEHOLDER}"
+DEFAULT = CHECKOUT.variant  # what a release without --variant releases
+OTHERS = [CHECKOUT.for_variant(v) for v in CHECKOUT.matrix.variants if v != DEFAULT.name]
+NAMESPACE = f"{CHECKOUT.matrix.settings.namespace.replace('/', '-')}-pubtest"
+# The namespace in the test registries: ours alone too, as what a push names in the engine for
+# a moment (<host>/<namespace>/hello) must not look like another checkout's test images.
+REMOTE = NAMESPACE
 
 SIX_WHEELS = {
     "1.16.0": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
@@ -66,6 +79,16 @@ def test_hub_server_is_there(image_ref):
         network_mode="none")
     assert out.decode().strip()[0].isdigit()
 """
+
+
+def require_every_variant_base(client: docker.DockerClient) -> None:
+    """hello is built on the base of each variant; a test releasing them all needs them all."""
+    for other in OTHERS:
+        base = other.matrix.local_ref("base")
+        try:
+            client.images.get(base)
+        except docker.errors.ImageNotFound:
+            pytest.fail(f"{base} is not built: run `invoke build base --variant all` first")
 
 
 def six_lock(version: str) -> str:

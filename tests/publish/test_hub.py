@@ -23,7 +23,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from hubimages.core.cache import CacheLayout
 from hubimages.core.ports import free_port
 from hubimages.core.waiting import wait_until
-from hubimages.model.project import CHECKOUT, open_project
+from hubimages.model.project import CHECKOUT as CHECKOUT_FOLDER
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.release import Publisher, publish_release
 from hubimages.publish.target import RegistryTarget
@@ -31,7 +31,14 @@ from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
 from hubimages.services.hubconfig import home_volume
 from tests.containers.helpers import exec_text
 from tests.containers.sdc1.example import NOTEBOOK, notebook_result
-from tests.publish.helpers import NAMESPACE, Project, Registry
+from tests.publish.helpers import (
+    CHECKOUT,
+    NAMESPACE,
+    REMOTE,
+    Project,
+    Registry,
+    require_every_variant_base,
+)
 
 pytestmark = pytest.mark.slow
 NETWORK = f"{NAMESPACE}-hub"  # per checkout: parallel checkouts on one engine keep apart
@@ -67,12 +74,20 @@ def listening(port: int) -> bool:
 def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
     project: Project, registry: Registry, client, tmp_path: Path
 ) -> None:
-    released = project.invoke("release", "-i", "hello", f"--registry={registry.host}/ska")
+    require_every_variant_base(client)
+    released = project.invoke(
+        "release", "-i", "hello", f"--registry={registry.host}/{REMOTE}", "--variant=all"
+    )
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
-    ((label, pinned),) = config.DockerSpawner.allowed_images.items()
-    record = json.loads(next(project.publish.glob("*/releases/*/release.json")).read_text())
+    choices = config.DockerSpawner.allowed_images
+    assert len(choices) == len(CHECKOUT.matrix.variants)  # hello in each variant
+    # A user chooses the last variant (not the default one) in the form: that image runs.
+    other = list(CHECKOUT.matrix.variants.values())[-1]
+    label, pinned = next((k, v) for k, v in choices.items() if other.describe() in k)
+    records = [json.loads(p.read_text()) for p in project.publish.glob("*/releases/*/release.json")]
+    [record] = [r for r in records if r["variant"] == other.name]
     image_id = record["images"][0]["image_id"]
     for tag in client.images.get(image_id).tags:  # only the registry has it now
         client.images.remove(tag, force=True)
@@ -81,7 +96,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
 
     hub = LocalHub(
         tmp_path / "hub",
-        proxy_source(CHECKOUT),
+        proxy_source(CHECKOUT_FOLDER),
         profiles,
         port=free_port(),
         name=NETWORK,
@@ -92,6 +107,7 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         container = spawn(hub, label, "alice", client)
         assert container.attrs["Config"]["Image"] == pinned
         assert container.image is not None and container.image.id == image_id
+        assert container.image.labels["org.skahub.python"] == other.python
         # Through the real proxy on 127.0.0.1 to the server on the internal network.
         status, contents = call(f"{hub.url}/user/alice/api/contents")
         assert (status, contents.get("type")) == (200, "directory")
@@ -127,7 +143,7 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
 ) -> None:
     """A hub configured with nothing but the DockerSpawner profiles `invoke profiles` writes:
     the sdc1 example notebook, copied into the home at start, runs on the data in the image."""
-    checkout = open_project()
+    checkout = CHECKOUT
     try:
         client.images.get(checkout.matrix.local_ref("sdc1"))
     except docker.errors.ImageNotFound:
@@ -135,7 +151,7 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
     publisher = Publisher(
         checkout.matrix,
         CacheLayout(tmp_path / "cache"),
-        RegistryTarget(registry.host, "ska"),
+        RegistryTarget(registry.host, REMOTE),
         allow_dirty=True,  # the checkout's image as built; this registry serves nobody
         require_tests=False,
     )
@@ -144,7 +160,9 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
     config = PyFileConfigLoader(profiles.name, path=str(profiles.parent)).load_config()
     ((label, pinned),) = config.DockerSpawner.allowed_images.items()
     name = f"{NAMESPACE}-sdc1-hub"
-    hub = LocalHub(tmp_path / "hub", proxy_source(CHECKOUT), profiles, free_port(), name=name)
+    hub = LocalHub(
+        tmp_path / "hub", proxy_source(CHECKOUT_FOLDER), profiles, free_port(), name=name
+    )
     hub.extra_config = ADMIN_SERVICE
     hub.start()
     try:

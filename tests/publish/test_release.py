@@ -16,16 +16,28 @@ import pytest
 import yaml
 
 from hubimages.core.waiting import wait_until
+from hubimages.deps.lockfile import lock_name
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.target import RegistryTarget
-from tests.publish.helpers import CONTAINER_TEST, NAMESPACE, REPO, Project, Registry, six_lock
+from tests.publish.helpers import (
+    CONTAINER_TEST,
+    DEFAULT,
+    NAMESPACE,
+    OTHERS,
+    REMOTE,
+    REPO,
+    Project,
+    Registry,
+    require_every_variant_base,
+    six_lock,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def release(project: Project, registry: Registry, *args: str, **kwargs):
     return project.invoke(
-        "release", "-i", "hello", f"--registry={registry.host}/ska", *args, **kwargs
+        "release", "-i", "hello", f"--registry={registry.host}/{REMOTE}", *args, **kwargs
     )
 
 
@@ -38,11 +50,18 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
 
 
 def published(project: Project, registry: Registry):
-    return project.publish / f"{registry.host.replace(':', '_')}_ska"
+    return project.publish / f"{registry.host.replace(':', '_')}_{REMOTE}"
+
+
+def chosen_image(profile: dict, variant: str = DEFAULT.name) -> str:
+    """The image a z2jh profile runs in a variant (its profile option's choice)."""
+    return profile["profile_options"]["variant"]["choices"][variant]["kubespawner_override"][
+        "image"
+    ]
 
 
 def remote_digest(registry: Registry, tag: str) -> str | None:
-    remote = RegistryClient(RegistryTarget(registry.host, "ska")).manifest("hello", tag)
+    remote = RegistryClient(RegistryTarget(registry.host, REMOTE)).manifest("hello", tag)
     return remote.digest if remote else None
 
 
@@ -51,8 +70,14 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
     result = release(project, registry)
     assert result.returncode == 0, result.stderr[-3000:]
     tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
-    assert tag in registry.tags("ska/hello")
-    assert {"latest", "python-3.11"} <= set(registry.tags("ska/hello"))
+    assert tag in registry.tags(f"{REMOTE}/hello")
+    python = f"python-{DEFAULT.python}"
+    assert {"latest", python, f"{python}-{tag}"} <= set(registry.tags(f"{REMOTE}/hello"))
+    assert not any(
+        t.startswith(f"python-{o.variant.python}")
+        for t in registry.tags(f"{REMOTE}/hello")
+        for o in OTHERS
+    )  # a release without --variant: the default variant
     folder = published(project, registry)
 
     manifest = json.loads((folder / "releases" / tag / "hello.json").read_text())
@@ -60,7 +85,7 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
     assert manifest["python_packages"]["six"] == "1.16.0"
     assert manifest["jupyterhub"] and manifest["jupyterlab"]
     assert "bash" in manifest["debian_packages"]
-    assert manifest["parent"]["name"].endswith("/base:latest")
+    assert manifest["parent"]["name"].endswith(f"/base:python-{DEFAULT.python}")
     assert manifest["revision"] == project.git("rev-parse", "HEAD")
     assert manifest["compressed_size"] > 10**6
     assert (
@@ -74,9 +99,10 @@ def test_release_round_trip(project: Project, registry: Registry, client) -> Non
 
     values = yaml.safe_load((folder / "profiles" / "z2jh-values.yaml").read_text())
     (profile,) = values["singleuser"]["profileList"]
-    pinned = profile["kubespawner_override"]["image"]
-    assert pinned == f"{registry.host}/ska/hello:{tag}@{manifest['digest']}"
-    assert manifest["jupyterhub"] in profile["description"]
+    (choice,) = profile["profile_options"]["variant"]["choices"].values()
+    pinned = choice["kubespawner_override"]["image"]
+    assert pinned == f"{registry.host}/{REMOTE}/hello:{tag}@{manifest['digest']}"
+    assert manifest["jupyterhub"] in choice["display_name"]
 
     # Delete every local copy, then pull by the profile's reference and run it.
     for image_tag in client.images.get(manifest["image_id"]).tags:
@@ -101,7 +127,7 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     assert first.returncode == 0, first.stderr[-3000:]
     today = time.strftime("%Y-%m-%d", time.gmtime())
     first_tag = f"{today}-{project.git('rev-parse', '--short=7', 'HEAD')}"
-    project.write("images/hello/requirements.lock", six_lock("1.17.0"))
+    project.write(f"images/hello/{lock_name(DEFAULT.name)}", six_lock("1.17.0"))
     project.write("images/hello/greeting.txt", "hello 2\n")
     second_tag = f"{today}-{project.commit('six 1.17')}"
     second = release(project, registry)
@@ -120,30 +146,30 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     folder = published(project, registry)
     profiles = folder / "profiles" / "z2jh-values.yaml"
     newest = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
-    assert (
-        f":{second_tag}@{remote_digest(registry, second_tag)}"
-        in newest["kubespawner_override"]["image"]
-    )
+    assert f":{second_tag}@{remote_digest(registry, second_tag)}" in chosen_image(newest)
 
     # Pin the first release back: resolved from the registry, not from local records.
     (folder / "history.json").rename(folder / "history.json.away")
-    pinned = project.invoke("profiles", f"--registry={registry.host}/ska", f"--release={first_tag}")
+    pinned = project.invoke(
+        "profiles", f"--registry={registry.host}/{REMOTE}", f"--release={first_tag}"
+    )
     assert pinned.returncode == 0, pinned.stderr
     old = yaml.safe_load(profiles.read_text())["singleuser"]["profileList"][0]
-    assert old["kubespawner_override"]["image"] == (
-        f"{registry.host}/ska/hello:{first_tag}@{remote_digest(registry, first_tag)}"
+    assert chosen_image(old) == (
+        f"{registry.host}/{REMOTE}/hello:{first_tag}@{remote_digest(registry, first_tag)}"
     )
-    assert "JupyterHub " in old["description"]  # read from the image's labels in the registry
-    missing = project.invoke("profiles", f"--registry={registry.host}/ska", "--release=nope")
+    # read from the image's labels in the registry
+    assert "JupyterHub " in str(old["profile_options"])
+    missing = project.invoke("profiles", f"--registry={registry.host}/{REMOTE}", "--release=nope")
     assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
 
     # A machine without the records: history and diff come from the registry.
     (folder / "releases").rename(folder / "releases.away")
-    remote = project.invoke("history", f"--registry={registry.host}/ska", "--remote")
+    remote = project.invoke("history", f"--registry={registry.host}/{REMOTE}", "--remote")
     assert remote.returncode == 0, remote.stderr
     assert [line.split()[0] for line in remote.stdout.splitlines()] == [second_tag, first_tag]
     pulled = project.invoke(
-        "diff", "hello", first_tag, second_tag, f"--registry={registry.host}/ska"
+        "diff", "hello", first_tag, second_tag, f"--registry={registry.host}/{REMOTE}"
     )
     assert pulled.returncode == 0, pulled.stderr
     assert "~ python six 1.16.0 -> 1.17.0" in pulled.stdout
@@ -163,8 +189,8 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(
     assert tested.returncode == 0, tested.stderr[-3000:]
     released = release(project, registry)
     assert released.returncode == 0, released.stderr[-3000:]
-    assert "[hello] up to date" in released.stderr
-    tags = registry.tags("ska/hello")
+    assert f"[hello {DEFAULT.name}] up to date" in released.stderr
+    tags = registry.tags(f"{REMOTE}/hello")
     assert f"{yesterday}-{sha}" in tags
     assert f"{today}-{sha}" not in tags
     image = client.images.get(f"{NAMESPACE}/hello:latest")
@@ -176,7 +202,7 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(
 def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry) -> None:
     first = release(project, registry)
     assert first.returncode == 0, first.stderr[-3000:]
-    tag = next(t for t in registry.tags("ska/hello") if t[0].isdigit())
+    tag = next(t for t in registry.tags(f"{REMOTE}/hello") if t[0].isdigit())
     digest = remote_digest(registry, tag)
     history = (published(project, registry) / "history.json").read_text()
     # Same commit, same day, new content (a forced rebuild has a new image id): the same
@@ -185,7 +211,7 @@ def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry
     assert project.invoke("test", "-i", "hello").returncode == 0
     second = release(project, registry)
     error = one_error_line(second)
-    assert f"ska/hello:{tag} already exists with different content" in error
+    assert f"{REMOTE}/hello:{tag} already exists with different content" in error
     assert "never overwritten" in error
     assert remote_digest(registry, tag) == digest
     assert remote_digest(registry, "latest") == digest  # moving tags did not move either
@@ -195,11 +221,11 @@ def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry
 def test_push_refuses_untested_image(project: Project, registry: Registry) -> None:
     built = project.invoke("build", "-i", "hello")
     assert built.returncode == 0, built.stderr[-2000:]
-    pushed = project.invoke("push", "-i", "hello", f"--registry={registry.host}/ska")
+    pushed = project.invoke("push", "-i", "hello", f"--registry={registry.host}/{REMOTE}")
     error = one_error_line(pushed)
     assert "has not passed its tests at this image id" in error
     assert "invoke test -i hello" in error
-    assert registry.tags("ska/hello") == []
+    assert registry.tags(f"{REMOTE}/hello") == []
 
 
 def test_failing_tests_block_the_push(project: Project, registry: Registry) -> None:
@@ -207,8 +233,8 @@ def test_failing_tests_block_the_push(project: Project, registry: Registry) -> N
     project.commit("break the greeting")
     result = release(project, registry)
     error = one_error_line(result)
-    assert "hello: container tests failed: nothing was pushed" in error
-    assert registry.tags("ska/hello") == []
+    assert f"hello ({DEFAULT.name}): container tests failed: nothing was pushed" in error
+    assert registry.tags(f"{REMOTE}/hello") == []
     assert not published(project, registry).joinpath("profiles").exists()
 
 
@@ -230,7 +256,7 @@ def test_unreachable_registry_gives_up_after_bounded_retries(
 def test_registry_killed_mid_push_then_rerun_completes(
     project: Project, registry: Registry
 ) -> None:
-    uploads = registry.storage / "docker/registry/v2/repositories/ska/hello/_uploads"
+    uploads = registry.storage / f"docker/registry/v2/repositories/{REMOTE}/hello/_uploads"
     killed = threading.Event()
 
     def kill_on_first_upload() -> None:
@@ -255,10 +281,10 @@ def test_registry_killed_mid_push_then_rerun_completes(
     registry.start()  # same storage, same port: what was uploaded before is still there
     rerun = release(project, registry)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert "[hello] up to date" in rerun.stderr
-    assert "[hello] tests already passed" in rerun.stderr
+    assert f"[hello {DEFAULT.name}] up to date" in rerun.stderr
+    assert f"[hello {DEFAULT.name}] tests already passed" in rerun.stderr
     assert (folder / "profiles" / "z2jh-values.yaml").is_file()
-    assert "latest" in registry.tags("ska/hello")
+    assert "latest" in registry.tags(f"{REMOTE}/hello")
 
 
 def test_registry_with_auth_uses_credentials_without_printing_them(
@@ -276,12 +302,12 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
         refused = release(project, secured, "--retries=1")
         error = one_error_line(refused)
         assert "needs credentials" in error or "refused" in error
-        assert secured.tags("ska/hello") == []
+        assert secured.tags(f"{REMOTE}/hello") == []
         env = {"HUBIMAGES_REGISTRY_USER": "admin", "HUBIMAGES_REGISTRY_PASSWORD": password}
         accepted = release(project, secured, env=env)
         assert accepted.returncode == 0, accepted.stderr[-3000:]
         assert password not in accepted.stdout + accepted.stderr
-        assert "latest" in secured.tags("ska/hello")
+        assert "latest" in secured.tags(f"{REMOTE}/hello")
         # The usual docker config works too (what `docker login` writes).
         config_dir = root / "docker-config"
         config_dir.mkdir()
@@ -294,7 +320,7 @@ def test_registry_with_auth_uses_credentials_without_printing_them(
         logged_in = release(project, secured, env={"DOCKER_CONFIG": str(config_dir)})
         assert logged_in.returncode == 0, logged_in.stderr[-3000:]
         assert password not in logged_in.stdout + logged_in.stderr
-        assert len([t for t in secured.tags("ska/hello") if t[0].isdigit()]) == 2
+        assert len([t for t in secured.tags(f"{REMOTE}/hello") if t[0].isdigit()]) == 2
         for path in (REPO / ".cache").glob("**/*.json*"):
             assert password not in path.read_text(errors="replace"), path
         for path in project.publish.rglob("*"):
@@ -312,11 +338,11 @@ def test_uncommitted_changes_are_refused_unless_marked_dirty(
     error = one_error_line(refused)
     assert "uncommitted changes reach the released images (images/hello/greeting.txt)" in error
     assert "--dirty" in error
-    assert registry.tags("ska/hello") == []
+    assert registry.tags(f"{REMOTE}/hello") == []
     sha = project.git("rev-parse", "--short=7", "HEAD")
     dirty = release(project, registry, "--dirty")
     assert dirty.returncode == 0, dirty.stderr[-3000:]
-    [tag] = [t for t in registry.tags("ska/hello") if t[0].isdigit()]
+    [tag] = [t for t in registry.tags(f"{REMOTE}/hello") if t[0].isdigit()]
     assert tag.endswith(f"-{sha}-dirty")
     labels = client.images.get(f"{NAMESPACE}/hello:latest").labels
     assert labels["org.skahub.dirty"] == "true"
@@ -328,7 +354,7 @@ def test_uncommitted_changes_are_refused_unless_marked_dirty(
     project.commit("the greeting")
     clean = release(project, registry)
     assert clean.returncode == 0, clean.stderr[-3000:]
-    assert "[hello] building: inputs changed" in clean.stderr
+    assert f"[hello {DEFAULT.name}] building: inputs changed" in clean.stderr
     assert client.images.get(f"{NAMESPACE}/hello:latest").labels["org.skahub.dirty"] == "false"
 
 
@@ -351,7 +377,7 @@ def test_remote_credentials_never_reach_labels_output_or_records(
     for path in project.publish.rglob("*"):
         if path.is_file():
             assert token not in path.read_text(errors="replace"), path
-    config = RegistryClient(RegistryTarget(registry.host, "ska"))
+    config = RegistryClient(RegistryTarget(registry.host, REMOTE))
     remote = config.manifest("hello", "latest")
     assert remote is not None and remote.config_digest
     assert token not in json.dumps(config.labels("hello", remote.config_digest))
@@ -376,17 +402,17 @@ def test_a_community_environment_is_built_tested_released_and_offered(
     project.write("environments/hello-lab/binder/postBuild", "#!/bin/bash\necho ok > built\n")
     project.write("tests/containers/shared/test_runs.py", CONTAINER_TEST)
     project.commit("an environment")
-    result = project.invoke("release", f"--registry={registry.host}/ska")
+    result = project.invoke("release", f"--registry={registry.host}/{REMOTE}")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "[hello-lab] building" in result.stderr
+    assert f"[hello-lab {DEFAULT.name}] building" in result.stderr
     assert "tests/containers/shared" in result.stderr  # its checks ran
-    assert "latest" in registry.tags("ska/hello-lab")
+    assert "latest" in registry.tags(f"{REMOTE}/hello-lab")
     profiles = yaml.safe_load(
         (published(project, registry) / "profiles" / "z2jh-values.yaml").read_text()
     )["singleuser"]["profileList"]
     assert [p["slug"] for p in profiles] == ["hello", "hello-lab"]
-    pinned = profiles[1]["kubespawner_override"]["image"]
-    assert pinned.startswith(f"{registry.host}/ska/hello-lab:") and "@sha256:" in pinned
+    pinned = chosen_image(profiles[1])
+    assert pinned.startswith(f"{registry.host}/{REMOTE}/hello-lab:") and "@sha256:" in pinned
     out = client.containers.run(
         f"{NAMESPACE}/hello-lab:latest",
         ["cat", "built"],
@@ -395,6 +421,51 @@ def test_a_community_environment_is_built_tested_released_and_offered(
         network_mode="none",
     )
     assert out.decode() == "ok\n"
+
+
+def test_every_variant_is_released_tagged_and_offered(
+    project: Project, registry: Registry, client
+) -> None:
+    """`--variant all`: the default variant under today's tags, every other one under tags that
+    name its Python; a release record each; one profile whose choices are the variants; a diff
+    from one variant to another."""
+    require_every_variant_base(client)
+    result = release(project, registry, "--variant=all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
+    tags = set(registry.tags(f"{REMOTE}/hello"))
+    default = f"python-{DEFAULT.python}"
+    assert {tag, "latest", default, f"{default}-{tag}"} <= tags
+    assert remote_digest(registry, f"{default}-{tag}") == remote_digest(registry, tag)
+    expected = [[tag, DEFAULT.name]]
+    for other in OTHERS:
+        prefix = f"python-{other.variant.python}"
+        assert {prefix, f"{prefix}-{tag}"} <= tags
+        assert "latest" != prefix
+        own = remote_digest(registry, f"{prefix}-{tag}")
+        assert own == remote_digest(registry, prefix) != remote_digest(registry, tag)
+        expected.append([f"{prefix}-{tag}", other.variant.name])
+    history = project.invoke("history")
+    assert history.returncode == 0, history.stderr
+    assert sorted(line.split()[:2] for line in history.stdout.splitlines()) == sorted(expected)
+
+    values = yaml.safe_load(
+        (published(project, registry) / "profiles" / "z2jh-values.yaml").read_text()
+    )
+    (profile,) = values["singleuser"]["profileList"]  # still one profile per image
+    choices = profile["profile_options"]["variant"]["choices"]
+    assert list(choices) == [DEFAULT.name, *(o.variant.name for o in OTHERS)]
+    assert choices[DEFAULT.name]["default"] is True
+    for other in OTHERS:
+        variant_tag = f"python-{other.variant.python}-{tag}"
+        assert chosen_image(profile, other.variant.name) == (
+            f"{registry.host}/{REMOTE}/hello:{variant_tag}@{remote_digest(registry, variant_tag)}"
+        )
+        diff = project.invoke("diff", "hello", tag, variant_tag)
+        assert diff.returncode == 0, diff.stderr
+        assert "~ debian" in diff.stdout  # another Debian
+        assert "six" not in diff.stdout  # the same locked wheel in both
 
 
 def test_bad_registry_argument_is_one_line(project: Project) -> None:

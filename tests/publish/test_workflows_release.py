@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from hubimages.services.catalogue.schema import SCHEMA
-from tests.publish.helpers import Project, Registry
+from tests.publish.helpers import DEFAULT, Project, Registry
 from tests.publish.test_release import one_error_line, published, release, remote_digest
 
 pytestmark = pytest.mark.slow
@@ -100,7 +100,8 @@ def test_a_release_runs_records_and_catalogues_the_workflow(
     document = json.loads((folder / "catalogue" / "catalogue.json").read_text())
     jsonschema.validate(document, SCHEMA)
 
-    (environment,) = document["environments"]
+    (environment,) = document["environments"]  # a release without --variant: the default's
+    assert environment["id"] == f"hello:{DEFAULT.name}" and environment["default_variant"]
     assert environment["digest"] == remote_digest(registry, tag)
     assert environment["image"] == f"{registry.host}/ska/hello:{tag}@{environment['digest']}"
     real = installed(client, environment["image_id"])
@@ -110,6 +111,7 @@ def test_a_release_runs_records_and_catalogues_the_workflow(
 
     (workflow,) = document["workflows"]
     assert workflow["runnable"] and workflow["reason"] == ""
+    assert workflow["environment_id"] == environment["id"]
     assert [p["digest"] for p in workflow["passed"]] == [environment["digest"]]
     assert workflow["uses"] == {"six": "1.16.0"}
     passes = json.loads((folder / "releases" / tag / "workflows.json").read_text())
@@ -130,8 +132,10 @@ def test_a_broken_workflow_fails_its_release_and_is_not_runnable(
     project.write("flows/greet/greet.ipynb", GREET.replace("name.txt", "nobody.txt"))
     project.commit("break the workflow")
     error = one_error_line(release(project, registry))
-    assert "hello: workflow 'greet' failed: notebook greet.ipynb, cell 2" in error, error
-    assert "FileNotFoundError" in error and "nothing was pushed (held back: hello)" in error
+    where = f"hello ({DEFAULT.name})"
+    assert f"{where}: workflow 'greet' failed: notebook greet.ipynb, cell 2" in error, error
+    assert "FileNotFoundError" in error
+    assert "nothing was pushed (held back: hello, in every variant)" in error
     assert registry.tags("ska/hello") == tags_before
 
     catalogue = project.invoke("catalogue", f"--registry={registry.host}/ska")

@@ -11,9 +11,11 @@ import yaml
 VALID = {
     "settings": {
         "namespace": "test",
-        "python": "3.11",
         "platform": "linux/amd64",
-        "debian": {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"},
+        "debian": {"mirror": "http://deb.debian.org/debian"},
+    },
+    "variants": {
+        "bookworm": {"default": True, "debian": "bookworm", "python": "3.11", "glibc": "2.36"},
     },
     "images": {
         "base": {"source": "bootstrap", "display_name": "Base", "description": "d"},

@@ -31,7 +31,8 @@ def matrix(matrix_file: Path):
     ("changed", "expected"),
     [
         (["images/base/Dockerfile"], ["base", "a", "b", "c"]),
-        (["images/a/requirements.lock"], ["a", "c"]),
+        (["images/a/requirements.bookworm.lock"], ["a", "c"]),
+        (["images/a/requirements.trixie.lock"], []),  # another variant's lock
         (["images/b/setup.sh"], ["b", "c"]),  # c applies b's folder in its recipe
         (["images/c/notebooks/x.ipynb"], ["c"]),
         (["tests/containers/b/test_b.py"], ["b", "c"]),  # c carries b's tests
@@ -83,21 +84,49 @@ def test_added_image_is_affected(matrix_data, tmp_path) -> None:
     assert affected_images(new, ["build-matrix.yaml", "images/d/Dockerfile"], old) == ["d"]
 
 
-def test_stages_follow_lineage_depth(matrix) -> None:
-    groups = stages_for_ci(matrix, ["base", "a", "b", "c"])
+def with_trixie(matrix_data: dict, tmp_path: Path, **extra: object):
+    matrix_data["variants"]["trixie"] = {
+        "debian": "trixie",
+        "python": "3.13",
+        "glibc": "2.41",
+        **extra,
+    }
+    return load_matrix(write_matrix(tmp_path, matrix_data))
+
+
+def test_stages_follow_lineage_depth_in_every_variant(matrix_data, tmp_path) -> None:
+    matrix = with_trixie(matrix_data, tmp_path, exclude={"c": "needs Python 3.11"})
+    views = [matrix.for_variant(name) for name in matrix.variants]
+    groups = stages_for_ci([(views[0], ["base", "a", "b", "c"]), (views[1], ["base", "b"])])
+
+    def job(variant: str, image: str, parent: str) -> dict[str, str]:
+        return {"variant": variant, "image": image, "parent": parent}
+
     assert groups == [
-        [{"image": "base", "parent": ""}],
-        [{"image": "a", "parent": "base"}, {"image": "b", "parent": "base"}],
-        [{"image": "c", "parent": "a"}],
+        [job("bookworm", "base", ""), job("trixie", "base", "")],
+        [job("bookworm", "a", "base"), job("bookworm", "b", "base"), job("trixie", "b", "base")],
+        [job("bookworm", "c", "a")],
     ]
     # Unaffected depths stay as empty lists, so every stage key always exists.
-    outputs = github_outputs(matrix, ["c"])
+    outputs = github_outputs([(views[0], ["c"]), (views[1], [])])
     assert outputs == {
-        "images": '["c"]',
+        "images": json.dumps([{"variant": "bookworm", "image": "c"}]),
+        "default-variant": "bookworm",
         "stage-0": "[]",
         "stage-1": "[]",
-        "stage-2": json.dumps([{"image": "c", "parent": "a"}]),
+        "stage-2": json.dumps([job("bookworm", "c", "a")]),
     }
+
+
+def test_a_variant_s_change_reaches_that_variant_only(matrix_data, tmp_path) -> None:
+    old = load_matrix(write_matrix(tmp_path / "old", matrix_data))
+    new = with_trixie(matrix_data, tmp_path / "new")
+    bookworm, trixie = new.for_variant("bookworm"), new.for_variant("trixie")
+    assert affected_images(bookworm, ["build-matrix.yaml"], old) == []
+    assert affected_images(trixie, ["build-matrix.yaml"], old) == ["base", "a", "b", "c"]
+    changed = ["images/b/requirements.trixie.lock"]
+    assert affected_images(bookworm, changed, new) == []
+    assert affected_images(trixie, changed, new) == ["b", "c"]
 
 
 def git(root: Path, *args: str) -> str:

@@ -8,6 +8,7 @@ from hubimages.bench.machine import Machine, this_machine
 from hubimages.bench.report import REPORT, render, write_report
 
 IMAGES = ["base", "pybdsf", "ml", "rucio", "sdc1"]
+VARIANTS = [("trixie", IMAGES), ("bookworm", IMAGES)]
 MACHINE = Machine(
     cpu="Test CPU @ 2.0GHz",
     cores=2,
@@ -19,30 +20,31 @@ MACHINE = Machine(
     date="2026-12-03T08:00:00Z",
 )
 NUMBERS: dict[str, object] = {
-    "base_cold_build_s": 171.3,
+    "trixie.base_cold_build_s": 171.3,
     "noop_rebuild_s": 0.62,
-    "base_size_mb": 391,
-    "sdc1_size_mb": 1702,
-    "sdc1_compressed_mb": 497,
-    "base_last_build_s": 120.5,
-    "base_start_to_api_s_median": 0.8,
-    "base_start_to_api_s_max": 0.95,
-    "base_idle_cpu_s_per_30s": 0.21,
-    "base_idle_cpu_percent_of_a_core": 0.7,
-    "pybdsf_image_s": 1.5,
-    "pybdsf_host_venv_s": 1.6,
-    "pybdsf_sources": 44,
-    "sdc1_score": 36.83,
-    "ml_push_s": 20.4,
-    "ml_repush_s": 0.03,
+    "trixie.base_size_mb": 391,
+    "trixie.sdc1_size_mb": 1702,
+    "trixie.sdc1_compressed_mb": 497,
+    "trixie.base_last_build_s": 120.5,
+    "trixie.base_start_to_api_s_median": 0.8,
+    "trixie.base_start_to_api_s_max": 0.95,
+    "trixie.base_idle_cpu_s_per_30s": 0.21,
+    "trixie.base_idle_cpu_percent_of_a_core": 0.7,
+    "trixie.pybdsf_image_s": 1.5,
+    "trixie.pybdsf_host_venv_s": 1.6,
+    "trixie.pybdsf_sources": 44,
+    "trixie.sdc1_score": 36.83,
+    "trixie.ml_push_s": 20.4,
+    "trixie.ml_repush_s": 0.03,
     "rucio_start_s": 4.2,
     "rucio_stop_s": 3.9,
     "rucio_start_database_s": 1.1,
+    "bookworm.base_size_mb": 377,
 }
 
 
 def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
-    text = render(NUMBERS, IMAGES, MACHINE)
+    text = render(NUMBERS, VARIANTS, MACHINE)
     assert text.startswith("# Benchmarks\n")
     assert "2026-12-03T08:00:00Z at commit abc1234" in text
     assert "Test CPU @ 2.0GHz, 2 cores, 23.4 GiB, Debian GNU/Linux 12 (bookworm)" in text
@@ -58,14 +60,17 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
     ):
         assert row in text, row
     assert text.count("not measured") > 5  # what this run did not measure is said, not left out
+    trixie, bookworm = text.index("## Variant `trixie`"), text.index("## Variant `bookworm`")
+    assert trixie < text.index("| `base` | 391 MB |") < bookworm  # each variant's own numbers
+    assert bookworm < text.index("| `base` | 377 MB |") < text.index("## The local Rucio")
 
 
 def test_the_report_is_written_to_docs(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / REPORT).write_text("old\n")
-    path = write_report(tmp_path, NUMBERS, IMAGES, MACHINE)
+    path = write_report(tmp_path, NUMBERS, VARIANTS, MACHINE)
     assert path == tmp_path / "docs" / "benchmarks.md"
-    assert path.read_text() == render(NUMBERS, IMAGES, MACHINE)
+    assert path.read_text() == render(NUMBERS, VARIANTS, MACHINE)
     assert list((tmp_path / "docs").iterdir()) == [path]  # no temporary file left
 
 

@@ -37,11 +37,15 @@ REPO = Path(__file__).resolve().parents[2]
 DIGEST = "sha256:" + "ab" * 32
 
 
-def environment(name: str, packages: dict[str, str], debian: dict[str, str]) -> dict[str, Any]:
+def environment(
+    name: str, packages: dict[str, str], debian: dict[str, str], variant: str = "trixie"
+) -> dict[str, Any]:
     return {
-        "id": name,
+        "id": f"{name}:{variant}",
         "name": name,
-        "variant": "",
+        "variant": variant,
+        "default_variant": variant == "trixie",
+        "debian_suite": variant,
         "display_name": f"{name.upper()} <env>",
         "description": f"the {name} environment",
         "kind": "image",
@@ -58,8 +62,12 @@ def environment(name: str, packages: dict[str, str], debian: dict[str, str]) -> 
         "jupyterlab": "4.6.6",
         "size": 900_000_000,
         "compressed_size": 290_000_000,
-        "spawn": {"image": f"{name} · JupyterHub 5.5.4"},
-        "server_name": name,
+        "spawn": {
+            "image": f"{name} · Python 3.13, Debian {variant}",
+            "profile": name,
+            f"profile-option-{name}--variant": variant,
+        },
+        "server_name": f"{name}-{variant}",
         "findings": [],
     }
 
@@ -76,8 +84,8 @@ def workflow(name: str, env: str, uses: dict[str, str], runnable: bool) -> dict[
         "branch": "main",
         "notebooks": [f"{name}.ipynb"],
         "environment": env,
-        "variant": "",
-        "environment_id": env,
+        "variant": "trixie",
+        "environment_id": f"{env}:trixie",
         "data": [{"files": "data/sdc1", "at": "/data/sdc1"}],
         "timeout": 300,
         "passed": [{"release": "r", "digest": DIGEST, "commit": "c" * 40}] if runnable else [],
@@ -94,10 +102,12 @@ DOCUMENT: dict[str, Any] = {
     "registry": "127.0.0.1:5000/ska",
     "release": "2026-12-03-abc1234",
     "revision": "abc1234",
+    "releases": {"trixie": "2026-12-03-abc1234", "bookworm": "python-3.11-2026-12-03-abc1234"},
     "environments": [
         environment("base", {"jupyterlab": "4.6.6"}, {"git": "1:2.39.5-0+deb12u3"}),
         environment("pybdsf", {"bdsf": "1.14.1", "PyVO": "1.9.1"}, {"git": "1:2.39.5"}),
         environment("old", {"bdsf": "1.13.0"}, {}),
+        environment("pybdsf", {"bdsf": "1.14.1"}, {"git": "1:2.39.5"}, "bookworm"),
     ],
     "workflows": [
         workflow("quicklook", "pybdsf", {"bdsf": "1.14.1", "astropy": "8.0.2"}, True),
@@ -120,13 +130,17 @@ def test_the_document_validates_and_a_broken_one_does_not() -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        (EnvironmentQuery(python=("bdsf>=1.14",)), ["pybdsf"]),
-        (EnvironmentQuery(python=("bdsf",)), ["pybdsf", "old"]),
-        (EnvironmentQuery(python=("pyvo==1.9.1", "BDSF<2")), ["pybdsf"]),
+        (EnvironmentQuery(python=("bdsf>=1.14",)), ["pybdsf:trixie", "pybdsf:bookworm"]),
+        (
+            EnvironmentQuery(python=("bdsf",)),
+            ["pybdsf:trixie", "old:trixie", "pybdsf:bookworm"],
+        ),
+        (EnvironmentQuery(python=("pyvo==1.9.1", "BDSF<2")), ["pybdsf:trixie"]),
         (EnvironmentQuery(python=("bdsf>=1.14,<1.14.1",)), []),
-        (EnvironmentQuery(debian=("git",)), ["base", "pybdsf"]),
-        (EnvironmentQuery(debian=("git=1:2.39.5",)), ["pybdsf"]),
-        (EnvironmentQuery(text="PYBDSF"), ["pybdsf"]),
+        (EnvironmentQuery(debian=("git",)), ["base:trixie", "pybdsf:trixie", "pybdsf:bookworm"]),
+        (EnvironmentQuery(debian=("git=1:2.39.5",)), ["pybdsf:trixie", "pybdsf:bookworm"]),
+        (EnvironmentQuery(text="PYBDSF"), ["pybdsf:trixie", "pybdsf:bookworm"]),
+        (EnvironmentQuery(python=("bdsf",), variant="bookworm"), ["pybdsf:bookworm"]),
     ],
 )
 def test_environment_queries(query: EnvironmentQuery, expected: list[str]) -> None:
@@ -142,6 +156,9 @@ def test_environment_queries(query: EnvironmentQuery, expected: list[str]) -> No
         (WorkflowQuery(runnable=True), ["quicklook"]),
         (WorkflowQuery(environment="pybdsf", runnable=False), ["tap"]),
         (WorkflowQuery(environment="base"), []),
+        (WorkflowQuery(environment="pybdsf:trixie", runnable=True), ["quicklook"]),
+        (WorkflowQuery(environment="pybdsf:bookworm"), []),
+        (WorkflowQuery(variant="bookworm"), []),
     ],
 )
 def test_workflow_queries(query: WorkflowQuery, expected: list[str]) -> None:
@@ -161,6 +178,10 @@ def test_the_page_needs_no_javascript_and_escapes_the_document() -> None:
     assert 'href="launch/quicklook"' in page and 'href="launch/tap"' not in page
     assert "failed on sha256:abab: notebook x, cell 3" in page
     assert "<details><summary>Python packages (2)</summary>" in page
+    assert 'id="environment-pybdsf:bookworm"' in page
+    assert (
+        "bookworm (Debian bookworm)</td>" in page and "trixie (Debian trixie), the default" in page
+    )
 
 
 def test_a_launch_spawns_the_environment_server_then_pulls(monkeypatch) -> None:
@@ -169,10 +190,13 @@ def test_a_launch_spawns_the_environment_server_then_pulls(monkeypatch) -> None:
         "ana b", DOCUMENT["workflows"][0], DOCUMENT["environments"][1], "http://10.0.0.1:9"
     )
     path, _, query = url.partition("?")
-    assert path == "/hub/spawn/ana%20b/pybdsf"
-    assert "image=pybdsf+%C2%B7+JupyterHub+5.5.4" in query
+    assert path == "/hub/spawn/ana%20b/pybdsf-trixie"
+    # DockerSpawner's choice (image) and KubeSpawner's (profile, its variant option)
+    assert "image=pybdsf+%C2%B7+Python+3.13%2C+Debian+trixie" in query
+    assert "&profile=pybdsf&profile-option-pybdsf--variant=trixie&" in query
     assert (
-        "next=%2Fuser%2Fana%2520b%2Fpybdsf%2Fgit-pull%3Frepo%3Dhttp%253A%252F%252F10.0.0.1" in query
+        "next=%2Fuser%2Fana%2520b%2Fpybdsf-trixie%2Fgit-pull%3Frepo%3Dhttp%253A%252F%252F10.0.0.1"
+        in query
     )
     assert "urlpath%3Dlab%252Ftree%252Fquicklook%252Fquicklook.ipynb" in query
 
@@ -237,7 +261,10 @@ def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
 
 def test_the_service_answers_queries(service: str) -> None:
     status, body, _ = fetch(service + "api/environments?package=bdsf%3E%3D1.14")
-    assert status == 200 and [e["id"] for e in json.loads(body)] == ["pybdsf"]
+    assert status == 200
+    assert [e["id"] for e in json.loads(body)] == ["pybdsf:trixie", "pybdsf:bookworm"]
+    status, body, _ = fetch(service + "api/environments?package=bdsf&variant=bookworm")
+    assert [e["id"] for e in json.loads(body)] == ["pybdsf:bookworm"]
     status, body, _ = fetch(service + "api/workflows?uses=pyvo")
     assert [w["name"] for w in json.loads(body)] == ["tap"]
     status, body, _ = fetch(service + "api/workflows?runnable=true")
@@ -246,7 +273,10 @@ def test_the_service_answers_queries(service: str) -> None:
     assert json.loads(fetch(service + "api/schema")[1]) == SCHEMA
     assert json.loads(fetch(service + "api/catalogue")[1]) == DOCUMENT
     status, body, _ = fetch(service + "?package=bdsf%3E%3D1.14")
-    assert status == 200 and b"environment-pybdsf" in body and b"environment-old" not in body
+    assert status == 200 and b"environment-pybdsf:trixie" in body
+    assert b"environment-old" not in body
+    status, body, _ = fetch(service + "?variant=bookworm")
+    assert b"environment-pybdsf:bookworm" in body and b"environment-pybdsf:trixie" not in body
 
 
 def test_a_launch_needs_the_hub_login(service: str) -> None:

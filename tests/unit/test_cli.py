@@ -101,6 +101,22 @@ def test_several_tasks_in_one_command_as_ci_runs_them() -> None:
     assert contexts[2].args["profile"].value == "sdc1"
 
 
+def test_variants_are_a_repeatable_option_beside_images() -> None:
+    [repeated] = parsed(["build", "-i", "base", "--variant", "trixie", "--variant", "bookworm"])
+    [every] = parsed(["test", "--variant", "all", "-i", "sdc1"])
+    assert split_names(repeated.args["variant"].value) == ["trixie", "bookworm"]
+    assert split_names(repeated.args["image"].value) == ["base"]
+    assert split_names(every.args["variant"].value) == ["all"]
+
+
+def test_ci_tests_every_variant_then_the_browser_session() -> None:
+    """.ci/run: `invoke engine test --variant all e2e`."""
+    contexts = parsed(["engine", "test", "--variant", "all", "e2e"])
+    assert [c.name for c in contexts] == ["engine", "test", "e2e"]
+    assert contexts[1].args["variant"].value == ["all"]
+    assert contexts[2].args["variant"].value == []
+
+
 def test_an_image_after_a_task_is_not_accepted_silently() -> None:
     """Without -i a word after a task is a task name: invoke stops, nothing runs."""
     with pytest.raises(Exception, match="sdc1"):

@@ -48,7 +48,8 @@ def follows(dockerfile: list[tuple[str, str]], required: list[tuple[str, str]]) 
     return None
 
 
-IMAGES = sorted(load_matrix(REPO / "build-matrix.yaml").images)
+MATRIX = load_matrix(REPO / "build-matrix.yaml")
+IMAGES = sorted(MATRIX.images)
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -105,3 +106,41 @@ def test_build_context_holds_exactly_what_is_copied(name: str) -> None:
     assert allowed == copy_sources(dockerfile)
     for source in allowed:
         assert (folder / source).exists(), f"images/{name}: COPY {source} does not exist"
+
+
+def start_path(dockerfile: list[tuple[str, str]]) -> set[str]:
+    """The names of the programs a root image copies to /usr/local/bin/ (start.sh, hooks' runner,
+    log helpers, health check)."""
+    names = set()
+    for keyword, words in dockerfile:
+        parts = [w for w in words.split() if not w.startswith("--")]
+        if keyword == "COPY" and parts[-1] == "/usr/local/bin/":
+            names.update(parts[:-1])
+    return names
+
+
+ROOTS = [name for name in IMAGES if MATRIX.image(name).bootstrapped]
+START_PATH = {
+    program
+    for root in ROOTS
+    for program in start_path(instructions((REPO / "images" / root / "Dockerfile").read_text()))
+}
+
+
+def test_the_start_path_is_read_from_the_root_dockerfile() -> None:
+    assert {"start.sh", "run-hooks.sh", "docker-healthcheck"} <= START_PATH
+
+
+@pytest.mark.parametrize("name", [name for name in IMAGES if name not in ROOTS])
+def test_descendants_leave_the_start_path_as_their_root_made_it(name: str) -> None:
+    """The container tests marked owner_only run on the root image only: a descendant may add
+    hooks, never redefine how a container starts or reports its health."""
+    dockerfile = instructions((REPO / "images" / name / "Dockerfile").read_text())
+    for keyword, words in dockerfile:
+        assert keyword not in {"ENTRYPOINT", "CMD", "HEALTHCHECK"}, (
+            f"images/{name}/Dockerfile: {keyword} belongs to the root image"
+        )
+        for program in START_PATH:
+            assert not re.search(rf"/usr/local/bin/{re.escape(program)}\b", words), (
+                f"images/{name}/Dockerfile: `{keyword} {words[:60]}` changes {program}"
+            )

@@ -14,7 +14,8 @@ from invoke.exceptions import ParseError
 from invoke.program import Program
 
 from hubimages.model.environments import ENVIRONMENT_KEYS
-from hubimages.model.parse import DEBIAN_KEYS, IMAGE_KEYS, SETTINGS_KEYS
+from hubimages.model.parse import IMAGE_KEYS
+from hubimages.model.settings import DEBIAN_KEYS, SETTINGS_KEYS
 from hubimages.model.workflows import WORKFLOW_KEYS
 from tests.unit.test_cli import fresh_tasks
 

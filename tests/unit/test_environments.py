@@ -18,11 +18,13 @@ from hubimages.cli.environments import default_name
 from hubimages.core.cache import CacheLayout
 from hubimages.errors import HubImagesError, MatrixError
 from hubimages.model.load import load_matrix
+from hubimages.model.project import open_project
 from hubimages.model.spec import Repository
 
 from .conftest import write_matrix
 
 REPO = Path(__file__).resolve().parents[2]
+DEFAULT_PYTHON = open_project().matrix.settings.python  # what `--on sdc1` builds on
 
 
 def git(root: Path, *args: str) -> str:
@@ -257,7 +259,7 @@ def test_no_build_of_a_dockerfile_and_of_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
         f"error: later ({later}): runtime.txt: asks for Python 3.12, but the platform image "
-        "has 3.11: build it on an image with that Python, or change runtime.txt"
+        f"has {DEFAULT_PYTHON}: build it on an image with that Python, or change runtime.txt"
     ]
 
 

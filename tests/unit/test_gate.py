@@ -109,8 +109,9 @@ def test_a_run_cut_short_leaves_the_last_record_and_report_matching(tmp_path: Pa
     """An interrupted release rewrote base.xml, so the record of the run before no longer
     matched its report. Now a Ctrl-C (SIGINT to the whole command) leaves both as they were."""
     (tmp_path / "build-matrix.yaml").write_text(
-        "settings: {namespace: t, python: '3.11', platform: linux/amd64,\n"
-        "  debian: {suite: bookworm, mirror: http://deb.debian.org/debian}}\n"
+        "settings: {namespace: t, platform: linux/amd64,\n"
+        "  debian: {mirror: http://deb.debian.org/debian}}\n"
+        "variants: {bookworm: {default: true, debian: bookworm, python: '3.11', glibc: '2.36'}}\n"
         "images: {base: {source: bootstrap, display_name: B, description: D}}\n"
     )
     (tmp_path / "images" / "base").mkdir(parents=True)

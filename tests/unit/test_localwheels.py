@@ -41,6 +41,7 @@ SETTINGS = Settings(
     python="3.11",
     platform="linux/amd64",
     debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
+    glibc="2.36",
     index_url=INDEX,
 )
 

@@ -17,6 +17,7 @@ SETTINGS = Settings(
     python="3.11",
     platform="linux/amd64",
     debian=DebianSettings("bookworm", "http://deb.debian.org/debian"),
+    glibc="2.36",
 )
 H1, H2, H3, H4 = ("1" * 64, "2" * 64, "3" * 64, "4" * 64)
 
@@ -84,8 +85,11 @@ def test_host_hub_matches_the_images_hub() -> None:
     repo = Path(__file__).resolve().parents[2]
     pins = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
     [hub] = [p for p in pins if p.startswith("jupyterhub==")]
-    locked = read_lock(repo / "images/base/requirements.lock").versions()
-    assert hub == f"jupyterhub=={locked['jupyterhub']}"
+    locks = sorted((repo / "images/base").glob("requirements.*.lock"))
+    assert locks  # one per variant
+    for lock in locks:
+        locked = read_lock(lock).versions()
+        assert hub == f"jupyterhub=={locked['jupyterhub']}", lock.name
 
 
 def test_a_locked_hash_of_another_version_is_refused_on_the_host() -> None:

@@ -11,6 +11,8 @@ from hubimages.model.lineage import ancestors, build_order, descendants, include
 from hubimages.model.load import load_matrix
 from hubimages.verify.selection import container_test_dirs, service_dirs, suite_sha256
 
+from .conftest import write_matrix
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,6 +67,20 @@ def test_container_test_dirs_from_lineage(matrix, tmp_path: Path) -> None:
         (tmp_path / "tests" / "containers" / name).mkdir(parents=True)
     dirs = [d.name for d in container_test_dirs(matrix, "c")]
     assert dirs == ["base", "b", "c", "shared"]  # a has no tests folder: nothing to run
+
+
+def test_another_variant_tests_each_image_s_own_recipe(matrix_data, tmp_path: Path) -> None:
+    matrix_data["variants"]["trixie"] = {"debian": "trixie", "python": "3.13", "glibc": "2.41"}
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data)).for_variant("trixie")
+    for name in ("base", "a", "b", "c", "shared"):
+        (tmp_path / "tests" / "containers" / name).mkdir(parents=True)
+
+    def dirs(image: str) -> list[str]:
+        return [d.name for d in container_test_dirs(matrix, image)]
+
+    assert dirs("base") == ["base", "shared"]
+    assert dirs("a") == ["a", "shared"]  # base's tests ran on base, in this variant too
+    assert dirs("c") == ["b", "c", "shared"]  # its stack b and itself
 
 
 def test_the_services_an_image_tests_against_count_in_its_suite(matrix, tmp_path: Path) -> None:

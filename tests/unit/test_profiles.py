@@ -22,13 +22,14 @@ from hubimages.publish.records import PublishedImage, Release
 from .conftest import write_matrix
 
 TAG = "2026-11-24-abc1234"
+OLD = "python-3.9-2026-11-24-abc1234"  # the second variant's tag of the same build run
 
 
-def published(name: str, letter: str, hub: str = "5.5.4") -> PublishedImage:
+def published(name: str, letter: str, hub: str = "5.5.4", tag: str = TAG) -> PublishedImage:
     return PublishedImage(
         name=name,
         repository=f"127.0.0.1:5000/ska/{name}",
-        tag=TAG,
+        tag=tag,
         digest="sha256:" + letter * 64,
         image_id="sha256:" + "0" * 64,
         jupyterhub=hub,
@@ -36,14 +37,17 @@ def published(name: str, letter: str, hub: str = "5.5.4") -> PublishedImage:
     )
 
 
-def release_of(*images: PublishedImage) -> Release:
-    return Release(
-        tag=TAG,
+def release_of(*images: PublishedImage, variant: str = "bookworm") -> dict[str, Release]:
+    """One variant's release, as write_profiles takes it."""
+    release = Release(
+        tag=images[0].tag if images else TAG,
         registry="127.0.0.1:5000/ska",
         created="2026-11-24T00:00:00Z",
         revision="abc1234" + "0" * 33,
         images=images,
+        variant=variant,
     )
+    return {variant: release}
 
 
 @pytest.fixture
@@ -52,8 +56,13 @@ def matrix(matrix_file: Path):
 
 
 @pytest.fixture
-def release() -> Release:
+def releases() -> dict[str, Release]:
     return release_of(published("c", "c"), published("base", "b"), published("a", "a", "5.4.0"))
+
+
+@pytest.fixture
+def release(releases: dict[str, Release]) -> Release:
+    return releases["bookworm"]
 
 
 pytestmark = pytest.mark.usefixtures("offline_kubeconfig")
@@ -63,21 +72,24 @@ def profile_list(text: str) -> list[dict]:
     return yaml.safe_load(text)["singleuser"]["profileList"]
 
 
-def kube_image(profiles: list[dict], slug: str | None) -> str:
+def kube_image(profiles: list[dict], slug: str | None, variant: str | None = None) -> str:
     """What KubeSpawner itself makes of a user's choice, as JupyterHub hands it over."""
 
     async def choose() -> str:
         # Created inside an event loop, like the hub does: its API client binds to the loop.
         spawner = KubeSpawner(_mock=True, profile_list=profiles)
-        spawner.user_options = {"profile": slug} if slug else {}
+        form = {"profile": [slug]} if slug else {}
+        if slug and variant:
+            form[f"profile-option-{slug}--variant"] = [variant]
+        spawner.user_options = spawner.options_from_form(form) if form else {}
         await spawner.load_user_options()
         return spawner.image
 
     return asyncio.run(choose())
 
 
-def test_kubespawner_selects_each_pinned_image(matrix, release) -> None:
-    profiles = profile_list(render_z2jh(matrix, release))
+def test_kubespawner_selects_each_pinned_image(matrix, releases, release) -> None:
+    profiles = profile_list(render_z2jh(matrix, releases))
     assert [p["slug"] for p in profiles] == ["base", "a", "c"]  # matrix order, b not released
     for profile in profiles:
         image = release.image(profile["slug"])
@@ -86,24 +98,89 @@ def test_kubespawner_selects_each_pinned_image(matrix, release) -> None:
     assert kube_image(profiles, None) == release.image("base").pinned  # the default
 
 
-def test_kubespawner_rejects_an_unknown_profile(matrix, release) -> None:
-    profiles = profile_list(render_z2jh(matrix, release))
+def test_kubespawner_rejects_an_unknown_profile(matrix, releases) -> None:
+    profiles = profile_list(render_z2jh(matrix, releases))
     with pytest.raises(ValueError, match="nope"):
         kube_image(profiles, "nope")
 
 
-def test_matrix_default_is_the_default_profile(matrix_data, tmp_path, release) -> None:
+def test_matrix_default_is_the_default_profile(matrix_data, tmp_path, releases, release) -> None:
     matrix_data["images"]["c"]["default"] = True
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
-    profiles = profile_list(render_z2jh(matrix, release))
+    profiles = profile_list(render_z2jh(matrix, releases))
     assert [p["slug"] for p in profiles if p.get("default")] == ["c"]
     assert kube_image(profiles, None) == release.image("c").pinned
 
 
-def test_each_profile_states_its_hub_version(matrix, release) -> None:
-    profiles = {p["slug"]: p for p in profile_list(render_z2jh(matrix, release))}
-    assert profiles["a"]["description"].endswith("JupyterHub 5.4.0, JupyterLab 4.6.6.")
-    assert "JupyterHub 5.5.4" in profiles["base"]["description"]
+def test_each_choice_states_its_hub_version(matrix, releases) -> None:
+    profiles = {p["slug"]: p for p in profile_list(render_z2jh(matrix, releases))}
+    [choice] = profiles["a"]["profile_options"]["variant"]["choices"].values()
+    assert choice["display_name"] == (
+        "Python 3.11, Debian bookworm · JupyterHub 5.4.0, JupyterLab 4.6.6"
+    )
+    assert profiles["a"]["description"] == "d"
+
+
+@pytest.fixture
+def two_variants(matrix_data, tmp_path):
+    """The matrix with a second variant, which does not build c; its release of base and a."""
+    matrix_data["variants"]["old"] = {
+        "debian": "oldstable",
+        "python": "3.9",
+        "glibc": "2.31",
+        "exclude": {"c": "not for Python 3.9"},
+    }
+    matrix = load_matrix(write_matrix(tmp_path, matrix_data))
+    older = release_of(
+        published("a", "e", tag=OLD), published("base", "f", "5.4.0", tag=OLD), variant="old"
+    )
+    return matrix, older
+
+
+def test_the_variant_is_a_choice_inside_each_profile(two_variants, releases, release) -> None:
+    matrix, older = two_variants
+    both = {**releases, **older}
+    profiles = profile_list(render_z2jh(matrix, both))
+    assert [p["slug"] for p in profiles] == ["base", "a", "c"]  # still one per image
+    base = profiles[0]["profile_options"]["variant"]
+    assert base["display_name"] == "Python and Debian"
+    assert list(base["choices"]) == ["bookworm", "old"]  # the default variant first
+    assert base["choices"]["bookworm"]["default"] is True
+    assert "default" not in base["choices"]["old"]
+    assert base["choices"]["old"]["display_name"].startswith("Python 3.9, Debian oldstable")
+    assert list(profiles[2]["profile_options"]["variant"]["choices"]) == ["bookworm"]
+    for slug in ("base", "a"):
+        assert kube_image(profiles, slug) == release.image(slug).pinned  # default preselected
+        assert kube_image(profiles, slug, "bookworm") == release.image(slug).pinned
+        assert kube_image(profiles, slug, "old") == older["old"].image(slug).pinned
+        assert kube_image(profiles, slug, "old").endswith(
+            f":{OLD}@" + older["old"].image(slug).digest
+        )
+    with pytest.raises((ValueError, KeyError), match="old"):
+        kube_image(profiles, "c", "old")  # excluded: not offered, KubeSpawner refuses it
+
+
+def test_dockerspawner_offers_the_same_variants(two_variants, releases, tmp_path) -> None:
+    matrix, older = two_variants
+    both = {**releases, **older}
+    write_profiles(matrix, both, tmp_path)
+    spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
+    allowed = spawner._get_allowed_images()
+    assert len(allowed) == 5  # base and a in both variants, c in one
+    assert spawner.image == both["bookworm"].image("base").pinned
+    parser = FormValues()
+    parser.feed(spawner.options_form)
+    assert parser.values == list(allowed)  # the form offers exactly the allowed choices
+    assert parser.checked == [parser.values[0]]  # the default image in the default variant
+    for label in parser.values:
+        variant = "old" if "Python 3.9" in label else "bookworm"
+        name = next(n for n in ("base", "a", "c") if matrix.images[n].display_name in label)
+        options = spawner.options_from_form({"image": [label]})
+        image = both[variant].image(name)
+        assert image is not None
+        assert asyncio.run(spawner.check_allowed(options["image"])) == image.pinned
+    header = (tmp_path / "z2jh-values.yaml").read_text()
+    assert f"#   bookworm: {TAG}" in header and f"#   old: {OLD}" in header
 
 
 def load_dockerspawner(path: Path) -> DockerSpawner:
@@ -112,8 +189,8 @@ def load_dockerspawner(path: Path) -> DockerSpawner:
     return DockerSpawner(config=config, user=SimpleNamespace(name="admin", id=1))
 
 
-def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None:
-    paths = write_profiles(matrix, release, tmp_path)
+def test_dockerspawner_loads_the_same_choices(matrix, releases, release, tmp_path) -> None:
+    paths = write_profiles(matrix, releases, tmp_path)
     assert [p.name for p in paths] == ["z2jh-values.yaml", "dockerspawner_config.py"]
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     allowed = spawner._get_allowed_images()
@@ -132,13 +209,13 @@ def test_dockerspawner_loads_the_same_choices(matrix, release, tmp_path) -> None
         asyncio.run(spawner.check_allowed("someone/else:latest"))
 
 
-def test_odd_display_names_round_trip(matrix_data, tmp_path, release) -> None:
+def test_odd_display_names_round_trip(matrix_data, tmp_path, releases) -> None:
     odd = 'Base: "quoted" # not a comment\n\\ and {braces}'
     matrix_data["images"]["base"]["display_name"] = odd
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
-    assert profile_list(render_z2jh(matrix, release))[0]["display_name"] == odd
+    assert profile_list(render_z2jh(matrix, releases))[0]["display_name"] == odd
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, release))
+    path.write_text(render_dockerspawner(matrix, releases))
     labels = list(load_dockerspawner(path)._get_allowed_images())
     assert labels[0].startswith(odd)
 
@@ -150,29 +227,35 @@ def test_release_without_matrix_images_is_an_error(matrix, tmp_path) -> None:
 
 
 class FormValues(HTMLParser):
-    """The values a browser would post from the form's radio buttons."""
+    """The values a browser would post from the form's radio buttons, and the checked ones."""
 
     def __init__(self) -> None:
         super().__init__()
         self.values: list[str] = []
+        self.checked: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         found = dict(attrs)
         if tag == "input" and found.get("name") == "image":
             self.values.append(found["value"])
+            if "checked" in found:
+                self.checked.append(found["value"])
 
 
-def test_the_profile_form_shows_names_and_descriptions(matrix_data, tmp_path, release) -> None:
+def test_the_profile_form_shows_names_and_descriptions(
+    matrix_data, tmp_path, releases, release
+) -> None:
     odd = 'Base <b>& "friends"</b>'
     matrix_data["images"]["base"]["display_name"] = odd
     matrix_data["images"]["a"]["description"] = "Astronomy & <friends>."
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, release))
+    path.write_text(render_dockerspawner(matrix, releases))
     spawner = load_dockerspawner(path)
     form = spawner.options_form
     assert "<b>&" not in form and "Base &lt;b&gt;&amp; &quot;friends&quot;" in form
-    assert "Astronomy &amp; &lt;friends&gt;. JupyterHub 5.4.0, JupyterLab 4.6.6." in form
+    assert "Astronomy &amp; &lt;friends&gt;." in form
+    assert "Python 3.11, Debian bookworm · JupyterHub 5.4.0, JupyterLab 4.6.6" in form
     parser = FormValues()
     parser.feed(form)
     assert len(parser.values) == 3
@@ -182,8 +265,8 @@ def test_the_profile_form_shows_names_and_descriptions(matrix_data, tmp_path, re
     assert spawner.pull_policy == "ifnotpresent"
 
 
-def test_z2jh_pulls_the_profiles_images_once(matrix, release) -> None:
-    values = yaml.safe_load(render_z2jh(matrix, release))
+def test_z2jh_pulls_the_profiles_images_once(matrix, releases, release) -> None:
+    values = yaml.safe_load(render_z2jh(matrix, releases))
     image = values["singleuser"]["image"]
     assert f"{image['name']}:{image['tag']}" == release.image("base").pinned  # chart's join
     assert image["pullPolicy"] == "IfNotPresent"
@@ -203,10 +286,12 @@ RESOURCES = {
 }
 
 
-def test_each_profile_carries_its_resources_and_privileges(matrix_data, tmp_path, release) -> None:
+def test_each_profile_carries_its_resources_and_privileges(
+    matrix_data, tmp_path, releases, release
+) -> None:
     matrix_data["images"]["a"]["resources"] = RESOURCES
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
-    profiles = profile_list(render_z2jh(matrix, release))
+    profiles = profile_list(render_z2jh(matrix, releases))
 
     async def kube(slug: str) -> KubeSpawner:
         spawner = KubeSpawner(_mock=True, profile_list=profiles)
@@ -221,7 +306,7 @@ def test_each_profile_carries_its_resources_and_privileges(matrix_data, tmp_path
     assert chosen.container_security_context["capabilities"] == {"drop": ["ALL"]}
     assert asyncio.run(kube("base")).mem_limit is None  # declared for "a" only
 
-    write_profiles(matrix, release, tmp_path)
+    write_profiles(matrix, releases, tmp_path)
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     spawner.image = release.image("a").pinned  # as DockerSpawner resolves the choice
     host = spawner._eval_if_callable(spawner.extra_host_config)

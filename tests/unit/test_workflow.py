@@ -38,9 +38,10 @@ def test_actionlint_checks_run_scripts_with_shellcheck() -> None:
 
 
 def test_ci_runs_what_ci_run_runs() -> None:
-    """.ci/run is `invoke engine test e2e`: lint and unit tests, every image's container tests,
-    the engine and publish tests, the browser session. The workflow runs each of them once."""
-    assert ".venv/bin/invoke engine test e2e" in (REPO / ".ci" / "run").read_text()
+    """.ci/run is `invoke engine test --variant all e2e`: lint and unit tests, every image's
+    container tests in every variant, the engine and publish tests, the browser session. The
+    workflow runs each of them once."""
+    assert ".venv/bin/invoke engine test --variant all e2e" in (REPO / ".ci" / "run").read_text()
     jobs = load(CI)["jobs"]
 
     def runs(job: str) -> str:
@@ -50,7 +51,7 @@ def test_ci_runs_what_ci_run_runs() -> None:
         s.get("run", "") for s in load(WORKFLOWS / "build-stage.yml")["jobs"]["image"]["steps"]
     )
     assert "invoke lint" in runs("unit") and "pytest tests/unit" in runs("unit")
-    assert 'invoke test -i "$IMAGE"' in stage
+    assert 'invoke test -i "$IMAGE" --variant "$VARIANT"' in stage
     assert "pytest tests/engine tests/publish" in runs("tool")
     assert "invoke e2e" in runs("e2e")
     every = " ".join(runs(name) for name, job in jobs.items() if "steps" in job) + stage
@@ -95,7 +96,8 @@ def test_stage_jobs_cover_the_lineage_depth_and_read_the_plan() -> None:
     stages = stage_jobs()
     assert sorted(stages) == list(range(depth + 1))
     plan_outputs = load(CI)["jobs"]["plan"]["outputs"]
-    produced = github_outputs(matrix, list(matrix.images))
+    views = [matrix.for_variant(name) for name in matrix.variants]
+    produced = github_outputs([(view, list(view.images)) for view in views])
     assert set(plan_outputs) == set(produced)
     for index, job in stages.items():
         assert job["with"]["images"] == f"${{{{ needs.plan.outputs.stage-{index} }}}}"
@@ -105,12 +107,30 @@ def test_stage_jobs_cover_the_lineage_depth_and_read_the_plan() -> None:
             assert f"stage-{index - 1}" in needs  # parents are built by the stage before
 
 
-def test_no_image_is_named_in_the_workflows() -> None:
+def test_no_image_or_variant_is_named_in_the_workflows() -> None:
     matrix = load_matrix(REPO / "build-matrix.yaml")
-    for path in WORKFLOWS.glob("*.yml"):
+    for path in [*WORKFLOWS.glob("*.yml"), REPO / ".ci" / "run"]:
         text = path.read_text()
-        for name in matrix.images:
+        for name in [*matrix.images, *matrix.variants]:
             assert not re.search(rf"\b{re.escape(name)}\b", text), (path.name, name)
+
+
+def test_stage_jobs_are_a_matrix_over_variants_and_images() -> None:
+    stage = load(WORKFLOWS / "build-stage.yml")["jobs"]["image"]
+    assert stage["strategy"]["matrix"]["include"] == "${{ fromJSON(inputs.images) }}"
+    steps = str(stage["steps"])
+    assert 'invoke test -i "$IMAGE" --variant "$VARIANT"' in steps
+    assert "image-${{ matrix.variant }}-${{ matrix.image }}" in steps  # its artifact
+    assert "image-${{ matrix.variant }}-*" in steps  # loads its variant's parents only
+    assert stage["env"]["VARIANT"] == "${{ matrix.variant }}"
+
+
+def test_every_variant_is_released_and_the_default_one_is_browsed() -> None:
+    jobs = load(CI)["jobs"]
+    assert "--variant all" in str(jobs["release"]["steps"])
+    e2e = str(jobs["e2e"]["steps"])
+    assert "image-${{ needs.plan.outputs.default-variant }}-*" in e2e
+    assert "invoke e2e" in e2e and "--variant" not in e2e
 
 
 def test_release_runs_only_outside_pull_requests_after_every_stage() -> None:

@@ -64,7 +64,8 @@ def test_a_workflow_is_parsed_with_its_data(tmp_path: Path, matrix_data: dict) -
         "quick": workflow(data=[{"files": "data/x", "at": "/data/x"}, {"did": "sdc1:cat.txt"}])
     }
     spec = load_matrix(write_matrix(tmp_path, matrix_data)).workflows["quick"]
-    assert spec.environment_id == "a"
+    assert spec.variant == "bookworm"  # none declared: the matrix's default variant
+    assert spec.environment_id == "a:bookworm"
     assert spec.notebooks == ("look.ipynb",)
     assert [f.at for f in spec.folders] == ["/data/x"] and spec.dids == ("sdc1:cat.txt",)
     assert spec.timeout == 600
@@ -78,7 +79,7 @@ def test_a_workflow_is_parsed_with_its_data(tmp_path: Path, matrix_data: dict) -
         ({"notebooks": ["../x.ipynb"]}, "notebooks", "must be a relative path inside it"),
         ({"notebooks": ["look.py"]}, "notebooks", "is not a .ipynb notebook"),
         ({"ref": "v1"}, "ref", "a folder of this checkout has no ref"),
-        ({"variant": "trixie"}, "variant", "unknown variant 'trixie'"),
+        ({"variant": "trixie"}, "variant", "unknown variant 'trixie'; known: bookworm"),
         ({"data": [{"did": "no scope"}]}, "data.did", "is not a Rucio DID"),
         ({"data": [{"files": "data/x", "at": "/x"}]}, "data.at", "absolute folder"),
         ({"timeout": 0}, "timeout", "must be seconds"),
@@ -95,6 +96,55 @@ def test_a_bad_declaration_is_one_line_naming_workflow_and_key(
     text = str(raised.value)
     assert "\n" not in text
     assert f"workflow 'quick': key '{key}': " in text and message in text
+
+
+@pytest.fixture
+def two_variants(matrix_data: dict) -> dict:
+    """A second variant, `old`, which does not build c."""
+    matrix_data["variants"]["old"] = {
+        "debian": "oldstable",
+        "python": "3.9",
+        "glibc": "2.31",
+        "exclude": {"c": "not for Python 3.9"},
+    }
+    return matrix_data
+
+
+def test_a_workflow_runs_in_one_variant(tmp_path: Path, two_variants: dict) -> None:
+    two_variants["workflows"] = {
+        "new": workflow(),
+        "old": workflow(variant="old"),
+        "c-new": workflow(environment="c"),
+    }
+    matrix = load_matrix(write_matrix(tmp_path, two_variants))
+    assert {n: w.environment_id for n, w in matrix.workflows.items()} == {
+        "new": "a:bookworm",
+        "old": "a:old",
+        "c-new": "c:bookworm",
+    }
+    # Every view knows every workflow; each variant runs its own.
+    assert list(matrix.variant_workflows) == ["new", "c-new"]
+    old = matrix.for_variant("old")
+    assert list(old.workflows) == ["new", "old", "c-new"]
+    assert list(old.variant_workflows) == ["old"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "key"),
+    [({"variant": "old"}, "variant"), ({}, "environment")],
+)
+def test_a_variant_that_does_not_build_the_environment_is_refused(
+    tmp_path: Path, two_variants: dict, declared: dict, key: str
+) -> None:
+    if not declared:  # the default variant excludes c: a workflow without a variant is refused
+        two_variants["variants"]["bookworm"]["default"] = False
+        two_variants["variants"]["old"]["default"] = True
+    two_variants["workflows"] = {"quick": workflow(environment="c", **declared)}
+    with pytest.raises(WorkflowError) as raised:
+        load_matrix(write_matrix(tmp_path, two_variants))
+    text = str(raised.value)
+    assert f"workflow 'quick': key '{key}': variant old does not build c" in text
+    assert "(not for Python 3.9); give a variant that does" in text
 
 
 def test_two_folders_at_one_mount_point_are_refused(tmp_path: Path, matrix_data: dict) -> None:
@@ -208,6 +258,10 @@ def test_invoke_check_names_the_workflow_and_key(tmp_path: Path, matrix_data: di
 def test_the_repository_matrix_declares_its_workflows() -> None:
     matrix = load_matrix(REPO / "build-matrix.yaml")
     assert {"sdc1-example", "pybdsf-quicklook"} <= set(matrix.workflows)
+    default = matrix.default_variant.name
+    assert {"sdc1-example", "pybdsf-quicklook"} <= set(
+        matrix.for_variant(default).variant_workflows
+    )
     owned = {spec.folder for spec in matrix.images.values()}
     quicklook = REPO / matrix.workflows["pybdsf-quicklook"].repository
     assert not any(quicklook.is_relative_to(folder) for folder in owned)

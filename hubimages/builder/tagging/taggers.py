@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hubimages.model.spec import ImageSpec
+from hubimages.builder.tagging.release_tag import immutable_tags
+from hubimages.model.spec import ImageSpec, Variant
 
 # Short prefixes for the packages hub admins match against (docker-stacks uses the same idea).
 PACKAGE_PREFIXES = {"jupyterlab": "lab", "notebook": "notebook", "jupyterhub": "hub"}
@@ -14,30 +15,33 @@ PACKAGE_PREFIXES = {"jupyterlab": "lab", "notebook": "notebook", "jupyterhub": "
 @dataclass(frozen=True)
 class ImageFacts:
     python: str
+    variant: Variant  # the matrix variant the image was built in
     packages: dict[str, str] = field(default_factory=dict)
-    release_tag: str = ""  # empty when the build run has no git revision
+    release_tag: str = ""  # the variant's; empty when the build run has no git revision
 
 
 Tagger = Callable[[ImageSpec, ImageFacts], list[str]]
 
 
 def latest_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
-    return ["latest"]
+    """latest, or for a variant that is not the default its Python (python-3.11)."""
+    return [facts.variant.moving_tag]
 
 
 def release_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
-    """The build run's immutable tag: never reused for different content."""
-    return [facts.release_tag] if facts.release_tag else []
+    """The build run's immutable tags: never reused for different content."""
+    return immutable_tags(facts.variant, facts.release_tag)
 
 
 def python_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
+    """They name the variant already: the same in every variant."""
     major_minor = ".".join(facts.python.split(".")[:2])
     return [f"python-{major_minor}", f"python-{facts.python}"]
 
 
 def jupyter_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
     return [
-        f"{prefix}-{facts.packages[pkg]}"
+        facts.variant.tag(f"{prefix}-{facts.packages[pkg]}")
         for pkg, prefix in PACKAGE_PREFIXES.items()
         if pkg in facts.packages
     ]
@@ -49,7 +53,7 @@ def key_package_tagger(spec: ImageSpec, facts: ImageFacts) -> list[str]:
     for pkg in spec.tag_packages:
         version = facts.packages.get(pkg.lower())
         if version:
-            tags.append(f"{pkg.lower()}-{version}")
+            tags.append(facts.variant.tag(f"{pkg.lower()}-{version}"))
     return tags
 
 

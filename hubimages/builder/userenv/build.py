@@ -24,7 +24,7 @@ from traitlets.config import Config
 from hubimages import RECIPE_VERSION
 from hubimages.builder import labels as label
 from hubimages.builder.freshness import why_build
-from hubimages.builder.image import ServerSource, tag_image
+from hubimages.builder.image import ServerSource, tag_image, who
 from hubimages.builder.run import BuildResult, BuildRun, BuildStatus
 from hubimages.builder.userenv.buildpacks import Plan, bound_buildpacks, render
 from hubimages.builder.userenv.config import RepoConfig, check_dockerfile, read_config
@@ -86,15 +86,22 @@ def build_environment(
             reason = why_build(run, spec, inputs, results)
             if reason is None:
                 return _up_to_date(run, name, inputs, started)
-            log.info("[%s] building %s at %s: %s", name, checkout.url, checkout.content_id, reason)
+            log.info(
+                "[%s] building %s at %s: %s",
+                who(run, name),
+                checkout.url,
+                checkout.content_id,
+                reason,
+            )
             build_tag = f"{run.matrix.repository(name)}:building-{inputs[:12]}"
             image_id = _build(
                 run, spec, checkout, config, inputs, parent_id, servers, started, build_tag
             )
-            tags = [*tag_image(run, spec, image_id, run.provenance), checkout.tag]
-            run.client.images.get(image_id).tag(run.matrix.repository(name), checkout.tag)
+            commit_tag = run.matrix.variant.tag(checkout.tag)
+            tags = [*tag_image(run, spec, image_id, run.provenance), commit_tag]
+            run.client.images.get(image_id).tag(run.matrix.repository(name), commit_tag)
     except HubImagesError as exc:
-        log.error("[%s] failed after %.0fs: %s", name, time.monotonic() - started, exc)
+        log.error("[%s] failed after %.0fs: %s", who(run, name), time.monotonic() - started, exc)
         status = BuildStatus.INTERRUPTED if run.cancel.is_set() else BuildStatus.FAILED
         return BuildResult(name, status, str(exc), seconds=time.monotonic() - started)
     finally:
@@ -102,13 +109,13 @@ def build_environment(
             _untag(run, build_tag)
     size = int(run.client.images.get(image_id).attrs["Size"])
     seconds = time.monotonic() - started
-    log.info("[%s] built in %.0fs, %d MB", name, seconds, size // 10**6)
+    log.info("[%s] built in %.0fs, %d MB", who(run, name), seconds, size // 10**6)
     return BuildResult(name, BuildStatus.BUILT, reason, image_id, tags, size, seconds)
 
 
 def _up_to_date(run: BuildRun, name: str, inputs: str, started: float) -> BuildResult:
     image = run.client.images.get(run.matrix.local_ref(name))
-    log.info("[%s] up to date (inputs %s)", name, inputs[:12])
+    log.info("[%s] up to date (inputs %s)", who(run, name), inputs[:12])
     prefix = f"{run.matrix.repository(name)}:"
     return BuildResult(
         name,
@@ -164,6 +171,7 @@ def _build(
     platform_lock = load_lock(run.matrix, spec.parent or "")
     labels = label.image_labels(
         spec,
+        run.matrix.variant,
         inputs,
         run.matrix.local_ref(spec.parent or ""),
         parent_id,

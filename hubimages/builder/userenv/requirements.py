@@ -25,7 +25,7 @@ from hubimages.deps.catalog import LocalWheelCatalog
 from hubimages.deps.index import PackageIndex
 from hubimages.deps.lockfile import Lock, LockedRequirement, normalize, parse_lock
 from hubimages.deps.wheelbuild import build_wheel
-from hubimages.deps.wheelhouse import choose_wheel, fetch, target_tags
+from hubimages.deps.wheelhouse import choose_wheel, fetch, target_tags, uv_platform
 from hubimages.errors import HubImagesError
 from hubimages.model.spec import Settings
 
@@ -100,7 +100,7 @@ class Resolver:
             "--python-version",
             self.settings.python,
             "--python-platform",
-            f"{self.settings.machine}-manylinux_2_36",
+            uv_platform(self.settings),
             "--index-url",
             self.index.url,
             "--constraint",

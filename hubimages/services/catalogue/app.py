@@ -3,16 +3,19 @@
     python -m hubimages.services.catalogue.app --document catalogue.json --port N \\
         --git-url http://GATEWAY:PORT [--access public|login]
 
-    GET .                     the HTML page (filters: package=, debian=, uses=, q=)
+    GET .                     the HTML page (filters: package=, debian=, uses=, variant=, q=)
     GET api/catalogue         the whole document (JSON)
     GET api/schema            its JSON Schema
-    GET api/environments      filters: package= (repeatable, e.g. bdsf>=1.14), debian=, q=
-    GET api/workflows         filters: uses= (repeatable, e.g. pyvo), environment=, runnable=, q=
+    GET api/environments      filters: package= (repeatable, e.g. bdsf>=1.14), debian=, variant=,
+                              q=
+    GET api/workflows         filters: uses= (repeatable, e.g. pyvo), environment=, variant=,
+                              runnable=, q=
     GET launch/<workflow>     log in, start the workflow's environment, open its notebook
 
 The list is public or behind the hub's login (--access); a launch always needs the login: it
 starts a server of the user's. It redirects to the hub's spawn page of the user's named server
-for the environment, with the profile chosen in the query, and from there (`next`) to
+for the environment and variant, with the profile and its variant chosen in the query, and
+from there (`next`) to
 nbgitpuller's git-pull of that server, which clones or updates the repository from the hub's
 git service into ~/<workflow> and opens the first notebook. The document is read again when
 its file changes (a release rewrites it), so the service needs no restart.
@@ -86,13 +89,19 @@ class Page(Base):
     def get(self) -> None:
         index = self.catalogue.index
         filters = PageFilters(
-            self.args("package"), self.args("debian"), self.args("uses"), self.get_argument("q", "")
+            self.args("package"),
+            self.args("debian"),
+            self.args("uses"),
+            self.get_argument("q", ""),
+            self.get_argument("variant", ""),
         )
         try:
             environments = index.environments(
-                EnvironmentQuery(filters.python, filters.debian, filters.text)
+                EnvironmentQuery(filters.python, filters.debian, filters.text, filters.variant)
             )
-            workflows = index.workflows(WorkflowQuery(filters.uses, text=filters.text))
+            workflows = index.workflows(
+                WorkflowQuery(filters.uses, text=filters.text, variant=filters.variant)
+            )
         except QueryError as problem:
             self.set_status(400)
             self.finish(render_page(index.document, "", [], [], filters, str(problem)))
@@ -113,7 +122,10 @@ class Schema(Base):
 class Environments(Base):
     def get(self) -> None:
         query = EnvironmentQuery(
-            self.args("package"), self.args("debian"), self.get_argument("q", "")
+            self.args("package"),
+            self.args("debian"),
+            self.get_argument("q", ""),
+            self.get_argument("variant", ""),
         )
         try:
             self.json(self.catalogue.index.environments(query))
@@ -131,6 +143,7 @@ class Workflows(Base):
             self.get_argument("environment", ""),
             None if not runnable else runnable == "true",
             self.get_argument("q", ""),
+            self.get_argument("variant", ""),
         )
         try:
             self.json(self.catalogue.index.workflows(query))
@@ -158,8 +171,9 @@ class Launch(Base):
 
 
 def launch_url(user: str, workflow: dict[str, Any], environment: dict[str, Any], git: str) -> str:
-    """The hub's spawn page of the user's server for the environment, the profile chosen in the
-    query, then (next) nbgitpuller in that server, opening the first notebook."""
+    """The hub's spawn page of the user's server for the environment in its variant, the
+    profile and variant chosen in the query, then (next) nbgitpuller in that server, opening
+    the first notebook."""
     hub = os.environ.get("JUPYTERHUB_BASE_URL", "/")
     server = environment["server_name"]
     folder = workflow["name"]

@@ -23,6 +23,7 @@ class PageFilters:
     debian: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()
     text: str = ""
+    variant: str = ""
 
 
 def render_page(
@@ -41,8 +42,9 @@ def render_page(
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>",
-        f"<p class=small>Registry <code>{escape(document['registry'])}</code>, generated "
-        f"{escape(document['generated'])}. The same as JSON: <a href=api/catalogue>"
+        f"<p class=small>Registry <code>{escape(document['registry'])}</code>; releases "
+        + escape(", ".join(f"{v}: {tag}" for v, tag in document["releases"].items()))
+        + f"; generated {escape(document['generated'])}. The same as JSON: <a href=api/catalogue>"
         "api/catalogue</a> (schema: <a href=api/schema>api/schema</a>).</p>",
         _form(filters or PageFilters()),
         f"<p class=no>{escape(error)}</p>" if error else "",
@@ -68,6 +70,7 @@ def _form(filters: PageFilters) -> str:
         + field("package", "Python package", filters.python, "bdsf>=1.14")
         + field("debian", "Debian package", filters.debian, "git")
         + field("uses", "Workflows using", filters.uses, "astropy")
+        + field("variant", "Variant", filters.variant, "trixie")
         + field("q", "Text", filters.text, "sdc1")
         + "<button type=submit>Filter</button> <a href=.>all</a></form>"
     )
@@ -106,7 +109,11 @@ def _environment(e: dict[str, Any]) -> str:
     size = f"{e['size'] / 1e6:.0f} MB"
     if e.get("compressed_size"):
         size += f" ({e['compressed_size'] / 1e6:.0f} MB compressed)"
+    variant = f"{e['variant']} (Debian {e['debian_suite']})"
+    if e["default_variant"]:
+        variant += ", the default"
     facts = [
+        ("variant", escape(variant)),
         ("image", f"<code>{escape(e['image'])}</code>"),
         ("size", escape(size)),
         ("Python", escape(e["python"] or "-")),

@@ -1,10 +1,11 @@
 """Questions to a catalogue document, answered from an index made once per document:
 
 - environments holding Python packages at versions (`bdsf>=1.14`, PEP 440 / PEP 508 names and
-  specifiers), Debian packages (`git`, or `libc6=2.36-9+deb12u13` for an exact version), or
-  text in their name, display name or description;
+  specifiers), Debian packages (`git`, or `libc6=2.36-9+deb12u13` for an exact version), of a
+  variant, or with text in their name, display name or description;
 - workflows whose notebooks import packages (`pyvo`, `astropy>=7`), that run in an
-  environment, that are runnable, or that mention a text.
+  environment (`sdc1`, or `sdc1:trixie`) or a variant, that are runnable, or that mention a
+  text.
 
 A malformed condition is a QueryError naming it (the service answers 400 with it).
 """
@@ -29,6 +30,7 @@ class EnvironmentQuery:
     python: tuple[str, ...] = ()  # requirement specifiers, all must hold
     debian: tuple[str, ...] = ()  # name or name=version, all must hold
     text: str = ""
+    variant: str = ""  # "" is every variant
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class WorkflowQuery:
     environment: str = ""  # environment name or id
     runnable: bool | None = None
     text: str = ""
+    variant: str = ""  # "" is every variant
 
 
 @dataclass
@@ -64,6 +67,7 @@ class CatalogueIndex:
             for e in self.document.get("environments", [])
             if all(_holds(self.python[e["id"]], r) for r in requirements)
             and all(_has_debian(e["debian_packages"], name, v) for name, v in debian)
+            and query.variant in ("", e["variant"])
             and _mentions(query.text, e["id"], e["display_name"], e["description"])
         ]
 
@@ -75,6 +79,7 @@ class CatalogueIndex:
             if all(_holds(self.uses[w["name"]], r) for r in requirements)
             and query.environment in ("", w["environment"], w["environment_id"])
             and query.runnable in (None, w["runnable"])
+            and query.variant in ("", w["variant"])
             and _mentions(query.text, w["name"], w["display_name"], w["description"])
         ]
 

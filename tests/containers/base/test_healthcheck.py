@@ -21,6 +21,7 @@ def test_becomes_healthy(containers):
     assert last_output(container).startswith("healthy: http://localhost:8888/api answered 200")
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize(
     ("environment", "command", "user"),
     [
@@ -66,6 +67,7 @@ def test_healthy(containers, environment, command, user):
     assert wait_for_health(container) == "healthy"
 
 
+@pytest.mark.owner_only
 def test_unhealthy_when_nb_user_is_set_without_root(containers):
     # As docker-stacks: the check looks in /home/testuser, which only a root start makes.
     container = containers.start(environment={"NB_USER": "testuser", "CHOWN_HOME": "1"})
@@ -73,6 +75,7 @@ def test_unhealthy_when_nb_user_is_set_without_root(containers):
     assert "no *server-*.json in /home/testuser/" in last_output(container)
 
 
+@pytest.mark.owner_only
 def test_unhealthy_when_the_server_does_not_answer(containers):
     # A server file whose server is gone (a killed server leaves it behind).
     info = {"url": "http://localhost:1/", "pid": 1}
@@ -84,6 +87,7 @@ def test_unhealthy_when_the_server_does_not_answer(containers):
     assert wait_for_health(container, expected="unhealthy") == "unhealthy"
 
 
+@pytest.mark.owner_only
 def test_a_unix_socket_server_is_healthy(containers):
     # No TCP URL to ask, as docker-stacks: healthy without a request.
     container = containers.start(["start-notebook.py", "--ServerApp.sock=/tmp/jupyter.sock"])

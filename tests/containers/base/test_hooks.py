@@ -13,6 +13,7 @@ def hook(content: str, mode: int = 0o755):
     return (content, mode, 0, 0)
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -30,6 +31,7 @@ def test_run_hooks_needs_exactly_one_folder(containers, arguments, message):
     assert len(errors) == 1 and errors[0].endswith(message), result.stderr
 
 
+@pytest.mark.owner_only
 def test_run_hooks_sources_runs_and_skips_in_order(containers):
     folder = "/tmp/hooks"
     files = {
@@ -52,6 +54,7 @@ def test_run_hooks_sources_runs_and_skips_in_order(containers):
     assert problem_lines(result.stderr) == []
 
 
+@pytest.mark.owner_only
 def test_failing_hooks_are_errors_and_the_rest_runs(containers):
     folder = "/tmp/hooks"
     files = {
@@ -74,6 +77,7 @@ def test_failing_hooks_are_errors_and_the_rest_runs(containers):
     assert errors[1].endswith(f"{folder}/20-fails has failed, continuing execution")
 
 
+@pytest.mark.owner_only
 def test_a_hook_that_sets_errexit_and_fails_ends_the_shell(containers):
     files = {"/tmp/hooks/10-strict.sh": hook("set -e\nfalse\necho not reached\n", 0o644)}
     result = containers.run(
@@ -83,6 +87,7 @@ def test_a_hook_that_sets_errexit_and_fails_ends_the_shell(containers):
     assert "not reached" not in result.stdout
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize("folder", ["start-notebook.d", "before-notebook.d"])
 def test_start_sh_sources_hooks_that_set_the_environment(containers, folder):
     files = {f"{HOOKS}/{folder}/10-env.sh": hook('export FROM_HOOK="seen-$MY_VAR"\n', 0o644)}
@@ -94,6 +99,7 @@ def test_start_sh_sources_hooks_that_set_the_environment(containers, folder):
     assert f"Sourcing shell script: {HOOKS}/{folder}/10-env.sh" in result.stderr
 
 
+@pytest.mark.owner_only
 def test_start_sh_continues_after_failing_hooks(containers):
     files = {
         f"{HOOKS}/start-notebook.d/10-fails.sh": hook("false\n", 0o644),
@@ -105,6 +111,7 @@ def test_start_sh_continues_after_failing_hooks(containers):
     assert len(problem_lines(result.stderr)) == 2, result.stderr
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize(
     ("user", "start_uid", "before_uid"), [("root", "0", "0"), ("1000", "1000", "1000")]
 )

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-LOCK = Path(__file__).resolve().parents[3] / "images" / "base" / "requirements.lock"
+from hubimages.deps.lockfile import lock_name
+
+BASE = Path(__file__).resolve().parents[3] / "images" / "base"
 SERVE = "mkdir -p /tmp/srv/wheels /tmp/srv/locks && cp /tmp/lock.txt /tmp/srv/locks/base.txt"
 # The server in the background, then a bounded poll until it answers (at most 10 s).
 HTTP = (
@@ -27,10 +29,12 @@ URLS = {
 AS_BUILD: dict[str, list[str]] = {"entrypoint": []}
 
 
-def pinned_block(name: str) -> str:
-    """The hash-pinned entry of one package from the base lock (installed in the image)."""
-    match = re.search(rf"^{name}==\S+(?: \\\n\s+--hash=\S+)+", LOCK.read_text(), re.MULTILINE)
-    assert match, f"{name} not in {LOCK}"
+def pinned_block(name: str, variant: str) -> str:
+    """The hash-pinned entry of one package from the base lock of the image's variant
+    (installed in the image)."""
+    lock = BASE / lock_name(variant)
+    match = re.search(rf"^{name}==\S+(?: \\\n\s+--hash=\S+)+", lock.read_text(), re.MULTILINE)
+    assert match, f"{name} not in {lock}"
     return match.group(0) + "\n"
 
 
@@ -54,16 +58,16 @@ def run_install(containers, lock: str, sha256: str):
     )
 
 
-def test_rejects_a_lock_with_another_sha256(containers):
-    lock = pinned_block("six")
+def test_rejects_a_lock_with_another_sha256(containers, variant_name):
+    lock = pinned_block("six", variant_name)
     result = run_install(containers, lock, hashlib.sha256(b"another lock").hexdigest())
     assert result.exit_code != 0
     assert "expected LOCK_SHA256=" in result.stderr
 
 
-def test_installs_offline_and_leaves_no_cache(containers):
+def test_installs_offline_and_leaves_no_cache(containers, variant_name):
     # Already installed at the locked version: pip verifies and resolves without any download.
-    lock = pinned_block("six")
+    lock = pinned_block("six", variant_name)
     result = run_install(containers, lock, hashlib.sha256(lock.encode()).hexdigest())
     assert result.exit_code == 0, result.output
     assert "Requirement already satisfied: six==" in result.output

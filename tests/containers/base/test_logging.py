@@ -23,6 +23,7 @@ def test_every_start_sh_line_has_level_and_timestamp(containers, user):
     assert re.match(LINE.pattern + r"Entered start\.sh with args: echo done$", lines[0])
 
 
+@pytest.mark.owner_only
 def test_quiet_mode_keeps_warnings_and_errors_only(containers):
     result = containers.run(
         ["bash", "-c", f"{LOG} && _log_error broken"],
@@ -34,6 +35,7 @@ def test_quiet_mode_keeps_warnings_and_errors_only(containers):
     assert "GRANT_SUDO=yes ignored" in result.stderr
 
 
+@pytest.mark.owner_only
 def test_a_first_word_that_is_no_level_is_logged_as_info(containers):
     result = run_log(containers, '_log "no level here"; _log DEBUG "a detail"')
     assert result.exit_code == 0, result.output
@@ -42,6 +44,7 @@ def test_a_first_word_that_is_no_level_is_logged_as_info(containers):
     assert re.match(r"^DEBUG\[[^]]+\] a detail$", lines[1]), lines
 
 
+@pytest.mark.owner_only
 def test_fatal_exits_with_1(containers):
     result = run_log(containers, '_log_fatal "cannot go on"; echo not reached')
     assert result.exit_code == 1
@@ -49,6 +52,7 @@ def test_fatal_exits_with_1(containers):
     assert "not reached" not in result.stdout
 
 
+@pytest.mark.owner_only
 def test_colours_only_on_a_terminal(containers):
     script = "_log_error red; _log_warn yellow; _log_fatal bold"
     on_tty = run_log(containers, script, tty=True).stdout  # a tty merges both streams
@@ -60,6 +64,7 @@ def test_colours_only_on_a_terminal(containers):
     assert "ERROR[" in piped.stderr
 
 
+@pytest.mark.owner_only
 def test_no_color_turns_colours_off_on_a_terminal(containers):
     result = run_log(containers, "_log_error plain", tty=True, NO_COLOR="1")
     assert "ERROR[" in result.stdout

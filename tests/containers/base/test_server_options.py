@@ -25,6 +25,7 @@ from tests.containers.helpers import (
 TOKEN = uuid.uuid4().hex
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize("user", [None, "root"])
 def test_jupyter_port(containers, user):
     container = containers.server(port=9999, user=user, environment={"JUPYTER_PORT": "9999"})
@@ -32,6 +33,7 @@ def test_jupyter_port(containers, user):
         http_get(f"http://{container.ip}:8888/api", timeout=2)
 
 
+@pytest.mark.owner_only
 @pytest.mark.parametrize(
     ("command", "process", "page"),
     [
@@ -56,6 +58,7 @@ def test_docker_stacks_jupyter_cmd(containers, command, process, page):
         assert http_get(f"http://{container.ip}:8888/{page}", token=TOKEN).status == 200
 
 
+@pytest.mark.owner_only
 def test_an_unknown_jupyter_cmd_is_one_clear_error(containers):
     # NbClassic is not installed (README.md): one line, a non-zero exit, no server.
     result = containers.run(None, environment={"DOCKER_STACKS_JUPYTER_CMD": "nbclassic"})
@@ -65,6 +68,7 @@ def test_an_unknown_jupyter_cmd_is_one_clear_error(containers):
     assert "DOCKER_STACKS_JUPYTER_CMD=nbclassic: no jupyter-nbclassic in this image" in errors[0]
 
 
+@pytest.mark.owner_only
 def test_notebook_args(containers):
     container = containers.server(
         base_url="/prefix/",
@@ -90,6 +94,7 @@ def server_pid(container) -> int:
     return pids[0]
 
 
+@pytest.mark.owner_only
 def test_restartable(containers):
     container = containers.server(environment={"RESTARTABLE": "yes"})
     assert "Executing: run-one-constantly jupyter lab" in logs(container, stderr=False)
@@ -106,12 +111,14 @@ def test_restartable(containers):
     assert wait_for_exit(container) in {0, 143}, logs(container)
 
 
+@pytest.mark.owner_only
 def test_not_restartable_by_default(containers):
     container = containers.server()
     exec_text(container, f"kill {server_pid(container)}")
     assert container.wait(timeout=30)["StatusCode"] == 0
 
 
+@pytest.mark.owner_only
 def test_gen_cert_serves_https_with_a_private_self_signed_key(containers):
     container = containers.start(environment={"GEN_CERT": "yes"})
     context = ssl._create_unverified_context()  # noqa: S323 - self-signed by design

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from tests.containers.services import (
-    project_base,
     service_image,
     service_network,
+    service_parent,
     wait_for_http,
 )
 
@@ -291,7 +291,7 @@ def test_aplpy_plots_the_cutout_with_its_sources(run_container) -> None:
 @pytest.fixture(scope="module")
 def tap_network(docker_client, image, sdc1_data):
     """An internal network with GAVO DaCHS answering as `dachs`."""
-    parent = project_base(docker_client, image)
+    parent = service_parent(docker_client, "dachs", image)
     image_id = service_image(
         docker_client, "dachs", parent, {"truth.cat": sdc1_data / "truth_B1_0.3tr.cat"}
     )

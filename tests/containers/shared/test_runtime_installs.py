@@ -1,6 +1,7 @@
 """Users install packages at run time, in every image: `pip install` (and `%pip` in a notebook)
 into the venv as any notebook user, and `pip install --user` into the home, which lasts."""
 
+import re
 import uuid
 
 import pytest
@@ -13,7 +14,39 @@ WHEEL, WHEEL_BYTES = make_wheel(PACKAGE, "1.0")
 FILES = {f"/tmp/{WHEEL}": (WHEEL_BYTES, 0o644, 0, 0)}
 INSTALL = f"pip install --no-index --no-cache-dir --disable-pip-version-check /tmp/{WHEEL}"
 WHERE = f"python -c 'import {PACKAGE} as p; print(p.VERSION, p.__file__)'"
-SITE = "/opt/venv/lib/python3.11/site-packages"
+
+# A project whose newest release needs Python >= 3.12, as numpy 2.5 and scipy 1.18 do: what a
+# user's `pip install` gets depends on the image's Python (issue: the stack leaves 3.11 behind).
+NEWER = "hubimages_newer"
+NEWER_WHEELS: dict = {
+    "/tmp/wheels": (None, 0o755, 0, 0),
+    **{
+        f"/tmp/wheels/{name}": (data, 0o644, 0, 0)
+        for name, data in (
+            make_wheel(NEWER, "1.0", ">=3.9"),
+            make_wheel(NEWER, "2.0", ">=3.12"),
+        )
+    },
+}
+FIND = "pip install --no-index --no-cache-dir --disable-pip-version-check --find-links /tmp/wheels"
+
+
+def test_the_newest_release_a_user_gets_is_the_one_for_the_images_python(
+    containers, variant_python
+) -> None:
+    """3.12 or later: the newest; 3.11: pip picks the release before and refuses the newest,
+    saying why."""
+    newest = tuple(int(part) for part in variant_python.split(".")) >= (3, 12)
+    which = f"python -c 'import {NEWER} as p; print(\"got\", p.VERSION)'"
+    script = f"{FIND} {NEWER} >/dev/null && {which} && {FIND} {NEWER}==2.0 2>&1"
+    result = containers.run(["bash", "-c", script], files=NEWER_WHEELS)
+    got = re.search(r"^got (\S+)$", result.stdout, re.MULTILINE)
+    assert got and got.group(1) == ("2.0" if newest else "1.0"), result.output
+    if newest:
+        assert result.exit_code == 0, result.output
+    else:
+        refused = "requires a different Python: " in result.output and "'>=3.12'" in result.output
+        assert result.exit_code != 0 and refused, result.output
 
 
 @pytest.mark.parametrize(
@@ -33,7 +66,7 @@ SITE = "/opt/venv/lib/python3.11/site-packages"
         "uid-gid-0-group-added",
     ],
 )
-def test_pip_install_into_the_venv(containers, user, environment, group_add):
+def test_pip_install_into_the_venv(containers, user, environment, group_add, variant_python):
     result = containers.run(
         ["bash", "-c", f"{INSTALL} && {WHERE}"],
         user=user,
@@ -46,8 +79,8 @@ def test_pip_install_into_the_venv(containers, user, environment, group_add):
     assert version == "1.0"
     # The venv itself (under either of its names), not a user-site fallback.
     assert path.split("/site-packages/")[0] in {
-        "/opt/venv/lib/python3.11",
-        "/opt/conda/lib/python3.11",
+        f"/opt/venv/lib/python{variant_python}",
+        f"/opt/conda/lib/python{variant_python}",
     }, result.output
 
 
@@ -67,7 +100,7 @@ def test_pip_magic_in_a_notebook_kernel(containers):
     assert out.split()[-2:] == ["1.0", "ok"], out
 
 
-def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client):
+def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client, variant_python):
     """What README.md tells users: `pip install --user` goes to ~/.local, which a new container
     with the same home volume (a hub's next server) imports."""
     volume = docker_client.volumes.create(
@@ -81,7 +114,8 @@ def test_pip_install_user_lasts_in_a_persistent_home(containers, docker_client):
         assert second.exit_code == 0, second.output
         version, path = second.stdout.split()[-2:]
         assert version == "1.0"
-        assert path.startswith("/home/jovyan/.local/lib/python3.11/site-packages/"), path
+        user_site = f"/home/jovyan/.local/lib/python{variant_python}/site-packages/"
+        assert path.startswith(user_site), path
     finally:
         containers.cleanup()
         volume.remove(force=True)
@@ -100,9 +134,9 @@ def test_the_venv_stays_writable_by_group_users(containers):
     assert result.stdout.split() == ["checked"], result.stdout[:2000]
 
 
-def test_what_a_user_creates_in_the_venv_stays_in_group_users(containers):
+def test_what_a_user_creates_in_the_venv_stays_in_group_users(containers, venv_site):
     # docker-stacks' promise: a later start with another uid of the group can manage it.
-    folder = f"{SITE}/probe-dir"
+    folder = f"{venv_site}/probe-dir"
     result = containers.run(
         [
             "bash",

@@ -6,6 +6,7 @@ import shlex
 
 import pytest
 
+from hubimages.builder.labels import DEBIAN_SUITE
 from tests.containers.helpers import (
     START_UP_DONE,
     exec_text,
@@ -103,6 +104,23 @@ def test_pip_check(idle):
     assert code == 0, out
 
 
+def test_python_and_debian_are_the_variants(image, idle, variant_python):
+    """What the matrix variant promises (its labels): Debian's suite, and the venv on that
+    suite's python3 (Debian's own: /usr/bin/python3)."""
+    labels = image.labels or {}
+    code, out = exec_text(
+        idle,
+        "python -c 'import sys, platform; print(sys.base_prefix, platform.python_version())'"
+        " && . /etc/os-release && echo $VERSION_CODENAME && /usr/bin/python3 --version",
+    )
+    assert code == 0, out
+    base_prefix, version, codename, _, debian_python = out.split()
+    assert base_prefix == "/usr"
+    assert version.startswith(f"{variant_python}.")
+    assert debian_python == version
+    assert codename == labels[DEBIAN_SUITE]
+
+
 def test_default_user_is_uid_1000(image, idle):
     assert image.attrs["Config"]["User"] in {"1000", "1000:100"}
     code, out = exec_text(idle, "id -u; id -g")
@@ -157,7 +175,8 @@ def test_no_extra_ca_certificates(idle):
 # still counts: it is pulled with the layer that added it).
 BUILD_LEFTOVERS = re.compile(
     r"^(tmp/.+|root/\.cache/.+|.*\.whl|.*/tornado/test/.*"
-    r"|.*(strip-symtab\.py|debian-packages\.txt|requirements\.(in|lock)|local-wheels\.yaml)"
+    r"|.*(strip-symtab\.py|debian-packages\.txt|local-wheels\.yaml"
+    r"|requirements(\.[a-z0-9._-]+)?\.(in|lock))"
     r"|.*/sdc1-pipeline/(tests|\.ruff_cache)(/.*)?)$"
 )
 
