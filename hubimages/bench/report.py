@@ -46,6 +46,8 @@ def shown(numbers: Numbers, key: str, unit: str = "") -> str:
     value = numbers.get(key)
     if value is None:
         return "not measured"
+    if not isinstance(value, int | float):
+        return str(value)  # what was not measured, or a failure: said as it is, no unit
     text = f"{value:,}".replace(",", " ") if isinstance(value, int) else str(value)
     return f"{text} {unit}".rstrip()
 
