@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from hubimages.services.catalogue.schema import SCHEMA
-from tests.publish.helpers import DEFAULT, Project, Registry
+from hubimages.verify.workflow_results import run_key
+from tests.publish.helpers import DEFAULT, OTHERS, Project, Registry, require_every_variant_base
 from tests.publish.test_release import one_error_line, published, release, remote_digest
 
 pytestmark = pytest.mark.slow
@@ -147,3 +148,64 @@ def test_a_broken_workflow_fails_its_release_and_is_not_runnable(
     assert not workflow["runnable"]
     assert "notebook greet.ipynb, cell 2" in workflow["reason"]
     assert len(workflow["passed"]) == 1  # the earlier notebooks passed there, and say so
+
+
+PYTHON = notebook(
+    "import sys, six",
+    "print(f'python {sys.version_info.major}.{sys.version_info.minor} six {six.__version__}')",
+)
+
+
+def test_each_variant_runs_and_offers_its_own_workflows(
+    with_workflow: Project, registry: Registry, client: docker.DockerClient
+) -> None:
+    """`--variant all`: greet runs in the default variant only, version in another variant
+    only (in that variant's image: its Python); the catalogue lists hello once per variant at
+    that variant's digest, and each workflow runnable in its own."""
+    require_every_variant_base(client)
+    project, other = with_workflow, OTHERS[0].variant
+    matrix = yaml.safe_load(project.matrix.read_text())
+    matrix["workflows"]["version"] = {
+        "display_name": "Version",
+        "description": "Says which Python runs it.",
+        "repository": "flows/version",
+        "notebooks": ["version.ipynb"],
+        "environment": "hello",
+        "variant": other.name,
+        "timeout": 120,
+    }
+    project.write("build-matrix.yaml", yaml.safe_dump(matrix, sort_keys=False))
+    project.write("flows/version/version.ipynb", PYTHON)
+    project.commit("a workflow in another variant")
+    result = release(project, registry, "--variant=all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    sha = project.git("rev-parse", "--short=7", "HEAD")
+    tag = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
+    tags = {DEFAULT.name: tag, other.name: f"python-{other.python}-{tag}"}
+    folder = published(project, registry)
+    document = json.loads((folder / "catalogue" / "catalogue.json").read_text())
+    jsonschema.validate(document, SCHEMA)
+    assert document["releases"][other.name] == tags[other.name]
+
+    environments = {e["variant"]: e for e in document["environments"]}
+    for variant, variant_tag in tags.items():
+        assert environments[variant]["digest"] == remote_digest(registry, variant_tag)
+        real = installed(client, environments[variant]["image_id"])
+        listed = environments[variant]["python_packages"]
+        assert {k.lower().replace("_", "-"): v for k, v in listed.items()} == real
+    flows = {w["name"]: w for w in document["workflows"]}
+    assert flows["greet"]["environment_id"] == f"hello:{DEFAULT.name}"
+    assert flows["version"]["environment_id"] == f"hello:{other.name}"
+    for name, variant in (("greet", DEFAULT.name), ("version", other.name)):
+        assert flows[name]["runnable"], flows[name]["reason"]
+        assert [p["digest"] for p in flows[name]["passed"]] == [environments[variant]["digest"]]
+        passes = json.loads((folder / "releases" / tags[variant] / "workflows.json").read_text())
+        assert [p["workflow"] for p in passes] == [name]  # each release runs its variant's only
+    runs = project.root / ".cache" / "workflows" / "runs"
+    (executed,) = (runs / "version").glob("*/executed")  # once, in the other variant's image
+    assert executed.parent.name == run_key(environments[other.name]["image_id"])
+    cells = json.loads((executed / "version.ipynb").read_text())["cells"]
+    assert cells[1]["outputs"][0]["text"] == [f"python {other.python} six 1.16.0\n"]
+    assert [p.parent.name for p in (runs / "greet").glob("*/executed")] == [
+        run_key(environments[DEFAULT.name]["image_id"])
+    ]
