@@ -73,7 +73,7 @@ def lock(c, image=None, upgrade=False, matrix=None, variant=None):
         "unit": "also run the linters, unit, engine and publish tests (always with no image)",
         "pytest_args": "extra arguments for pytest",
         "matrix": MATRIX_HELP,
-        "jobs": "build up to N independent images at once",
+        "jobs": "build up to N independent images, and run up to N test sessions, at once",
         "variant": VARIANT_HELP,
     },
 )

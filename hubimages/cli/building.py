@@ -112,7 +112,9 @@ def test(
 ) -> None:
     runs = start_runs(checked(matrix_path, names, variants))
     linted = linted_ok() if unit or not names else True  # each linter once, before unit tests
-    session = test_images(runs, names, unit or not names, pytest_args.split(), jobs)
+    session = test_images(
+        runs, names, unit or not names, pytest_args.split(), jobs, show=show_session_output
+    )
     if session.builds:
         print(report.summary_table(session.builds), flush=True)
     for suite, ok in session.suites.items():
@@ -127,6 +129,12 @@ def test(
         raise Exit("interrupted", code=INTERRUPTED)
     if not session.passed or not linted:
         raise Exit(code=1)
+
+
+def show_session_output(name: str, output: Path) -> None:
+    """What a test session printed while others ran beside it, now that it has ended."""
+    print(f"==== {name}: {output.stem} ====", flush=True)
+    print(output.read_text(errors="replace"), end="", flush=True)
 
 
 def check(matrix_path: str | None) -> None:

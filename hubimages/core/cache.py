@@ -86,6 +86,10 @@ class CacheLayout:
     def test_results(self) -> Path:
         return self._of_variant("test-results")
 
+    def test_output(self, suite: str) -> Path:
+        """What a test session printed while others ran beside it (shown when it ends)."""
+        return self._of_variant("test-output") / f"{slug(suite)}.log"
+
     @property
     def conformance(self) -> Path:
         """docker-stacks' suite run: its venv (per requirements) and the last reports."""

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from hubimages.builder.run import BuildRun
 from hubimages.e2e.browser import Console, open_browser
-from hubimages.e2e.parts import HOME, USER, E2EReport, Services, fetch_with_panel, form_offers
+from hubimages.e2e.parts import HOME, USER, E2EReport, Services, fetch_with_panel
 from hubimages.e2e.rucio_panel import download_path
 from hubimages.e2e.scientist import SPAWN_TIMEOUT_MS, choose_profile, lab_ready, stop_server
 from hubimages.e2e.session import Session
@@ -120,7 +120,6 @@ def oidc_session(
 ) -> None:
     if services.idp is None:
         raise HubImagesError("the oidc session needs the identity provider")
-    offered = form_offers(run.matrix, release)
     hub = services.hub
     console = Console()
     # The provider's certificate (the site CA signed it; Chromium knows only Debian's CAs).
@@ -128,13 +127,7 @@ def oidc_session(
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in_at_provider(session, hub.url, USER, services.idp.user(USER).password)
-        choose_profile(
-            session,
-            hub.url,
-            offered,
-            run.matrix.images[profile].display_name,
-            run.matrix.variant.describe(),
-        )
+        choose_profile(session, hub.url, run.matrix, release, profile)
         lab_ready(session)
         fetch_with_panel(session, services, services.dids[0], services.sizes[0])
         report.margins = token_renewals(session, services, services.idp.access_token_seconds)

@@ -9,8 +9,6 @@ from pathlib import Path
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.session import Session, StepResult
 from hubimages.e2e.workflow_launch import LaunchReport
-from hubimages.model.spec import Matrix
-from hubimages.publish.records import Release
 from hubimages.services.hub import LocalHub
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.rucio.site import RucioSite
@@ -49,14 +47,6 @@ class Services:
     @property
     def data_size(self) -> int:
         return self.sizes[0]
-
-
-def form_offers(matrix: Matrix, release: Release) -> dict[str, str]:
-    """What the spawn form must show: each released image's name and description."""
-    return {
-        matrix.images[i.name].display_name: matrix.images[i.name].description
-        for i in release.images
-    }
 
 
 def fetch_with_panel(

@@ -26,7 +26,7 @@ from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, form_offers
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -231,20 +231,14 @@ def _session(
     report: E2EReport,
 ) -> None:
     """In the spawned variant (run's); the launch link's catalogue offers every variant."""
-    offered = form_offers(run.matrix, releases[run.matrix.variant.name])
+    release = releases[run.matrix.variant.name]
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
         session = Session(page, console, shots)
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
-        choose_profile(
-            session,
-            hub.url,
-            offered,
-            run.matrix.images[profile].display_name,
-            run.matrix.variant.describe(),
-        )
+        choose_profile(session, hub.url, run.matrix, release, profile)
         lab_ready(session)
         if console.errors:
             raise StepError(

@@ -12,6 +12,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from hubimages.e2e.session import Session
+from hubimages.model.spec import Matrix
+from hubimages.publish.records import Release
 
 SPAWN_TIMEOUT_MS = 180_000
 RUN_TIMEOUT_MS = 300_000
@@ -36,10 +38,15 @@ def log_in(session: Session, hub: str, user: str, password: str) -> None:
 
 
 def choose_profile(
-    session: Session, hub: str, offered: dict[str, str], choice: str, variant: str
+    session: Session, hub: str, matrix: Matrix, release: Release, image: str
 ) -> None:
-    """The form lists every image of the release by name and description; pick one, in the
-    variant whose text (Python ..., Debian ...) is `variant`."""
+    """The form lists every image of the release by name and description; pick `image`, in the
+    matrix's variant (its choice reads Python ..., Debian ...)."""
+    offered = {
+        matrix.images[i.name].display_name: matrix.images[i.name].description
+        for i in release.images
+    }
+    choice, variant = matrix.images[image].display_name, matrix.variant.describe()
     page = session.page
     with session.step("profile-form"):
         if "/hub/spawn" not in page.url:

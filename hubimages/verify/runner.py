@@ -18,12 +18,24 @@ from hubimages.verify.selection import container_test_dirs, suite_sha256
 log = logging.getLogger(__name__)
 
 
-def pytest(root: Path, args: list[str]) -> bool:
-    return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=root) == 0
+def pytest(root: Path, args: list[str], output: Path | None = None) -> bool:
+    """pytest in a process of its own; what it prints goes to `output` when given (sessions
+    side by side), else to ours."""
+    command = [sys.executable, "-m", "pytest", *args]
+    if output is None:
+        return subprocess.call(command, cwd=root) == 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("wb") as sink:
+        return subprocess.call(command, cwd=root, stdout=sink, stderr=subprocess.STDOUT) == 0
 
 
 def run_container_tests(
-    matrix: Matrix, cache: CacheLayout, name: str, image_id: str, extra: list[str]
+    matrix: Matrix,
+    cache: CacheLayout,
+    name: str,
+    image_id: str,
+    extra: list[str],
+    output: Path | None = None,
 ) -> TestRecord:
     dirs = [str(d.relative_to(matrix.root)) for d in container_test_dirs(matrix, name)]
     log.info("[%s %s] container tests: %s", name, matrix.variant.name, " ".join(dirs))
@@ -38,6 +50,7 @@ def run_container_tests(
         passed = pytest(
             matrix.root,
             [*dirs, f"--image-ref={matrix.local_ref(name)}", f"--junitxml={partial}", *extra],
+            output,
         )
         counts = junit_counts(partial) or JUnitCounts(0, 0)
         record = TestRecord(

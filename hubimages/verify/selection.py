@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 
 from hubimages.core.files import file_sha256, folder_files
-from hubimages.model.lineage import included, recipe
+from hubimages.model.lineage import included
 from hubimages.model.spec import Matrix
 
 CONTAINER_TESTS = Path("tests/containers")
@@ -27,13 +27,15 @@ def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
     shared checks (and tests/containers/<name>/ if the project writes some), not the platform
     image's own tests, which its repository may deliberately change.
 
-    In a variant that is not the default, an image runs the tests of its recipe (its stacks and
-    itself) and the shared checks; its ancestors' tests run on the ancestors. What an ancestor's
-    tests catch on a descendant is the descendant's recipe breaking the ancestor's promise
-    (start.sh, hooks, the venv), and a recipe is the same in every variant: the default variant
-    checks that on every descendant. What differs between variants, the Debian packages and the
-    Python packages (the same down a lineage: a lock is constrained by its parent's), is tested
-    on the image that brings them, and the shared checks import every package of every image.
+    In a variant that is not the default, an image runs its own folder's tests and the shared
+    checks; its ancestors' and its stacks' tests run on those images, built in this variant too
+    (a variant that excludes a stack excludes what stacks it). What an ancestor's or a stack's
+    tests catch on another image is that image's recipe breaking their promise (start.sh,
+    hooks, the venv, a stack applied on another parent), and a recipe is the same in every
+    variant: the default variant checks that on every image. What differs between variants,
+    the Debian packages and the Python packages (the same down a lineage: a lock is
+    constrained by its parent's), is tested on the image that brings them, and the shared
+    checks import every package of every image.
     """
     root = matrix.root / CONTAINER_TESTS
     if matrix.image(name).environment:
@@ -41,7 +43,7 @@ def container_test_dirs(matrix: Matrix, name: str) -> list[Path]:
     elif matrix.variant.default:
         members = included(matrix, name)
     else:
-        members = [spec.name for spec in recipe(matrix, name)]
+        members = [name]
     dirs = [root / member for member in members]
     return [d for d in [*dirs, root / SHARED] if d.is_dir()]
 

@@ -160,7 +160,11 @@ def test_second_release_history_diff_and_pin_back(project: Project, registry: Re
     )
     # read from the image's labels in the registry
     assert "JupyterHub " in str(old["profile_options"])
-    missing = project.invoke("profiles", f"--registry={registry.host}/{REMOTE}", "--release=nope")
+    malformed = project.invoke("profiles", f"--registry={registry.host}/{REMOTE}", "--release=nope")
+    assert "is not a release tag like" in one_error_line(malformed)
+    missing = project.invoke(
+        "profiles", f"--registry={registry.host}/{REMOTE}", "--release=2020-01-01-0000000"
+    )
     assert "no image of build-matrix.yaml has that tag" in one_error_line(missing)
 
     # A machine without the records: history and diff come from the registry.
@@ -196,7 +200,7 @@ def test_release_keeps_the_tag_its_build_decided_across_midnight(
     image = client.images.get(f"{NAMESPACE}/hello:latest")
     assert image.labels["org.opencontainers.image.version"] == f"{yesterday}-{sha}"
     assert f"{NAMESPACE}/hello:{yesterday}-{sha}" in image.tags
-    assert f"release {yesterday}-{sha} to " in released.stdout
+    assert f"release {yesterday}-{sha} ({DEFAULT.name}) to " in released.stdout
 
 
 def test_immutable_tag_is_never_overwritten(project: Project, registry: Registry) -> None:
