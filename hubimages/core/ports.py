@@ -14,8 +14,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_free(host: str, port: int) -> bool:
-    """Whether `port` on `host` can be bound now."""
+    """Whether a server could listen on `port` on `host` now. Servers (node, Go, tornado,
+    Apache) set SO_REUSEADDR, and so does this check: the connections of a server just
+    stopped, in TIME_WAIT for a minute, do not keep the next one from listening."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

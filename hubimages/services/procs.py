@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
+
+from hubimages.core.waiting import wait_until
 
 PROXY_PID_FILE = "jupyterhub-proxy.pid"  # JupyterHub writes it in its folder
 PROXY_COMMAND = b"configurable-http-proxy"
@@ -25,18 +26,24 @@ def runs(pid: int, marker: bytes) -> bool:
 
 
 def terminate(pid: int, timeout: float = 10) -> None:
-    """SIGTERM, wait for it to go (bounded), then SIGKILL."""
+    """SIGTERM, wait for it to go (bounded), then SIGKILL and wait again: when this returns
+    the process is gone and its ports are free (a loaded machine was seen past the first
+    wait)."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + timeout
-    while command_line(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_gone(pid, timeout)
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
+        return
+    _wait_gone(pid, timeout)
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    # A process that exited has an empty command line (a zombie) or none.
+    wait_until(lambda: not command_line(pid), timeout, interval=0.05)
 
 
 def stop_leftover_proxy(hub_root: Path) -> int | None:
