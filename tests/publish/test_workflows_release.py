@@ -14,7 +14,14 @@ import yaml
 
 from hubimages.services.catalogue.schema import SCHEMA
 from hubimages.verify.workflow_results import run_key
-from tests.publish.helpers import DEFAULT, OTHERS, Project, Registry, require_every_variant_base
+from tests.publish.helpers import (
+    DEFAULT,
+    OTHERS,
+    REMOTE,
+    Project,
+    Registry,
+    require_every_variant_base,
+)
 from tests.publish.test_release import one_error_line, published, release, remote_digest
 
 pytestmark = pytest.mark.slow
@@ -104,7 +111,7 @@ def test_a_release_runs_records_and_catalogues_the_workflow(
     (environment,) = document["environments"]  # a release without --variant: the default's
     assert environment["id"] == f"hello:{DEFAULT.name}" and environment["default_variant"]
     assert environment["digest"] == remote_digest(registry, tag)
-    assert environment["image"] == f"{registry.host}/ska/hello:{tag}@{environment['digest']}"
+    assert environment["image"] == f"{registry.host}/{REMOTE}/hello:{tag}@{environment['digest']}"
     real = installed(client, environment["image_id"])
     catalogued = {k.lower().replace("_", "-"): v for k, v in environment["python_packages"].items()}
     assert catalogued == real
@@ -129,7 +136,7 @@ def test_a_broken_workflow_fails_its_release_and_is_not_runnable(
 ) -> None:
     project = with_workflow
     assert release(project, registry).returncode == 0
-    tags_before = registry.tags("ska/hello")
+    tags_before = registry.tags(f"{REMOTE}/hello")
     project.write("flows/greet/greet.ipynb", GREET.replace("name.txt", "nobody.txt"))
     project.commit("break the workflow")
     error = one_error_line(release(project, registry))
@@ -137,9 +144,9 @@ def test_a_broken_workflow_fails_its_release_and_is_not_runnable(
     assert f"{where}: workflow 'greet' failed: notebook greet.ipynb, cell 2" in error, error
     assert "FileNotFoundError" in error
     assert "nothing was pushed (held back: hello, in every variant)" in error
-    assert registry.tags("ska/hello") == tags_before
+    assert registry.tags(f"{REMOTE}/hello") == tags_before
 
-    catalogue = project.invoke("catalogue", f"--registry={registry.host}/ska")
+    catalogue = project.invoke("catalogue", f"--registry={registry.host}/{REMOTE}")
     assert catalogue.returncode == 0, catalogue.stderr[-2000:]
     document = json.loads(
         (published(project, registry) / "catalogue" / "catalogue.json").read_text()
