@@ -30,7 +30,9 @@ class Goal:
 
 
 GOALS = {
-    "base_size_mb": Goal(400, "MB"),
+    # Raised for workflows: git (nbgitpuller's, and the users' own) and the perl Debian's git
+    # depends on (images/base/README.md, "What it costs").
+    "base_size_mb": Goal(480, "MB"),
     "sdc1_size_mb": Goal(1600, "MB"),
     "base_start_to_api_s_median": Goal(1.0, "s"),
     "sdc1_start_to_api_s_median": Goal(1.3, "s"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
+from dockerspawner import DockerSpawner
 from playwright.sync_api import expect
 
 from hubimages.bench.workflows import LAUNCH_NUMBERS
@@ -86,7 +87,7 @@ def launch_session(
     report.outputs = run_all(session)
     release = releases.get(workflow["variant"])
     image = release.image(workflow["environment"]) if release else None
-    running = _server_image(hub.name, f"{user}--{server}")
+    running = _server_image(hub.name, user, server)
     if image is None or running != image.image_id:
         raise StepError(
             "workflow-run",
@@ -97,8 +98,10 @@ def launch_session(
     return report
 
 
-def _server_image(hub: str, suffix: str) -> str:
-    """The image id of the hub's user server whose container name ends with user--server."""
+def _server_image(hub: str, user: str, server: str) -> str:
+    """The image id of the hub's container for the user's named server, found by the name
+    DockerSpawner gives it (its own escaping: "sdc1-trixie" is "sdc1-2dtrixie")."""
+    suffix = f"-{DockerSpawner._escape(user)}--{DockerSpawner._escape(server)}"
     client = docker.from_env()
     for container in client.containers.list(filters={"label": f"{CONTAINER_LABEL}={hub}"}):
         if (container.name or "").endswith(suffix):
@@ -151,14 +154,14 @@ def launch(session: Session, hub: str, user: str, password: str, workflow: dict[
         page.fill("#password_input", password)
         started = time.monotonic()
         page.click("#login_submit")
-        page.wait_for_url(re.compile(r"/lab/tree/"), timeout=SPAWN_TIMEOUT_MS)
+        page.wait_for_url(re.compile(r"/lab/workspaces/[^/]+/tree/"), timeout=SPAWN_TIMEOUT_MS)
         wait_for_lab(page)
         notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         expect(notebook.locator(".jp-Cell").first).to_be_visible(timeout=60_000)
         seconds = time.monotonic() - started
         first = workflow["notebooks"][0]
         # JupyterLab opened the notebook the link names (its title is cut short: not that)
-        assert page.url.split("?")[0].endswith(f"/lab/tree/{workflow['name']}/{first}"), page.url
+        assert page.url.split("?")[0].endswith(f"/tree/{workflow['name']}/{first}"), page.url
         expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=120_000)
     return seconds
 

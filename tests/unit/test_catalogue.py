@@ -198,7 +198,10 @@ def test_a_launch_spawns_the_environment_server_then_pulls(monkeypatch) -> None:
         "next=%2Fuser%2Fana%2520b%2Fpybdsf-trixie%2Fgit-pull%3Frepo%3Dhttp%253A%252F%252F10.0.0.1"
         in query
     )
-    assert "urlpath%3Dlab%252Ftree%252Fquicklook%252Fquicklook.ipynb" in query
+    assert (
+        "urlpath%3Dlab%252Fworkspaces%252Fquicklook%252Ftree%252Fquicklook%252Fquicklook.ipynb"
+        in query
+    )
 
 
 # -- the real service, over HTTP ---------------------------------------------------------------

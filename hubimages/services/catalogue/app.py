@@ -181,7 +181,9 @@ def launch_url(user: str, workflow: dict[str, Any], environment: dict[str, Any],
         "repo": f"{git.rstrip('/')}/{workflow['served']}",
         "branch": workflow["branch"],
         "targetpath": folder,
-        "urlpath": f"lab/tree/{folder}/{workflow['notebooks'][0]}",
+        # A workspace of the workflow's own: the server's default one may hold other tabs
+        # (a kernel dialog over the notebook), and the user's layout there stays theirs.
+        "urlpath": f"lab/workspaces/{folder}/tree/{folder}/{workflow['notebooks'][0]}",
     }
     user_path = url_path_join(hub, "user", quote(user, safe=""), quote(server, safe=""))
     pull_url = url_path_join(user_path, "git-pull") + "?" + urlencode(pull)
