@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.session import Session, StepResult
+from hubimages.e2e.workflow_launch import LaunchReport
 from hubimages.services.hub import LocalHub
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.rucio.site import RucioSite
@@ -23,6 +24,7 @@ class E2EReport:
     outputs: list[str] = field(default_factory=list)
     score: str = ""  # the score line the example notebook printed
     margins: list[float] = field(default_factory=list)  # oidc: seconds left at each renewal
+    launch: LaunchReport = field(default_factory=LaunchReport)  # a workflow's launch link
 
 
 @dataclass(frozen=True)
