@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.tasks import task
 
-from hubimages.cli import building, environments, publishing, sessions, trust
+from hubimages.cli import building, environments, publishing, sessions, trust, workflows
 from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
@@ -356,13 +356,48 @@ def repo2docker(
         "auth": "shared-password (default: one person's trials) or oidc (users log in at "
         "`invoke idp`; their tokens reach their sessions)",
         "remove_homes": "with --stop: also remove the users' home volumes",
+        "catalogue": "who may list the workflow catalogue: public, or login (launches always "
+        "need the login)",
     }
 )
 @one_line_errors
-def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False):
+def hub(c, registry="", port=8000, stop=False, auth="", remove_homes=False, catalogue="public"):
     """Start (or --stop) a real JupyterHub on 127.0.0.1 offering a release's profiles."""
     setup_logging()
-    sessions.hub(registry, int(port), stop, auth, remove_homes)
+    sessions.hub(registry, int(port), stop, auth, remove_homes, catalogue)
+
+
+@task(
+    name="workflows",
+    iterable=["workflow", "variant"],
+    help={
+        "workflow": "a workflow of build-matrix.yaml (all by default; repeatable)",
+        "retest": "run even when it passed at this image id with the same inputs",
+        "matrix": MATRIX_HELP,
+        "variant": "only the workflows that run in this variant (repeatable, or all); "
+        "default: every workflow, each in its own variant",
+    },
+)
+@one_line_errors
+def workflows_(c, workflow=None, retest=False, matrix=None, variant=None):
+    """Run workflows headless on their environments' images (built first); print the results."""
+    setup_logging()
+    workflows.run_workflows(split_names(workflow), retest, matrix, split_names(variant))
+
+
+@task(
+    iterable=["variant"],
+    help={
+        "registry": RECORDED_HELP,
+        "matrix": MATRIX_HELP,
+        "variant": "a variant to offer (repeatable); default: every variant released",
+    },
+)
+@one_line_errors
+def catalogue(c, registry="", matrix=None, variant=None):
+    """Write the catalogue of environments and workflows (JSON, its schema, an HTML page)."""
+    setup_logging()
+    workflows.catalogue(registry, matrix, split_names(variant))
 
 
 @task(

@@ -7,37 +7,16 @@ here. Goals are data of the benchmark too: each is shown beside its number, met 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from hubimages.bench import SERVER_IMAGES
+from hubimages.bench.goals import GOALS
 from hubimages.bench.machine import Machine
 from hubimages.core.files import write_atomically
 
 REPORT = Path("docs") / "benchmarks.md"  # relative to the project's root
 
 
-@dataclass(frozen=True)
-class Goal:
-    limit: float
-    unit: str
-
-    def judge(self, value: object) -> str:
-        if not isinstance(value, int | float):
-            return f"at most {self.limit:g} {self.unit}"
-        verdict = "met" if value <= self.limit else "MISSED"
-        return f"at most {self.limit:g} {self.unit}: {verdict}"
-
-
-GOALS = {
-    "base_size_mb": Goal(400, "MB"),
-    "sdc1_size_mb": Goal(1600, "MB"),
-    "base_start_to_api_s_median": Goal(1.0, "s"),
-    "sdc1_start_to_api_s_median": Goal(1.3, "s"),
-    "rucio_start_s": Goal(60, "s"),
-    "sign_sbom_provenance_all_images_s": Goal(30, "s"),
-    "verify_all_images_s": Goal(10, "s"),
-}
 Numbers = Mapping[str, object]
 
 
@@ -45,6 +24,8 @@ def shown(numbers: Numbers, key: str, unit: str = "") -> str:
     value = numbers.get(key)
     if value is None:
         return "not measured"
+    if not isinstance(value, int | float):
+        return str(value)  # what was not measured, or a failure: said as it is, no unit
     text = f"{value:,}".replace(",", " ") if isinstance(value, int) else str(value)
     return f"{text} {unit}".rstrip()
 
@@ -210,6 +191,44 @@ def rucio(numbers: Numbers) -> list[str]:
     return ["## The local Rucio", "", *table(("what", "time", "goal"), rows)]
 
 
+def workflow_runs(numbers: Numbers) -> list[str]:
+    """One variant's headless runs of its workflows (docs/workflows.md)."""
+    runs = sorted(
+        k.removeprefix("workflow_").removesuffix("_s")
+        for k in numbers
+        if k.startswith("workflow_") and k.endswith("_s") and k != "workflow_runs_s"
+    )
+    if not runs:
+        return []
+    rows = [
+        (f"headless run of `{name}`", shown(numbers, f"workflow_{name}_s", "s")) for name in runs
+    ]
+    rows.append(("all of them, one after the other", shown(numbers, "workflow_runs_s", "s")))
+    return ["### Workflows", "", *table(("what", "time"), rows)]
+
+
+def workflows(numbers: Numbers) -> list[str]:
+    """docs/workflows.md: what the runs add to a release, the catalogue's queries, a launch."""
+    rows = [
+        (
+            "what the workflow runs add to a release of every image, every variant",
+            shown(numbers, "workflows_added_to_release_s", "s"),
+            goal_of(numbers, "workflows_added_to_release_s"),
+        ),
+        (
+            f"catalogue query ({numbers.get('catalogue_query', '-')}), median of 50 over HTTP",
+            shown(numbers, "catalogue_query_ms_median", "ms"),
+            goal_of(numbers, "catalogue_query_ms_median"),
+        ),
+        (
+            "launch link to notebook open, image present (the last `invoke e2e`)",
+            shown(numbers, "launch_to_notebook_s", "s"),
+            goal_of(numbers, "launch_to_notebook_s"),
+        ),
+    ]
+    return ["## Workflows and the catalogue", "", *table(("what", "time", "goal"), rows)]
+
+
 def variant_view(numbers: Numbers, variant: str) -> dict[str, object]:
     """One variant's numbers under their plain keys, beside the numbers of no variant."""
     prefix = f"{variant}."
@@ -229,13 +248,15 @@ def variant_sections(numbers: Numbers, variant: str, images: Sequence[str]) -> l
         *science(view),
         *pushes(view, images),
         *trust(view, images),
+        *workflow_runs(view),
     ]
 
 
 def render(
     numbers: Numbers, variants: Sequence[tuple[str, Sequence[str]]], machine: Machine
 ) -> str:
-    """The report: each variant's sections (its images in build order), then the local Rucio."""
+    """The report: each variant's sections (its images in build order), then the local Rucio
+    and the workflows' numbers of every variant."""
     lines = [
         "# Benchmarks",
         "",
@@ -250,6 +271,7 @@ def render(
     for variant, images in variants:
         lines += variant_sections(numbers, variant, images)
     lines += rucio(numbers)
+    lines += workflows(numbers)
     return "\n".join(lines).rstrip() + "\n"
 
 

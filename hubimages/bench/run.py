@@ -17,6 +17,12 @@ from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
 from hubimages.bench.trust import trust_timings
+from hubimages.bench.workflows import (
+    catalogue_query_timings,
+    launch_timings,
+    release_workflow_seconds,
+    workflow_timings,
+)
 from hubimages.builder.run import BuildRun
 from hubimages.builder.scheduler import build_images, build_variants, failed
 from hubimages.builder.timings import read_build_times
@@ -29,8 +35,8 @@ log = logging.getLogger(__name__)
 
 def run_benchmark(runs: list[BuildRun], cold: bool = True) -> tuple[dict[str, object], Path]:
     """Every figure of each variant of `runs`, its keys prefixed with the variant's name; the
-    no-op rebuild of all of them and the local Rucio (no variant) once; and the report written
-    with them (docs/benchmarks.md)."""
+    no-op rebuild of all of them, the local Rucio, the catalogue and the launch link (no
+    variant) once; and the report written with them (docs/benchmarks.md)."""
     first = runs[0]
     machine = this_machine(str(first.client.version().get("Version", "?")), first.matrix.root)
     log.info("making sure every image is built")
@@ -46,6 +52,9 @@ def run_benchmark(runs: list[BuildRun], cold: bool = True) -> tuple[dict[str, ob
         numbers.update({f"{run.matrix.variant.name}.{key}": value for key, value in own.items()})
     if "rucio" in first.matrix.declared:
         numbers.update(rucio_timings(first.client, first.matrix, first.cache))
+    numbers.update(release_workflow_seconds(numbers))
+    numbers.update(catalogue_query_timings(first.cache.publish_root))
+    numbers.update(launch_timings(first.cache.e2e))
     variants = [(r.matrix.variant.name, build_order(r.matrix)) for r in runs]
     report = write_report(first.matrix.root, numbers, variants, machine)
     return numbers, report
@@ -74,6 +83,7 @@ def measure(run: BuildRun, cold: bool) -> dict[str, object]:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
     numbers.update(trust_timings(client, matrix, run.cache))
+    numbers.update(workflow_timings(run))
     return numbers
 
 

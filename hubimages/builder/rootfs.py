@@ -36,6 +36,22 @@ DPKG_EXCLUDES = (
     "path-exclude=/usr/share/locale/*",
     "path-exclude=/usr/share/i18n/*",
     "path-exclude=/usr/share/lintian/*",
+    # git's server and mail programs (19 MB): a session is a git client (nbgitpuller clones and
+    # fetches over HTTP(S) with git and git-remote-http).
+    *(
+        f"path-exclude=/usr/{program}"
+        for program in (
+            "bin/git-shell",
+            "bin/scalar",
+            "lib/git-core/git-daemon",
+            "lib/git-core/git-http-backend",
+            "lib/git-core/git-http-fetch",
+            "lib/git-core/git-http-push",
+            "lib/git-core/git-imap-send",
+            "lib/git-core/git-shell",
+            "lib/git-core/scalar",
+        )
+    ),
 )
 BOOTSTRAP_LOG_TAIL = 15
 MIN_ROOTFS_BYTES = 10 * 2**20  # minbase alone is larger; less means mmdebstrap failed

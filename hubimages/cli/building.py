@@ -26,6 +26,7 @@ from hubimages.model.lineage import build_order
 from hubimages.model.project import ALL_VARIANTS, Project, open_project, open_variants
 from hubimages.verify.conformance import check_suite, run_conformance
 from hubimages.verify.session import test_images
+from hubimages.verify.workflow_source import prepare_sources
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,12 @@ def check(matrix_path: str | None) -> None:
         if accepted.variants:
             scope += " in " + ", ".join(accepted.variants)
         print(f"accepted {accepted.id} {state} {accepted.expires} ({scope}): {accepted.reason}")
+    # Workflows' repositories (fetched when they are URLs) and notebooks, as a release checks
+    # them; each runs in one environment and variant.
+    matrix = projects[0].matrix
+    for name, source in prepare_sources(matrix, projects[0].cache).items():
+        spec = matrix.workflows[name]
+        print(f"workflow {name}: {source.origin} @ {source.commit[:12]} on {spec.environment_id}")
 
 
 def bench(skip_cold: bool, variants: list[str]) -> None:

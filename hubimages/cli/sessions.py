@@ -13,6 +13,7 @@ from hubimages.cli.building import checked, start_runs
 from hubimages.cli.common import registry_target
 from hubimages.cli.idp import local_idp
 from hubimages.cli.rucio import local_rucio
+from hubimages.cli.workflows import hub_service
 from hubimages.core.cache import slug
 from hubimages.e2e.run import run_e2e
 from hubimages.e2e.session import StepError, StepResult
@@ -26,7 +27,14 @@ log = logging.getLogger(__name__)
 HUB_AUTH = ("shared-password", "oidc")
 
 
-def hub(registry: str, port: int, stop: bool, auth: str = "", remove_homes: bool = False) -> None:
+def hub(
+    registry: str,
+    port: int,
+    stop: bool,
+    auth: str = "",
+    remove_homes: bool = False,
+    catalogue: str = "public",
+) -> None:
     project = open_project()
     local = LocalHub(
         project.cache.hub,
@@ -45,9 +53,14 @@ def hub(registry: str, port: int, stop: bool, auth: str = "", remove_homes: bool
     if local.running():
         print(f"a hub already runs: {local.url} (stop it: invoke hub --stop)")
         return
+    # The workflow catalogue and its git server run as the hub's services (docs/workflows.md);
+    # sessions reach the git server through the hub's firewall.
+    service = hub_service(project, registry, catalogue)
+    local.extra_config += service.config()
+    local.open_ports = (*local.open_ports, service.git_port)
     _wire(project, local, auth or "shared-password")
     local.start()
-    print(_started(local))
+    print(_started(local) + f" Workflows: {local.url}/services/catalogue/ ({catalogue}).")
 
 
 def _wire(project: Project, local: LocalHub, auth: str) -> None:
@@ -123,6 +136,14 @@ def e2e(profile: str, auth: str, variants: list[str]) -> None:
     if result.margins:
         margins = ", ".join(f"{m:.0f} s" for m in result.margins)
         print(f"token file renewed {len(result.margins)} times, with {margins} left")
+    if not result.launch.workflow:
+        print(f"no workflow runs in {profile}: the catalogue and launch steps did not run")
+    else:
+        print(
+            f"workflow {result.launch.workflow}: launch link to notebook open "
+            f"{result.launch.launch_seconds:.1f}s (login submitted to first cell shown); "
+            f"catalogue query {result.launch.query_ms:.0f} ms"
+        )
 
 
 def _steps_table(steps: list[StepResult]) -> str:

@@ -70,7 +70,7 @@ class CacheLayout:
 
     @property
     def repositories(self) -> Path:
-        """Bare mirrors of community environments' git repositories, one per URL."""
+        """Bare mirrors of git repositories (community environments, workflows), one per URL."""
         return self.root / "repositories"
 
     def environment(self, name: str) -> Path:
@@ -103,6 +103,17 @@ class CacheLayout:
     def service_lock(self, name: str) -> Path:
         """Held while a test run builds the test service image `name` (tests/services/)."""
         return self.root / "test-services" / f"{name}.lock"
+
+    @property
+    def workflow_repositories(self) -> Path:
+        """Each workflow's repository as sessions pull it (bare, branch main), served by the
+        hub's git service (docs/workflows.md)."""
+        return self.root / "workflows" / "git"
+
+    @property
+    def workflow_runs(self) -> Path:
+        """Headless runs of workflows: a record and the executed notebooks per image id."""
+        return self.root / "workflows" / "runs"
 
     # -- publishing --------------------------------------------------------------------------
     @property

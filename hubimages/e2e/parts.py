@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker
+import docker.errors
+
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.session import Session, StepResult
-from hubimages.services.hub import LocalHub
+from hubimages.e2e.workflow_launch import LaunchReport
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.rucio.site import RucioSite
 
@@ -23,6 +27,7 @@ class E2EReport:
     outputs: list[str] = field(default_factory=list)
     score: str = ""  # the score line the example notebook printed
     margins: list[float] = field(default_factory=list)  # oidc: seconds left at each renewal
+    launch: LaunchReport = field(default_factory=LaunchReport)  # a workflow's launch link
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,18 @@ def fetch_with_panel(
         assert response.status == 200, f"{path} is not in the home: {response.status}"
         found = response.json().get("size")
         assert found == size, f"{path} has {found} bytes, not {size}"
+
+
+def server_log(hub: str, user: str, lines: int = 20) -> list[str]:
+    """The user server's last lines (its container is removed when the hub stops)."""
+    client = docker.from_env()
+    for container in client.containers.list(
+        all=True, filters={"label": f"{CONTAINER_LABEL}={hub}"}
+    ):
+        if user in (container.name or ""):
+            try:
+                text = container.logs(tail=lines).decode(errors="replace")
+            except docker.errors.APIError:
+                return []
+            return text.splitlines()
+    return []

@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
-import docker.errors
 
 from hubimages.builder.run import BuildRun
 from hubimages.builder.scheduler import build_variants, failed
@@ -26,7 +25,7 @@ from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, server_log
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -36,21 +35,27 @@ from hubimages.e2e.scientist import (
     stop_server,
 )
 from hubimages.e2e.session import Session, StepError
+from hubimages.e2e.workflow_launch import launch_workflow
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
+from hubimages.publish.catalogue import DOCUMENT
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
 from hubimages.publish.publisher import Publisher
 from hubimages.publish.records import Release
 from hubimages.publish.release import publish_variants
+from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
 from hubimages.publish.trust.keys import SiteKeys, generate
-from hubimages.services.hub import CONTAINER_LABEL, LocalHub
+from hubimages.services.catalogue.hubconfig import CatalogueService
+from hubimages.services.hub import LocalHub
 from hubimages.services.idp.provider import LocalIdp
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.localregistry import LocalRegistry
 from hubimages.services.rucio.deployment import LocalRucio, service_files
 from hubimages.services.simpleindex import serving, write_index
 from hubimages.services.tls import SiteCA
+from hubimages.verify.workflow_source import prepare_sources
+from hubimages.verify.workflows import WorkflowContext, prove_workflows
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +85,17 @@ def run_e2e(
     for old in folder.glob("*.png"):  # screenshots of an earlier run would mislead
         old.unlink()
     with ExitStack() as stack:
-        release, profiles = stack.enter_context(_release(runs, run, folder))
+        releases, store = stack.enter_context(_release(runs, run, folder, profile))
+        release = releases[run.matrix.variant.name]
         report.release = release.tag
-        services = stack.enter_context(_services(run, folder, proxy_source, profiles, auth))
+        services = stack.enter_context(_services(run, folder, proxy_source, store, auth))
         try:
             if auth == "oidc":
                 oidc_session(run, services, release, profile, folder, report)
             else:
-                _session(run, services, release, profile, folder, report)
+                _session(run, services, releases, profile, folder, report)
         except StepError as failure:
-            failure.server_log = _server_log(services.hub.name, USER)
+            failure.server_log = server_log(services.hub.name, USER)
             failure.done = list(report.steps)
             raise
     return report
@@ -97,15 +103,29 @@ def run_e2e(
 
 @contextmanager
 def _release(
-    runs: list[BuildRun], spawned: BuildRun, folder: Path
-) -> Iterator[tuple[Release, Path]]:
+    runs: list[BuildRun], spawned: BuildRun, folder: Path, profile: str
+) -> Iterator[tuple[dict[str, Release], ReleaseStore]]:
     """Every image of the matrix in every variant of `runs`, built, pushed to a registry of
-    the run's own, signed with its SBOM and provenance by a key of the run's own; the spawned
-    variant's release and the DockerSpawner profiles, whose hook verifies each image before
-    the spawn. The registry starts empty (a release tag is immutable, and a rebuild from the
-    same commit has it) and nothing of it stays."""
-    if failed(build_variants(runs, None)):
+    the run's own, signed with its SBOM and provenance by a key of the run's own; each
+    variant's release, and the records (profiles, whose hook verifies each image before the
+    spawn; catalogue). The registry starts empty (a release tag is immutable, and a rebuild
+    from the same commit has it) and nothing of it stays. The profile's workflows in the
+    spawned variant run headless first (or passed at these image ids): the catalogue offers
+    them."""
+    sources = prepare_sources(spawned.matrix, spawned.cache)
+    results = build_variants(runs, None)
+    if failed(results):
         raise HubImagesError("the build failed: nothing was pushed")
+    variant = spawned.matrix.variant.name
+    image_id = next(
+        (r.image_id or "" for r in results if (r.name, r.variant) == (profile, variant)), ""
+    )
+    if not image_id:
+        raise HubImagesError(f"--profile {profile}: variant {variant} does not build it")
+    context = WorkflowContext(spawned.client, spawned.matrix, spawned.cache, sources)
+    for record in prove_workflows(context, profile, image_id):
+        if not record.passed:
+            raise HubImagesError(f"workflow {record.workflow} failed: {record.failure}")
     storage = folder / "registry"
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
@@ -128,8 +148,7 @@ def _release(
     try:
         done = publish_variants(publishers, [build_order(run.matrix) for run in runs])
         releases = {release.variant: release for release in done}
-        store = publishers[0].store
-        yield releases[spawned.matrix.variant.name], store.profiles / DOCKERSPAWNER_FILE
+        yield releases, publishers[0].store
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
@@ -139,7 +158,7 @@ def _release(
 
 @contextmanager
 def _services(
-    run: BuildRun, folder: Path, proxy_source: Path, profiles: Path, auth: str
+    run: BuildRun, folder: Path, proxy_source: Path, store: ReleaseStore, auth: str
 ) -> Iterator[Services]:
     """Rucio on an internal network, which the hub's user servers and the index share; with
     auth "oidc", an identity provider of the run's own, which the hub and Rucio trust."""
@@ -162,16 +181,20 @@ def _services(
             rucio.upload(data / DATA_FILE, f"e2e-{DATA_FILE}"),
             rucio.upload(data / SECOND_FILE, f"e2e-{SECOND_FILE}"),
         )
+        # The workflow catalogue (the release wrote it) and its git server, as `invoke hub`.
+        catalogue = CatalogueService(store.catalogue / DOCUMENT, run.cache.workflow_repositories)
         hub = LocalHub(
             folder / "hub",
             proxy_source,
-            profiles,
+            store.profiles / DOCKERSPAWNER_FILE,
             port=free_port(),
             name=f"hubimages-{name}",
             network=site.network,
             idp=idp,
             rucio=site,
-            open_ports=(int(urlsplit(index_url).port or 80),),  # sessions pip install from it
+            # sessions pip install from the index, and clone from the git server
+            open_ports=(int(urlsplit(index_url).port or 80), catalogue.git_port),
+            extra_config=catalogue.config(),
         )
         stack.callback(hub.stop, True)  # the homes too: nothing of the run stays
         hub.start()
@@ -209,11 +232,13 @@ def _site_index(folder: Path, host: str) -> Iterator[str]:
 def _session(
     run: BuildRun,
     services: Services,
-    release: Release,
+    releases: dict[str, Release],
     profile: str,
     shots: Path,
     report: E2EReport,
 ) -> None:
+    """In the spawned variant (run's); the launch link's catalogue offers every variant."""
+    release = releases[run.matrix.variant.name]
     hub = services.hub
     console = Console()
     with open_browser(console) as page:
@@ -257,23 +282,9 @@ def _session(
         if _has_module(run, profile, "ipyaladin"):  # last: it reaches for the internet
             sky_view(session, SKY_VIEW, SKY_VIEW_CENTRE)
         stop_server(session, hub.url)
+        report.launch = launch_workflow(session, run.matrix, hub, USER, releases, profile)
 
 
 def _has_module(run: BuildRun, image: str, project: str) -> bool:
     """Whether the image's lock pins the project (the science stacks are not in every image)."""
     return project in load_lock(run.matrix, image).versions()
-
-
-def _server_log(hub: str, user: str, lines: int = 20) -> list[str]:
-    """The user server's last lines (its container is removed when the hub stops)."""
-    client = docker.from_env()
-    for container in client.containers.list(
-        all=True, filters={"label": f"{CONTAINER_LABEL}={hub}"}
-    ):
-        if user in (container.name or ""):
-            try:
-                text = container.logs(tail=lines).decode(errors="replace")
-            except docker.errors.APIError:
-                return []
-            return text.splitlines()
-    return []

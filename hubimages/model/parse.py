@@ -23,6 +23,7 @@ from hubimages.model.spec import (
     Matrix,
 )
 from hubimages.model.variants import check_exclusions, parse_variants
+from hubimages.model.workflows import parse_workflows
 from hubimages.model.yamlfile import YamlError, parse_yaml
 
 IMAGE_KEYS = {"source", "parent", "stacks", "display_name", "description", "tag_packages"}
@@ -37,9 +38,8 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    check_keys(
-        path, None, "", raw, {"settings", "variants", "images", "environments", "vulnerabilities"}
-    )
+    top = {"settings", "variants", "images", "environments", "workflows", "vulnerabilities"}
+    check_keys(path, None, "", raw, top)
     settings = parse_settings(path, raw.get("settings"))
     images_raw = raw.get("images")
     if not isinstance(images_raw, dict) or not images_raw:
@@ -57,6 +57,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         variant=default,
         declared=images,
         accepted=accepted,
+        workflows=parse_workflows(path, raw.get("workflows"), images, variants),
     )
     _check_references(matrix)
     _check_cycles(matrix)

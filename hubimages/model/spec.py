@@ -9,6 +9,7 @@ from pathlib import Path
 from hubimages.errors import MatrixError
 from hubimages.model.acceptances import Acceptance
 from hubimages.model.resources import Resources
+from hubimages.model.workflow_spec import WorkflowSpec
 
 IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # A repository path under a registry host: image names joined by slashes.
@@ -161,6 +162,8 @@ class Matrix:
     variant: Variant
     declared: dict[str, ImageSpec] = field(compare=False)  # every image, in any variant
     accepted: tuple[Acceptance, ...] = ()  # vulnerabilities accepted until a date (acceptances)
+    # Every workflow, each in its one variant (docs/workflows.md); variant_workflows: this one's.
+    workflows: dict[str, WorkflowSpec] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -174,6 +177,12 @@ class Matrix:
     @property
     def default_variant(self) -> Variant:
         return next(v for v in self.variants.values() if v.default)
+
+    @property
+    def variant_workflows(self) -> dict[str, WorkflowSpec]:
+        """The workflows that run in this variant: each runs in one, its declared variant or
+        the default one (model/workflows.py)."""
+        return {n: w for n, w in self.workflows.items() if w.variant == self.variant.name}
 
     def for_variant(self, name: str) -> Matrix:
         """The matrix as the variant `name` sees it."""

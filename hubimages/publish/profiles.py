@@ -168,6 +168,18 @@ def choice_label(profile: Profile, choice: Choice) -> str:
     return f"{profile.spec.display_name} · {choice.text}"
 
 
+def spawn_query(profile: Profile, choice: Choice) -> dict[str, str]:
+    """The form fields that choose one image in one variant, for either hub: DockerSpawner
+    reads `image` (dockerspawner_config.py), KubeSpawner `profile` and its variant option
+    (z2jh-values.yaml); each ignores the other's. A launch link passes them to the hub's spawn
+    page as a query."""
+    return {
+        "image": choice_label(profile, choice),
+        "profile": profile.name,
+        f"profile-option-{profile.name}--{VARIANT_OPTION}": choice.variant.name,
+    }
+
+
 def choices_of(profiles: list[Profile]) -> dict[str, str]:
     """DockerSpawner's allowed_images: a label per image and variant -> image."""
     return {

@@ -29,9 +29,12 @@ from hubimages.publish.records import Release, current_releases
 from hubimages.publish.registry import RegistryClient
 from hubimages.publish.remote import pulled_inventory, registry_history, resolve_release
 from hubimages.publish.staging import push_staged, stage
+from hubimages.publish.workflow_release import record_workflows, workflow_failure
 from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
 from hubimages.verify.selection import suite_sha256
+from hubimages.verify.workflow_source import prepare_sources
+from hubimages.verify.workflows import WorkflowContext
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,8 @@ def release_variants(
     jobs: int = 2,
     pytest_args: list[str] | None = None,
 ) -> list[Release]:
-    """Every variant built, then tested, then pushed: a variant that fails holds back all.
-    A variant that excludes every named image has nothing to release."""
+    """Every variant built, then tested (and its workflows run), then pushed: a variant that
+    fails holds back all. A variant that excludes every named image has nothing to release."""
     variants = [
         (r, p) for r, p in variants if not names or any(n in r.matrix.images for n in names)
     ]
@@ -65,6 +68,9 @@ def release_variants(
     ]
     for (run, publisher), order in zip(variants, orders, strict=True):
         refuse_uncommitted(run.matrix, order, publisher.allow_dirty)
+    # Workflows' repositories and notebooks (the same in every variant): checked before
+    # anything is built.
+    sources = prepare_sources(variants[0][0].matrix, variants[0][0].cache) if variants else {}
     results = build_variants([run for run, _ in variants], names or None, jobs)
     if failed(results):
         raise ReleaseError(
@@ -72,12 +78,18 @@ def release_variants(
         )
     for (run, _), order in zip(variants, orders, strict=True):
         own = [r for r in results if r.variant == run.matrix.variant.name]
-        _test_for_release(run, own, order, retest, pytest_args or [])
+        workflows = WorkflowContext(run.client, run.matrix, run.cache, sources)
+        _test_for_release(run, workflows, own, order, retest, pytest_args or [])
     return publish_variants([publisher for _, publisher in variants], orders)
 
 
 def _test_for_release(
-    run: BuildRun, results: list[BuildResult], order: list[str], retest: bool, args: list[str]
+    run: BuildRun,
+    workflows: WorkflowContext,
+    results: list[BuildResult],
+    order: list[str],
+    retest: bool,
+    args: list[str],
 ) -> None:
     variant = run.matrix.variant.name
     for result in results:
@@ -90,15 +102,26 @@ def _test_for_release(
             log.info(
                 "[%s %s] tests already passed at image %s", result.name, variant, image_id[7:19]
             )
-            continue
-        record = run_container_tests(run.matrix, run.cache, result.name, image_id, args)
-        if not record.passed:
-            held = [result.name, *(d for d in descendants(run.matrix, result.name) if d in order)]
-            raise ReleaseError(
-                f"{result.name} ({variant}): container tests failed: nothing was pushed (held "
-                f"back: {', '.join(held)}, in every variant); the published profiles and history "
-                "are unchanged"
-            )
+        else:
+            record = run_container_tests(run.matrix, run.cache, result.name, image_id, args)
+            if not record.passed:
+                raise ReleaseError(
+                    f"{result.name} ({variant}): container tests failed: nothing was pushed"
+                    + _held(run, result.name, order)
+                )
+        # The environment's workflows of this variant, run headless on the image: a failure
+        # holds it back too.
+        failure = workflow_failure(workflows, result.name, image_id, retest)
+        if failure:
+            raise ReleaseError(f"{failure}: nothing was pushed{_held(run, result.name, order)}")
+
+
+def _held(run: BuildRun, name: str, order: list[str]) -> str:
+    held = [name, *(d for d in descendants(run.matrix, name) if d in order)]
+    return (
+        f" (held back: {', '.join(held)}, in every variant); the published profiles and "
+        "history are unchanged"
+    )
 
 
 def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> None:
@@ -153,6 +176,7 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
     store.write_release(release)
     store.add_to_history(release)
     paths = write_profiles(publisher.matrix, current, store.profiles, publisher.trust())
+    record_workflows(publisher.matrix, publisher.cache, store, release)
     log.info(
         "release %s: %d images; profiles: %s",
         release.tag,

@@ -3,8 +3,10 @@
 pushes.jsonl                     every digest ever pushed there (append-only)
 releases/<tag>/release.json      the release record (publish.records.Release)
 releases/<tag>/<image>.json|.md  the package inventory of each image (publish.inventory)
+releases/<tag>/workflows.json    the workflows that passed on its digests (publish.workflow_records)
 history.json, HISTORY.md         the releases, newest first
 profiles/                        the spawner profiles (publish.profiles)
+catalogue/                       environments and workflows, JSON and HTML (publish.catalogue)
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ class ReleaseStore:
     @property
     def history_file(self) -> Path:
         return self.folder / HISTORY
+
+    @property
+    def catalogue(self) -> Path:
+        return self.folder / "catalogue"
+
+    def workflows_file(self, tag: str) -> Path:
+        return self.release_dir(tag) / "workflows.json"
 
     def release_dir(self, tag: str) -> Path:
         return self.folder / "releases" / tag

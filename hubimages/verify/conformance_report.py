@@ -14,7 +14,7 @@ GOAL = 0.95
 
 NBCLASSIC = (
     "DOCKER_STACKS_JUPYTER_CMD=nbclassic: NbClassic is not installed (40 MB: base "
-    "would exceed its 400 MB budget); Notebook 7 is its successor"
+    "would exceed its size goal); Notebook 7 is its successor"
 )
 # Test id (file::name[params]) -> why it fails on purpose.
 KNOWN_DIVERGENCES = {

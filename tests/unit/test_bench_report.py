@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hubimages.bench.machine import Machine, this_machine
 from hubimages.bench.report import REPORT, render, write_report
+from hubimages.bench.workflows import release_workflow_seconds
 
 IMAGES = ["base", "pybdsf", "ml", "rucio", "sdc1"]
 VARIANTS = [("trixie", IMAGES), ("bookworm", IMAGES)]
@@ -48,6 +49,13 @@ NUMBERS: dict[str, object] = {
     "bookworm.sdc1_findings": 7,
     "bookworm.sdc1_findings_blocking": 1,
     "bookworm.sdc1_unaudited": 190,
+    "trixie.workflow_pybdsf-quicklook_s": 41.2,
+    "trixie.workflow_runs_s": 95.0,
+    "bookworm.workflow_look-old_s": "FAILED: notebook look.ipynb, cell 2",
+    "bookworm.workflow_runs_s": 12.5,
+    "workflows_added_to_release_s": 107.5,
+    "catalogue_query_ms_median": 4.1,
+    "launch_to_notebook_s": 11.0,
 }
 
 
@@ -58,7 +66,7 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
     assert "Test CPU @ 2.0GHz, 2 cores, 23.4 GiB, Debian GNU/Linux 12 (bookworm)" in text
     assert "Docker 20.10.24; load average 3.2 at the start" in text
     for row in (
-        "| `base` | 391 MB | not measured | at most 400 MB: met |",
+        "| `base` | 391 MB | not measured | at most 480 MB: met |",
         "| `sdc1` | 1 702 MB | 497 MB | at most 1600 MB: MISSED |",
         "| cold build of `base` (empty cache, own namespace) | 171.3 s |",
         "| `base` | 0.8 s (max 0.95 s) | at most 1 s: met | 0.21 s (0.7 % of a core) |",
@@ -68,6 +76,12 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
         "| SBOMs, provenance and signatures of every image | 10.6 s | at most 30 s: met |",
         "| `invoke verify` of every image | 0.42 s | at most 10 s: met |",
         "| `sdc1` | 2 | 0 | 204 |",
+        "| headless run of `pybdsf-quicklook` | 41.2 s |",
+        "| headless run of `look-old` | FAILED: notebook look.ipynb, cell 2 |",
+        "| what the workflow runs add to a release of every image, every variant | 107.5 s | "
+        "at most 180 s: met |",
+        "| launch link to notebook open, image present (the last `invoke e2e`) | 11.0 s | "
+        "at most 15 s: met |",
     ):
         assert row in text, row
     assert text.count("not measured") > 5  # what this run did not measure is said, not left out
@@ -76,6 +90,14 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
     assert bookworm < text.index("| `base` | 377 MB |") < text.index("## The local Rucio")
     assert trixie < text.index("| `sdc1` | 2 | 0 | 204 |") < bookworm  # the audit per variant
     assert bookworm < text.index("| `sdc1` | 7 | 1 | 190 |")
+    # each variant's headless runs in its section; what they add to a release, once
+    assert trixie < text.index("`pybdsf-quicklook`") < bookworm < text.index("`look-old`")
+    assert text.index("## The local Rucio") < text.index("## Workflows and the catalogue")
+
+
+def test_what_the_workflow_runs_add_to_a_release_of_every_variant() -> None:
+    assert release_workflow_seconds(NUMBERS) == {"workflows_added_to_release_s": 107.5}
+    assert release_workflow_seconds({"trixie.base_size_mb": 1}) == {}
 
 
 def test_the_report_is_written_to_docs(tmp_path: Path) -> None:

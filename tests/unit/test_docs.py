@@ -16,6 +16,7 @@ from invoke.program import Program
 from hubimages.model.environments import ENVIRONMENT_KEYS
 from hubimages.model.parse import IMAGE_KEYS
 from hubimages.model.settings import DEBIAN_KEYS, SETTINGS_KEYS
+from hubimages.model.workflows import WORKFLOW_KEYS
 from tests.unit.test_cli import fresh_tasks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,6 +88,7 @@ def test_every_relative_link_resolves(doc: Path) -> None:
 def test_every_matrix_key_is_documented() -> None:
     text = (REPO / "docs" / "matrix.md").read_text()
     keys = {*SETTINGS_KEYS, *(f"debian.{k}" for k in DEBIAN_KEYS), *IMAGE_KEYS, *ENVIRONMENT_KEYS}
+    keys |= WORKFLOW_KEYS
     keys.discard("debian")
     missing = [key for key in sorted(keys) if f"| `{key}` |" not in text]
     assert missing == []

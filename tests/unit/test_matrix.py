@@ -201,7 +201,7 @@ def test_cli_reports_one_line_and_exits_nonzero_without_engine(
 
 def test_yaml_round_trip_of_repository_matrix() -> None:
     data = yaml.safe_load((REPO / "build-matrix.yaml").read_text())
-    assert set(data) == {"settings", "variants", "images"}
+    assert set(data) == {"settings", "variants", "images", "workflows"}
 
 
 def test_duplicate_key_rejected_naming_the_line(tmp_path: Path, matrix_file: Path) -> None:

@@ -59,8 +59,8 @@ def check_out(repository: Repository, base: Path, cache: CacheLayout, into: Path
         url = str(folder)
         if not repository.ref and uncommitted_files(folder):
             log.warning("%s has uncommitted changes: its HEAD commit is built", folder)
-    mirror = _mirror(url, cache)
-    commit = _resolve(mirror, repository, url)
+    mirror = mirror_of(url, cache)
+    commit = resolve_ref(mirror, repository, url)
     _export(mirror, commit, into)
     return Checkout(_subdir(into, repository), public_url(url), repository.ref, commit, commit[:7])
 
@@ -84,7 +84,7 @@ def _git(cwd: Path, *args: str, check: bool = True) -> str:
     return result.stdout.strip()
 
 
-def _mirror(url: str, cache: CacheLayout) -> Path:
+def mirror_of(url: str, cache: CacheLayout) -> Path:
     """A bare mirror of the repository in the cache, fetched now."""
     mirror = cache.repositories / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.git"
     shown = public_url(url)
@@ -101,7 +101,7 @@ def _mirror(url: str, cache: CacheLayout) -> Path:
     return mirror
 
 
-def _resolve(mirror: Path, repository: Repository, url: str) -> str:
+def resolve_ref(mirror: Path, repository: Repository, url: str) -> str:
     ref = repository.ref or "HEAD"
     commit = _git(mirror, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     if not commit:
