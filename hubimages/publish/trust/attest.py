@@ -72,7 +72,7 @@ class Attester:
         with_retries(lambda: attach(self.registry, image, ".sig", [signed]), what, self.policy)
         write_atomically(records / f"{image.name}.sbom.cdx.json", json.dumps(sbom, indent=1))
         write_json(records / f"{image.name}.provenance.json", origin)
-        write_json(records / f"{image.name}.vulnerabilities.json", vulnerabilities)
+        write_json(audit_record(records, image.name), vulnerabilities)
         log.info(
             "[%s] signed %s with its SBOM, provenance and audit", image.name, image.digest[:19]
         )
@@ -121,3 +121,9 @@ class Attester:
                 rootfs=rootfs,
             )
         )
+
+
+def audit_record(records: Path, image: str) -> Path:
+    """Where a release's records keep the vulnerability audit an image was signed with (the
+    catalogue reads its findings)."""
+    return records / f"{image}.vulnerabilities.json"
