@@ -11,6 +11,8 @@ command -v git >/dev/null || need+=(git)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 # Debian's release keys: there already on Debian, needed to bootstrap Debian from Ubuntu (CI).
 [[ -e /usr/share/keyrings/debian-archive-keyring.gpg ]] || need+=(debian-archive-keyring)
+# The vulnerability gate checks the security suite's InRelease with them (docs/supply-chain.md).
+command -v gpgv >/dev/null || need+=(gpgv)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 # A real registry on 127.0.0.1 for the publish tests (they start it with their own config).
 command -v docker-registry >/dev/null || need+=(docker-registry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.tasks import task
 
-from hubimages.cli import building, environments, publishing, sessions, workflows
+from hubimages.cli import building, environments, publishing, sessions, trust, workflows
 from hubimages.cli import idp as local_idp
 from hubimages.cli import rucio as local_rucio
 from hubimages.cli.common import one_line_errors, setup_logging, split_names
@@ -16,6 +16,10 @@ MATRIX_HELP = "path of the matrix file (default: build-matrix.yaml of this check
 REGISTRY_HELP = "HOST[:PORT][/NAMESPACE] of an OCI registry, e.g. 127.0.0.1:5000/ska"
 RECORDED_HELP = REGISTRY_HELP + " (default: the only one released to)"
 RETRY_HELP = "attempts per registry operation before giving up (waits 1, 2, 4... s between)"
+UNAUDITED_HELP = (
+    "release even when pip-audit cannot read PyPI's advisories for some distributions "
+    "(they are recorded as unaudited)"
+)
 VARIANT_HELP = "a variant of build-matrix.yaml (repeatable), or all; default: the default variant"
 DIRTY_HELP = (
     "allow images built from uncommitted changes; their tag and labels say so "
@@ -139,6 +143,7 @@ def lint(c):
         "retest": "run the container tests even when this image id already passed them",
         "jobs": "build up to N independent images at once",
         "dirty": DIRTY_HELP,
+        "allow_unaudited": UNAUDITED_HELP,
         "matrix": MATRIX_HELP,
         "variant": VARIANT_HELP,
     },
@@ -152,10 +157,11 @@ def release(
     retest=False,
     jobs=2,
     dirty=False,
+    allow_unaudited=False,
     matrix=None,
     variant=None,
 ):
-    """Build, test, push, then write inventories, history and profiles; stop at a failure."""
+    """Build, test, audit, push, sign, then write inventories, history and profiles."""
     setup_logging()
     publishing.release(
         split_names(image),
@@ -166,6 +172,7 @@ def release(
         dirty,
         matrix,
         split_names(variant),
+        allow_unaudited=allow_unaudited,
     )
 
 
@@ -176,15 +183,33 @@ def release(
         "registry": REGISTRY_HELP,
         "retries": RETRY_HELP,
         "dirty": DIRTY_HELP,
+        "allow_unaudited": UNAUDITED_HELP,
         "matrix": MATRIX_HELP,
         "variant": VARIANT_HELP,
     },
 )
 @one_line_errors
-def push(c, image=None, registry="", retries=4, dirty=False, matrix=None, variant=None):
-    """Push built images that passed their tests at this image id; record the release."""
+def push(
+    c,
+    image=None,
+    registry="",
+    retries=4,
+    dirty=False,
+    allow_unaudited=False,
+    matrix=None,
+    variant=None,
+):
+    """Push built images that passed their tests and the audit; sign; record the release."""
     setup_logging()
-    publishing.push(split_names(image), registry, int(retries), dirty, matrix, split_names(variant))
+    publishing.push(
+        split_names(image),
+        registry,
+        int(retries),
+        dirty,
+        matrix,
+        split_names(variant),
+        allow_unaudited=allow_unaudited,
+    )
 
 
 @task(
@@ -202,6 +227,33 @@ def profiles(c, registry="", release=None, matrix=None, variant=None):
     """Write the Zero to JupyterHub profileList and DockerSpawner allowed_images of a release."""
     setup_logging()
     publishing.profiles(registry, release, matrix, split_names(variant))
+
+
+@task
+@one_line_errors
+def keys(c):
+    """Make the site's signing key if absent ($HUBIMAGES_KEYS, or ~/.config/hubimages/keys)."""
+    trust.keys()
+
+
+@task(
+    iterable=["ref", "variant"],
+    help={
+        "ref": "-r REF: HOST[:PORT]/PATH[:TAG][@sha256:DIGEST]; repeat -r, or a comma list "
+        "(default: the images of each variant's newest recorded release)",
+        "registry": RECORDED_HELP + "; with no reference: its newest recorded releases",
+        "release": "with no reference: the images of this release tag, resolved in the registry "
+        "in every variant that has it",
+        "key": "the public key to trust (PEM); default: the site key's",
+        "matrix": MATRIX_HELP,
+        "variant": "with no reference: a variant whose release to verify (repeatable); "
+        "default: every variant released",
+    },
+)
+@one_line_errors
+def verify(c, ref=None, registry="", release=None, key="", matrix=None, variant=None):
+    """Check each image's signature, SBOM, provenance and gates in the registry; one line each."""
+    trust.verify(split_names(ref), registry, release, key, matrix, split_names(variant))
 
 
 @task(

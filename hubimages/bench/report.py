@@ -7,40 +7,16 @@ here. Goals are data of the benchmark too: each is shown beside its number, met 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from hubimages.bench import SERVER_IMAGES
+from hubimages.bench.goals import GOALS
 from hubimages.bench.machine import Machine
 from hubimages.core.files import write_atomically
 
 REPORT = Path("docs") / "benchmarks.md"  # relative to the project's root
 
 
-@dataclass(frozen=True)
-class Goal:
-    limit: float
-    unit: str
-
-    def judge(self, value: object) -> str:
-        if not isinstance(value, int | float):
-            return f"at most {self.limit:g} {self.unit}"
-        verdict = "met" if value <= self.limit else "MISSED"
-        return f"at most {self.limit:g} {self.unit}: {verdict}"
-
-
-GOALS = {
-    # Raised for workflows: git (nbgitpuller's, and the users' own) and the perl Debian's git
-    # depends on (images/base/README.md, "What it costs").
-    "base_size_mb": Goal(480, "MB"),
-    "sdc1_size_mb": Goal(1600, "MB"),
-    "base_start_to_api_s_median": Goal(1.0, "s"),
-    "sdc1_start_to_api_s_median": Goal(1.3, "s"),
-    "rucio_start_s": Goal(60, "s"),
-    "workflows_added_to_release_s": Goal(180, "s"),
-    "catalogue_query_ms_median": Goal(100, "ms"),
-    "launch_to_notebook_s": Goal(15, "s"),
-}
 Numbers = Mapping[str, object]
 
 
@@ -164,6 +140,39 @@ def pushes(numbers: Numbers, images: Sequence[str]) -> list[str]:
     ]
 
 
+def trust(numbers: Numbers, images: Sequence[str]) -> list[str]:
+    """What the supply chain adds to a release (docs/supply-chain.md), and the audit's findings."""
+    rows = [
+        (what, shown(numbers, key, "s"), goal_of(numbers, key))
+        for what, key in (
+            ("the vulnerability audit of every image", "audit_s"),
+            (
+                "SBOMs, provenance and signatures of every image",
+                "sign_sbom_provenance_all_images_s",
+            ),
+            ("`invoke verify` of every image", "verify_all_images_s"),
+        )
+    ]
+    findings = [
+        (
+            f"`{name}`",
+            shown(numbers, f"{name}_findings"),
+            shown(numbers, f"{name}_findings_blocking"),
+            shown(numbers, f"{name}_unaudited"),
+        )
+        for name in images
+    ]
+    return [
+        "### Supply chain",
+        "",
+        "Added to a release of the variant's images, and the vulnerability audit's findings",
+        "that day (unaudited: distributions pip-audit could not read PyPI's advisories of).",
+        "",
+        *table(("what", "time", "goal"), rows),
+        *table(("image", "findings", "blocking", "unaudited"), findings),
+    ]
+
+
 def rucio(numbers: Numbers) -> list[str]:
     parts = sorted(
         key.removeprefix("rucio_start_").removesuffix("_s")
@@ -238,6 +247,7 @@ def variant_sections(numbers: Numbers, variant: str, images: Sequence[str]) -> l
         *servers(view, images),
         *science(view),
         *pushes(view, images),
+        *trust(view, images),
         *workflow_runs(view),
     ]
 

@@ -16,6 +16,7 @@ from hubimages.bench.report import write_report
 from hubimages.bench.rucio import rucio_timings
 from hubimages.bench.science import pybdsf_timings, sdc1_score
 from hubimages.bench.startup import startup_seconds
+from hubimages.bench.trust import trust_timings
 from hubimages.bench.workflows import (
     catalogue_query_timings,
     launch_timings,
@@ -81,6 +82,7 @@ def measure(run: BuildRun, cold: bool) -> dict[str, object]:
     if "sdc1" in matrix.images:
         numbers["sdc1_score"] = sdc1_score(client, matrix)
     numbers.update(push_timings(client, matrix))
+    numbers.update(trust_timings(client, matrix, run.cache))
     numbers.update(workflow_timings(run))
     return numbers
 

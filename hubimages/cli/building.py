@@ -3,6 +3,7 @@ conformance."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from dataclasses import replace
@@ -147,6 +148,13 @@ def check(matrix_path: str | None) -> None:
         )
         for name, reason in variant.excluded.items():
             print(f"  {name}: excluded: {reason}")
+    today = datetime.date.today()
+    for accepted in projects[0].matrix.accepted:  # the vulnerability gate's exceptions
+        state = "until" if accepted.valid_on(today) else "EXPIRED on"
+        scope = ", ".join(accepted.images) or "every image"
+        if accepted.variants:
+            scope += " in " + ", ".join(accepted.variants)
+        print(f"accepted {accepted.id} {state} {accepted.expires} ({scope}): {accepted.reason}")
     # Workflows' repositories (fetched when they are URLs) and notebooks, as a release checks
     # them; each runs in one environment and variant.
     matrix = projects[0].matrix

@@ -12,11 +12,11 @@ from hubimages.cli.common import append_github_output, registry_target
 from hubimages.model.lineage import build_order
 from hubimages.model.project import ALL_VARIANTS, Project, open_project
 from hubimages.publish.diff import diff_inventories
+from hubimages.publish.publisher import Publisher
 from hubimages.publish.release import (
-    Publisher,
     inventory_of,
     profiles_for,
-    publish_release,
+    publish_variants,
     release_variants,
     releases_of,
 )
@@ -30,6 +30,7 @@ def publisher(
     retries: int = 4,
     recorded: bool = False,
     dirty: bool = False,
+    allow_unaudited: bool = False,
 ) -> Publisher:
     return Publisher(
         project.matrix,
@@ -37,6 +38,7 @@ def publisher(
         registry_target(project, registry, recorded),
         RetryPolicy(attempts=retries),
         allow_dirty=dirty,
+        allow_unaudited=allow_unaudited,
     )
 
 
@@ -49,10 +51,14 @@ def release(
     dirty: bool,
     matrix_path: str | None,
     variants: list[str],
+    allow_unaudited: bool = False,
 ) -> None:
     projects = checked(matrix_path, names, variants)
     runs = start_runs(projects)
-    targets = [publisher(p, registry, retries, dirty=dirty) for p in projects]
+    targets = [
+        publisher(p, registry, retries, dirty=dirty, allow_unaudited=allow_unaudited)
+        for p in projects
+    ]
     pairs = list(zip(runs, targets, strict=True))
     for done in release_variants(pairs, names, retest=retest, jobs=jobs):
         print(report.release_summary(done))
@@ -65,14 +71,19 @@ def push(
     dirty: bool,
     matrix_path: str | None,
     variants: list[str],
+    allow_unaudited: bool = False,
 ) -> None:
-    projects = checked(matrix_path, names, variants)
-    targets = [publisher(p, registry, retries, dirty=dirty) for p in projects]
-    for project, target in zip(projects, targets, strict=True):
+    """Every variant's images gated (tests, audit) before any variant is pushed."""
+    targets, orders = [], []
+    for project in checked(matrix_path, names, variants):
         wanted = [n for n in names if n in project.matrix.images] or None
         if names and wanted is None:
             continue  # none of the named images is built in this variant
-        done = publish_release(target, build_order(project.matrix, wanted))
+        targets.append(
+            publisher(project, registry, retries, dirty=dirty, allow_unaudited=allow_unaudited)
+        )
+        orders.append(build_order(project.matrix, wanted))
+    for done in publish_variants(targets, orders):
         print(report.release_summary(done))
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docker
+import docker.errors
+
 from hubimages.e2e import rucio_panel
 from hubimages.e2e.session import Session, StepResult
 from hubimages.e2e.workflow_launch import LaunchReport
-from hubimages.services.hub import LocalHub
+from hubimages.services.hub import CONTAINER_LABEL, LocalHub
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.rucio.site import RucioSite
 
@@ -71,3 +74,18 @@ def fetch_with_panel(
         assert response.status == 200, f"{path} is not in the home: {response.status}"
         found = response.json().get("size")
         assert found == size, f"{path} has {found} bytes, not {size}"
+
+
+def server_log(hub: str, user: str, lines: int = 20) -> list[str]:
+    """The user server's last lines (its container is removed when the hub stops)."""
+    client = docker.from_env()
+    for container in client.containers.list(
+        all=True, filters={"label": f"{CONTAINER_LABEL}={hub}"}
+    ):
+        if user in (container.name or ""):
+            try:
+                text = container.logs(tail=lines).decode(errors="replace")
+            except docker.errors.APIError:
+                return []
+            return text.splitlines()
+    return []

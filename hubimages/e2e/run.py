@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
-import docker.errors
 
 from hubimages.builder.run import BuildRun
 from hubimages.builder.scheduler import build_variants, failed
@@ -26,7 +25,7 @@ from hubimages.deps.lockfile import load_lock
 from hubimages.e2e.browser import Console, open_browser
 from hubimages.e2e.checks import SITE_PACKAGE, pip_install, score_line
 from hubimages.e2e.oidc import oidc_session
-from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel
+from hubimages.e2e.parts import USER, E2EReport, Services, fetch_with_panel, server_log
 from hubimages.e2e.scientist import (
     choose_profile,
     lab_ready,
@@ -41,12 +40,14 @@ from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order
 from hubimages.publish.catalogue import DOCUMENT
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
+from hubimages.publish.publisher import Publisher
 from hubimages.publish.records import Release
-from hubimages.publish.release import Publisher, publish_release
+from hubimages.publish.release import publish_variants
 from hubimages.publish.store import ReleaseStore
 from hubimages.publish.target import RegistryTarget
+from hubimages.publish.trust.keys import SiteKeys, generate
 from hubimages.services.catalogue.hubconfig import CatalogueService
-from hubimages.services.hub import CONTAINER_LABEL, LocalHub
+from hubimages.services.hub import LocalHub
 from hubimages.services.idp.provider import LocalIdp
 from hubimages.services.idp.site import IdpSite
 from hubimages.services.localregistry import LocalRegistry
@@ -94,7 +95,7 @@ def run_e2e(
             else:
                 _session(run, services, releases, profile, folder, report)
         except StepError as failure:
-            failure.server_log = _server_log(services.hub.name, USER)
+            failure.server_log = server_log(services.hub.name, USER)
             failure.done = list(report.steps)
             raise
     return report
@@ -105,10 +106,12 @@ def _release(
     runs: list[BuildRun], spawned: BuildRun, folder: Path, profile: str
 ) -> Iterator[tuple[dict[str, Release], ReleaseStore]]:
     """Every image of the matrix in every variant of `runs`, built, pushed to a registry of
-    the run's own; each variant's release, and the records (profiles, catalogue). The registry
-    starts empty (a release tag is immutable, and a rebuild from the same commit has it) and
-    nothing of it stays. The profile's workflows in the spawned variant run headless first (or
-    passed at these image ids): the catalogue offers them."""
+    the run's own, signed with its SBOM and provenance by a key of the run's own; each
+    variant's release, and the records (profiles, whose hook verifies each image before the
+    spawn; catalogue). The registry starts empty (a release tag is immutable, and a rebuild
+    from the same commit has it) and nothing of it stays. The profile's workflows in the
+    spawned variant run headless first (or passed at these image ids): the catalogue offers
+    them."""
     sources = prepare_sources(spawned.matrix, spawned.cache)
     results = build_variants(runs, None)
     if failed(results):
@@ -127,6 +130,10 @@ def _release(
     shutil.rmtree(storage, ignore_errors=True)
     registry = LocalRegistry(storage, port=free_port())
     registry.start()
+    # A site key of the run's own: the hub's spawn hook verifies every image against it.
+    keys = SiteKeys(folder / "keys")
+    shutil.rmtree(keys.folder, ignore_errors=True)
+    generate(keys)
     publishers = [
         Publisher(
             run.matrix,
@@ -134,19 +141,19 @@ def _release(
             RegistryTarget(registry.host, "e2e"),
             allow_dirty=True,
             require_tests=False,
+            keys=keys,
         )
         for run in runs
     ]
     try:
-        releases = {
-            run.matrix.variant.name: publish_release(publisher, build_order(run.matrix))
-            for run, publisher in zip(runs, publishers, strict=True)
-        }
+        done = publish_variants(publishers, [build_order(run.matrix) for run in runs])
+        releases = {release.variant: release for release in done}
         yield releases, publishers[0].store
     finally:
         registry.stop()
         shutil.rmtree(storage, ignore_errors=True)
         shutil.rmtree(publishers[0].store.folder, ignore_errors=True)
+        shutil.rmtree(keys.folder, ignore_errors=True)
 
 
 @contextmanager
@@ -239,6 +246,13 @@ def _session(
         report.steps = session.steps
         log_in(session, hub.url, USER, hub.password)
         choose_profile(session, hub.url, run.matrix, release, profile)
+        if "verified " not in hub.log_path.read_text(errors="replace"):
+            raise StepError(
+                "spawn",
+                "the hub spawned without verifying the image (no 'verified' in its log)",
+                console.tail(),
+                session.steps[-1].screenshot,
+            )
         lab_ready(session)
         if console.errors:
             raise StepError(
@@ -274,18 +288,3 @@ def _session(
 def _has_module(run: BuildRun, image: str, project: str) -> bool:
     """Whether the image's lock pins the project (the science stacks are not in every image)."""
     return project in load_lock(run.matrix, image).versions()
-
-
-def _server_log(hub: str, user: str, lines: int = 20) -> list[str]:
-    """The user server's last lines (its container is removed when the hub stops)."""
-    client = docker.from_env()
-    for container in client.containers.list(
-        all=True, filters={"label": f"{CONTAINER_LABEL}={hub}"}
-    ):
-        if user in (container.name or ""):
-            try:
-                text = container.logs(tail=lines).decode(errors="replace")
-            except docker.errors.APIError:
-                return []
-            return text.splitlines()
-    return []

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hubimages.errors import MatrixError
+from hubimages.model.acceptances import parse_acceptances
 from hubimages.model.checks import check_keys, require_str
 from hubimages.model.environments import parse_environments
 from hubimages.model.resources import parse_resources
@@ -37,7 +38,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         raise MatrixError(path, None, None, str(problem)) from None
     if not isinstance(raw, dict):
         raise MatrixError(path, None, None, "top level must be a mapping with settings and images")
-    top = {"settings", "variants", "images", "environments", "workflows"}
+    top = {"settings", "variants", "images", "environments", "workflows", "vulnerabilities"}
     check_keys(path, None, "", raw, top)
     settings = parse_settings(path, raw.get("settings"))
     images_raw = raw.get("images")
@@ -47,6 +48,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
     images.update(parse_environments(path, raw.get("environments"), images))
     variants = parse_variants(path, raw.get("variants"))
     default = next(v for v in variants.values() if v.default)
+    accepted = parse_acceptances(path, raw.get("vulnerabilities"), set(images), set(variants))
     matrix = Matrix(
         path=path,
         settings=settings,
@@ -54,6 +56,7 @@ def parse_matrix(text: str, path: Path) -> Matrix:
         variants=variants,
         variant=default,
         declared=images,
+        accepted=accepted,
         workflows=parse_workflows(path, raw.get("workflows"), images, variants),
     )
     _check_references(matrix)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hubimages.errors import MatrixError
+from hubimages.model.acceptances import Acceptance
 from hubimages.model.resources import Resources
 from hubimages.model.workflow_spec import WorkflowSpec
 
@@ -160,6 +161,7 @@ class Matrix:
     variants: dict[str, Variant]
     variant: Variant
     declared: dict[str, ImageSpec] = field(compare=False)  # every image, in any variant
+    accepted: tuple[Acceptance, ...] = ()  # vulnerabilities accepted until a date (acceptances)
     # Every workflow, each in its one variant (docs/workflows.md); variant_workflows: this one's.
     workflows: dict[str, WorkflowSpec] = field(default_factory=dict)
 

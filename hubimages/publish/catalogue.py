@@ -11,6 +11,7 @@ now.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from hubimages.publish.inventory import Inventory
 from hubimages.publish.profiles import Choice, Profile, offered, spawn_query
 from hubimages.publish.records import PublishedImage, Release, current_releases
 from hubimages.publish.store import ReleaseStore
+from hubimages.publish.trust.attest import audit_record
 from hubimages.publish.workflow_records import WorkflowPass, recorded_passes
 from hubimages.services.catalogue.page import render_page
 from hubimages.services.catalogue.schema import SCHEMA, SCHEMA_ID, VERSION
@@ -133,8 +135,22 @@ def _environment(
         "compressed_size": inventory.compressed_size,
         "spawn": spawn_query(profile, choice),
         "server_name": server_name(ident),
-        "findings": [],
+        "findings": _findings(store, image),
     }
+
+
+def _findings(store: ReleaseStore, image: PublishedImage) -> list[dict[str, Any]]:
+    """The known vulnerabilities of the image's signed audit, each marked accepted (until a
+    date, with the site's reason) or not; none where the release was not audited."""
+    path = audit_record(store.release_dir(image.tag), image.name)
+    if not path.is_file():
+        return []
+    result = json.loads(path.read_text()).get("scanner", {}).get("result", {})
+    accepted = {a["id"]: a for a in result.get("accepted", [])}
+    return [
+        {**finding, "accepted": accepted.get(finding["id"])}
+        for finding in result.get("findings", [])
+    ]
 
 
 def _inventory(store: ReleaseStore, image: PublishedImage) -> Inventory:

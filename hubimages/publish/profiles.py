@@ -22,9 +22,12 @@ from hubimages.errors import HubImagesError
 from hubimages.model.spec import ImageSpec, Matrix, Variant
 from hubimages.publish.limits import dockerspawner_limits, kubespawner_limits
 from hubimages.publish.records import PublishedImage, Release
+from hubimages.publish.trust.spawn import VERIFIER_FILE, SpawnTrust, node_policy, registries_d
 
 Z2JH_FILE = "z2jh-values.yaml"
 DOCKERSPAWNER_FILE = "dockerspawner_config.py"
+NODE_POLICY_FILE = "containers-policy.json"
+REGISTRIES_D_FILE = "registries.d/hubimages.yaml"
 VARIANT_OPTION = "variant"  # the profile option users choose the variant with
 VARIANT_OPTION_NAME = "Python and Debian"
 
@@ -211,33 +214,7 @@ def options_form(profiles: list[Profile]) -> str:
     return "<fieldset><legend>Choose an environment</legend>" + "".join(rows) + "</fieldset>"
 
 
-# DockerSpawner 14 cannot pull a name:tag@digest reference (it splits it at the last ':' and
-# asks the registry for a tag named after the digest's hex), so a node that lacks the image
-# would fail every spawn: the hook pulls by digest first, and DockerSpawner finds it present.
-PULL_HOOK = """
-import docker.errors
-
-
-async def pull_pinned_image(spawner):
-    \"\"\"Pull the chosen image by its digest when the engine lacks it.\"\"\"
-    chosen = spawner.user_options.get("image")
-    allowed = spawner.allowed_images if isinstance(spawner.allowed_images, dict) else {}
-    pinned = allowed.get(chosen, spawner.image)
-    if "@" not in pinned:
-        return
-    try:
-        await spawner.docker("inspect_image", pinned)
-    except docker.errors.NotFound:
-        name_and_tag, digest = pinned.split("@", 1)
-        spawner.log.info("pulling %s", pinned)
-        await spawner.docker("pull", name_and_tag.rsplit(":", 1)[0], tag=digest)
-
-
-c.Spawner.pre_spawn_hook = pull_pinned_image
-"""
-
-
-def render_dockerspawner(matrix: Matrix, releases: dict[str, Release]) -> str:
+def render_dockerspawner(matrix: Matrix, releases: dict[str, Release], trust: SpawnTrust) -> str:
     profiles = offered(matrix, releases)
     usage = "Load from jupyterhub_config.py: load_subconfig('<this file>') or paste it there."
     # json.dumps of str keys and values is valid Python and escapes anything odd in names.
@@ -252,19 +229,28 @@ def render_dockerspawner(matrix: Matrix, releases: dict[str, Release]) -> str:
         + "# The form users choose from: each image, and in it its variants (it posts "
         + "image=<label>).\n"
         + f"c.DockerSpawner.options_form = {json.dumps(options_form(profiles))}\n"
-        + "# DockerSpawner 14 cannot pull name:tag@digest: pull by digest before it looks.\n"
-        + PULL_HOOK
+        + "# Before each spawn: verify the chosen image's signature, SBOM, provenance and gates\n"
+        + f"# against the site key ({VERIFIER_FILE} beside this file), then pull it by digest\n"
+        + "# (DockerSpawner 14 cannot pull name:tag@digest itself).\n"
+        + trust.hook()
         + dockerspawner_limits(matrix, [c.image for p in profiles for c in p.choices])
     )
 
 
-def write_profiles(matrix: Matrix, releases: dict[str, Release], folder: Path) -> list[Path]:
-    """Both files for the current release of each variant in `releases`."""
+def write_profiles(
+    matrix: Matrix, releases: dict[str, Release], folder: Path, trust: SpawnTrust
+) -> list[Path]:
+    """Every file for the current release of each variant in `releases`, whose every image
+    was verified (publish.trust.checks)."""
+    registry = next(iter(releases.values())).registry if releases else ""
     outputs = {
         Z2JH_FILE: render_z2jh(matrix, releases),
-        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, releases),
+        DOCKERSPAWNER_FILE: render_dockerspawner(matrix, releases, trust),
+        # For nodes that pull with containers/image (CRI-O under Kubernetes, podman).
+        NODE_POLICY_FILE: json.dumps(node_policy(trust.public_key, registry), indent=2),
+        REGISTRIES_D_FILE: registries_d(registry.split("/", 1)[0]),
     }
-    paths = []
+    paths = [trust.write_verifier(folder)]  # after rendering: a bad release writes nothing
     for name, text in outputs.items():
         path = folder / name
         write_atomically(path, text)

@@ -120,22 +120,77 @@ class RegistryClient:
         labels: dict[str, str] = json.loads(body).get("config", {}).get("Labels") or {}
         return labels
 
+    def raw_manifest(self, name: str, reference: str) -> bytes | None:
+        """A manifest's bytes as stored (what its digest is computed over); None if absent."""
+        path = self.target.path(name)
+        status, _, body = self._request(
+            "GET",
+            f"/v2/{path}/manifests/{reference}",
+            scope=f"repository:{path}:pull",
+            accept=",".join(MANIFEST_TYPES),
+            missing_ok=True,
+        )
+        return None if status == 404 else body
+
+    def upload_blob(self, name: str, data: bytes) -> str:
+        """Put a blob (a monolithic upload) unless the repository has it; its digest."""
+        path = self.target.path(name)
+        scope = f"repository:{path}:pull,push"
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        status, _, _ = self._request(
+            "HEAD", f"/v2/{path}/blobs/{digest}", scope=scope, missing_ok=True
+        )
+        if status == 200:
+            return digest
+        _, headers, _ = self._request("POST", f"/v2/{path}/blobs/uploads/", scope=scope)
+        location = urllib.parse.urljoin(self.target.base_url + "/", headers.get("Location", ""))
+        separator = "&" if "?" in location else "?"
+        self._request(
+            "PUT",
+            f"{location}{separator}digest={urllib.parse.quote(digest)}",
+            scope=scope,
+            data=data,
+            content_type="application/octet-stream",
+        )
+        return digest
+
+    def put_manifest(self, name: str, reference: str, body: bytes, media_type: str) -> str:
+        """Put a manifest under a tag; the digest of its bytes."""
+        path = self.target.path(name)
+        self._request(
+            "PUT",
+            f"/v2/{path}/manifests/{reference}",
+            scope=f"repository:{path}:pull,push",
+            data=body,
+            content_type=media_type,
+        )
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+
     # -- HTTP with the registry's auth dance --------------------------------------------------
 
     def _request(
-        self, method: str, path: str, scope: str, accept: str = "", missing_ok: bool = False
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        accept: str = "",
+        missing_ok: bool = False,
+        data: bytes | None = None,
+        content_type: str = "",
     ) -> Response:
-        url = self.target.base_url + path
+        url = path if path.startswith(("http://", "https://")) else self.target.base_url + path
         headers = {"Accept": accept} if accept else {}
+        if content_type:
+            headers["Content-Type"] = content_type
         if scope in self._tokens:
             headers["Authorization"] = self._tokens[scope]
-        status, response_headers, body = self._send(method, url, headers)
+        status, response_headers, body = self._send(method, url, headers, data)
         if status == 401:
             self._tokens[scope] = self._authorize(
                 response_headers.get("WWW-Authenticate", ""), scope
             )
             headers["Authorization"] = self._tokens[scope]
-            status, response_headers, body = self._send(method, url, headers)
+            status, response_headers, body = self._send(method, url, headers, data)
         if status == 404 and missing_ok:
             return status, response_headers, body
         self._raise_for(status, method, path, body)
@@ -157,8 +212,12 @@ class RegistryClient:
                 "distribution registry)"
             )
 
-    def _send(self, method: str, url: str, headers: dict[str, str]) -> Response:
-        request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], data: bytes | None = None
+    ) -> Response:
+        request = urllib.request.Request(  # noqa: S310
+            url, data=data, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 return response.status, response.headers, response.read()

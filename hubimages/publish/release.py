@@ -1,39 +1,34 @@
-"""`invoke release`: build, test, push, then write inventories, history and profiles, in order.
+"""`invoke release`: build, test, audit, push and sign, then write inventories, history and
+profiles, in order, for one variant or several.
 
-Each step only starts when the one before succeeded for every image, so a failing test or a
-registry fault leaves the published history and profiles as they were. A rerun finds the
-images built and tested (same image ids) and the pushes done, and completes the release.
+Every variant is built, tested and gated (tags, key, the vulnerability gate against its own
+suite: publish.staging) before the first push of any; then each variant is pushed, signed and
+recorded in turn. A step starts only when the one before succeeded for every image, so a failing
+test, a blocking finding or a registry fault leaves that variant's history and the profiles as
+they were. A rerun finds the images built and tested (same image ids) and the pushes done, and
+completes the release.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 
-from docker import DockerClient
-
 from hubimages.builder.dirty import uncommitted_inputs
-from hubimages.builder.engine import connect
 from hubimages.builder.run import BuildResult, BuildRun
 from hubimages.builder.scheduler import build_variants, failed
 from hubimages.builder.tagging.release_tag import ReleaseTag
-from hubimages.core.cache import CacheLayout
-from hubimages.core.clock import utc_timestamp
 from hubimages.errors import HubImagesError
 from hubimages.model.lineage import build_order, descendants
 from hubimages.model.spec import Matrix
-from hubimages.publish.gate import built_image, release_choice, tested_image
 from hubimages.publish.inventory import Inventory, build_inventory
 from hubimages.publish.profiles import write_profiles
-from hubimages.publish.push import Pusher, plan_pushes
+from hubimages.publish.publisher import Publisher, ReleaseError
 from hubimages.publish.records import Release, current_releases
-from hubimages.publish.registry import RegistryClient, credentials
+from hubimages.publish.registry import RegistryClient
 from hubimages.publish.remote import pulled_inventory, registry_history, resolve_release
-from hubimages.publish.retry import RetryPolicy
-from hubimages.publish.store import ReleaseStore
-from hubimages.publish.target import RegistryTarget
+from hubimages.publish.staging import push_staged, stage
 from hubimages.publish.workflow_release import record_workflows, workflow_failure
 from hubimages.verify.results import gate_refusal
 from hubimages.verify.runner import run_container_tests
@@ -42,35 +37,6 @@ from hubimages.verify.workflow_source import prepare_sources
 from hubimages.verify.workflows import WorkflowContext
 
 log = logging.getLogger(__name__)
-
-
-class ReleaseError(HubImagesError):
-    pass
-
-
-@dataclass(frozen=True)
-class Publisher:
-    """Everything a publishing step needs: the matrix, the records, the target, the engine
-    (connected only by the steps that use it: `history` and `profiles` work without one)."""
-
-    matrix: Matrix
-    cache: CacheLayout
-    target: RegistryTarget
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    allow_dirty: bool = False  # --dirty: publish images built from uncommitted changes
-    # False only for a registry of the tool's own that nobody pulls from (`invoke e2e`'s)
-    require_tests: bool = True
-
-    @cached_property
-    def client(self) -> DockerClient:
-        return connect()
-
-    @property
-    def store(self) -> ReleaseStore:
-        return ReleaseStore(self.cache.publish(self.target.slug))
-
-    def registry(self) -> RegistryClient:
-        return RegistryClient(self.target, credentials(self.target.host))
 
 
 def release_images(
@@ -114,10 +80,7 @@ def release_variants(
         own = [r for r in results if r.variant == run.matrix.variant.name]
         workflows = WorkflowContext(run.client, run.matrix, run.cache, sources)
         _test_for_release(run, workflows, own, order, retest, pytest_args or [])
-    return [
-        publish_release(publisher, order)
-        for (_, publisher), order in zip(variants, orders, strict=True)
-    ]
+    return publish_variants([publisher for _, publisher in variants], orders)
 
 
 def _test_for_release(
@@ -176,33 +139,19 @@ def refuse_uncommitted(matrix: Matrix, names: list[str], allow_dirty: bool) -> N
 
 def publish_release(publisher: Publisher, names: list[str]) -> Release:
     """Push tested images, then record the release: the `invoke push` step of a release."""
-    images = [
-        tested_image(publisher.client, publisher.matrix, publisher.cache, name)
-        if publisher.require_tests
-        else built_image(publisher.client, publisher.matrix, name)
-        for name in names
-    ]
-    choice = release_choice(images)
-    tag = ReleaseTag.parse(choice.tag)
-    if tag is not None and tag.dirty and not publisher.allow_dirty:
-        raise ReleaseError(
-            f"the images were built from uncommitted changes (tag "
-            f"{choice.tag}): rebuild from a clean tree, or pass --dirty"
-        )
-    registry = publisher.registry()
-    plans = plan_pushes(publisher.matrix, images, registry, choice.tag, publisher.policy)
-    pusher = Pusher(publisher.client, registry, publisher.store, publisher.policy)
-    published = pusher.push_all(plans, choice.tag)
-    release = Release(
-        tag=choice.tag,
-        registry=str(publisher.target),
-        created=utc_timestamp(),
-        revision=choice.revision,
-        images=tuple(published),
-        variant=publisher.matrix.variant.name,
-    )
-    record_release(publisher, registry, release)
-    return release
+    return publish_variants([publisher], [names])[0]
+
+
+def publish_variants(publishers: list[Publisher], orders: list[list[str]]) -> list[Release]:
+    """Each variant's images: every variant staged (tested, tagged, audited against its own
+    Debian suite, the key loaded) before any is pushed, then pushed, signed and recorded."""
+    staged = [stage(p, names) for p, names in zip(publishers, orders, strict=True)]
+    releases = []
+    for item in staged:
+        release = push_staged(item)
+        record_release(item.publisher, item.registry, release)
+        releases.append(release)
+    return releases
 
 
 def record_release(publisher: Publisher, registry: RegistryClient, release: Release) -> None:
@@ -219,10 +168,14 @@ def record_release(publisher: Publisher, registry: RegistryClient, release: Rele
             remote.layers_size if remote else 0,
         )
         store.write_inventory(inventory)
-    store.write_release(release)
-    history = store.add_to_history(release)
+    # What the profiles will offer: this release and every variant's earlier ones, each
+    # verified in the registry before the history and profiles change.
+    history = [release, *(r for r in store.history() if r.tag != release.tag)]
     current = current_releases(history, publisher.matrix.default_variant.name)
-    paths = write_profiles(publisher.matrix, current, store.profiles)
+    publisher.verified(current.values(), "the profiles were not written")
+    store.write_release(release)
+    store.add_to_history(release)
+    paths = write_profiles(publisher.matrix, current, store.profiles, publisher.trust())
     record_workflows(publisher.matrix, publisher.cache, store, release)
     log.info(
         "release %s: %d images; profiles: %s",
@@ -248,7 +201,8 @@ def profiles_for(publisher: Publisher, tag: str | None, variants: list[str]) -> 
             )
     else:
         releases = resolve_variants(publisher, tag, variants)
-    return write_profiles(matrix, releases, store.profiles)
+    publisher.verified(releases.values(), "no profiles were written")
+    return write_profiles(matrix, releases, store.profiles, publisher.trust())
 
 
 def resolve_variants(publisher: Publisher, tag: str, variants: list[str]) -> dict[str, Release]:

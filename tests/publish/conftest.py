@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from hubimages.deps.lockfile import lock_name
+from hubimages.publish.trust.keys import SiteKeys, generate
 from tests.publish.helpers import (
     BASE_OF_VARIANT,
     BASE_REF,
@@ -77,7 +78,9 @@ def project(tmp_path_factory, client) -> Iterator[Project]:
             "default": True,
         }
     }
-    proj = Project(root)
+    keys = tmp_path_factory.mktemp("site-keys") / "keys"
+    generate(SiteKeys(keys))
+    proj = Project(root, keys)
     matrix = {"settings": settings, "variants": base["variants"], "images": images}
     proj.write("build-matrix.yaml", yaml.safe_dump(matrix))
     proj.write("images/hello/Dockerfile", DOCKERFILE)

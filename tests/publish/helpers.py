@@ -19,6 +19,7 @@ import pytest
 
 from hubimages.model.project import open_project
 from hubimages.model.spec import PYTHON_PLACEHOLDER
+from hubimages.publish.trust.keys import KEYS_ENV
 from hubimages.services.localregistry import LocalRegistry
 
 Registry = LocalRegistry  # the name the tests read best with
@@ -95,11 +96,18 @@ def six_lock(version: str) -> str:
     return f"six=={version} \\\n    --hash=sha256:{SIX_WHEELS[version]}\n"
 
 
+# PyPI's advisories may be unreadable where only PyPI's simple API and project pages answer
+# (this machine's): releases record those distributions as unaudited (docs/supply-chain.md).
+ALLOW_UNAUDITED = "--allow-unaudited"
+
+
 @dataclass
 class Project:
-    """A git repository holding a one-image matrix; `invoke` runs against it."""
+    """A git repository holding a one-image matrix; `invoke` runs against it, signing with a
+    site key of its own (in a folder outside the repository)."""
 
     root: Path
+    keys: Path | None = None
 
     @property
     def matrix(self) -> Path:
@@ -140,5 +148,9 @@ class Project:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **self.keys_env, **(env or {})},
         )
+
+    @property
+    def keys_env(self) -> dict[str, str]:
+        return {KEYS_ENV: str(self.keys)} if self.keys else {}

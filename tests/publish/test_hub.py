@@ -25,13 +25,16 @@ from hubimages.core.ports import free_port
 from hubimages.core.waiting import wait_until
 from hubimages.model.project import CHECKOUT as CHECKOUT_FOLDER
 from hubimages.publish.profiles import DOCKERSPAWNER_FILE
-from hubimages.publish.release import Publisher, publish_release
+from hubimages.publish.publisher import Publisher
+from hubimages.publish.release import publish_release
 from hubimages.publish.target import RegistryTarget
+from hubimages.publish.trust.keys import SiteKeys, generate
 from hubimages.services.hub import CONTAINER_LABEL, LocalHub, proxy_source
 from hubimages.services.hubconfig import home_volume
 from tests.containers.helpers import exec_text
 from tests.containers.sdc1.example import NOTEBOOK, notebook_result
 from tests.publish.helpers import (
+    ALLOW_UNAUDITED,
     CHECKOUT,
     NAMESPACE,
     REMOTE,
@@ -76,7 +79,12 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
 ) -> None:
     require_every_variant_base(client)
     released = project.invoke(
-        "release", "-i", "hello", f"--registry={registry.host}/{REMOTE}", "--variant=all"
+        "release",
+        "-i",
+        "hello",
+        f"--registry={registry.host}/{REMOTE}",
+        "--variant=all",
+        ALLOW_UNAUDITED,
     )
     assert released.returncode == 0, released.stderr[-3000:]
     profiles = next(project.publish.glob("*/profiles/dockerspawner_config.py"))
@@ -108,6 +116,8 @@ def test_hub_spawns_the_pinned_profile_image_behind_its_proxy(
         assert container.attrs["Config"]["Image"] == pinned
         assert container.image is not None and container.image.id == image_id
         assert container.image.labels["org.skahub.python"] == other.python
+        # The verifying hook checked that variant's own digest before the pull (issue 21).
+        assert f"verified {pinned}" in hub.log_path.read_text(errors="replace")
         # Through the real proxy on 127.0.0.1 to the server on the internal network.
         status, contents = call(f"{hub.url}/user/alice/api/contents")
         assert (status, contents.get("type")) == (200, "directory")
@@ -148,12 +158,15 @@ def test_sdc1_spawned_by_dockerspawner_with_the_written_profiles_runs_the_exampl
         client.images.get(checkout.matrix.local_ref("sdc1"))
     except docker.errors.ImageNotFound:
         pytest.fail(f"{checkout.matrix.local_ref('sdc1')} is not built: invoke build -i sdc1")
+    keys = SiteKeys(tmp_path / "keys")  # signed with a key of the test's own
+    generate(keys)
     publisher = Publisher(
         checkout.matrix,
         CacheLayout(tmp_path / "cache"),
         RegistryTarget(registry.host, REMOTE),
         allow_dirty=True,  # the checkout's image as built; this registry serves nobody
         require_tests=False,
+        keys=keys,
     )
     publish_release(publisher, ["sdc1"])
     profiles = publisher.store.profiles / DOCKERSPAWNER_FILE

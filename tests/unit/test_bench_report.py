@@ -40,7 +40,15 @@ NUMBERS: dict[str, object] = {
     "rucio_start_s": 4.2,
     "rucio_stop_s": 3.9,
     "rucio_start_database_s": 1.1,
+    "trixie.sign_sbom_provenance_all_images_s": 10.6,
+    "trixie.verify_all_images_s": 0.42,
+    "trixie.sdc1_findings": 2,
+    "trixie.sdc1_findings_blocking": 0,
+    "trixie.sdc1_unaudited": 204,
     "bookworm.base_size_mb": 377,
+    "bookworm.sdc1_findings": 7,
+    "bookworm.sdc1_findings_blocking": 1,
+    "bookworm.sdc1_unaudited": 190,
     "trixie.workflow_pybdsf-quicklook_s": 41.2,
     "trixie.workflow_runs_s": 95.0,
     "bookworm.workflow_look-old_s": "FAILED: notebook look.ipynb, cell 2",
@@ -65,6 +73,9 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
         "| sources PyBDSF finds there | 44 |",
         "| `ml` | 20.4 s | 0.03 s |",
         "| start: database | 1.1 s |  |",
+        "| SBOMs, provenance and signatures of every image | 10.6 s | at most 30 s: met |",
+        "| `invoke verify` of every image | 0.42 s | at most 10 s: met |",
+        "| `sdc1` | 2 | 0 | 204 |",
         "| headless run of `pybdsf-quicklook` | 41.2 s |",
         "| headless run of `look-old` | FAILED: notebook look.ipynb, cell 2 |",
         "| what the workflow runs add to a release of every image, every variant | 107.5 s | "
@@ -77,6 +88,8 @@ def test_the_report_shows_every_number_the_machine_and_the_date() -> None:
     trixie, bookworm = text.index("## Variant `trixie`"), text.index("## Variant `bookworm`")
     assert trixie < text.index("| `base` | 391 MB |") < bookworm  # each variant's own numbers
     assert bookworm < text.index("| `base` | 377 MB |") < text.index("## The local Rucio")
+    assert trixie < text.index("| `sdc1` | 2 | 0 | 204 |") < bookworm  # the audit per variant
+    assert bookworm < text.index("| `sdc1` | 7 | 1 | 190 |")
     # each variant's headless runs in its section; what they add to a release, once
     assert trixie < text.index("`pybdsf-quicklook`") < bookworm < text.index("`look-old`")
     assert text.index("## The local Rucio") < text.index("## Workflows and the catalogue")

@@ -6,6 +6,7 @@ choosing that image and variant in the real DockerSpawner and KubeSpawner."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,16 @@ import pytest
 from kubespawner import KubeSpawner
 
 from hubimages.core.cache import CacheLayout
+from hubimages.core.files import write_json
+from hubimages.model.acceptances import Acceptance
 from hubimages.model.load import load_matrix
 from hubimages.model.spec import Matrix
 from hubimages.publish.catalogue import build_catalogue, write_catalogue
-from hubimages.publish.profiles import write_profiles
+from hubimages.publish.profiles import DOCKERSPAWNER_FILE, Z2JH_FILE, write_profiles
 from hubimages.publish.records import PublishedImage, Release, current_releases
 from hubimages.publish.store import ReleaseStore
+from hubimages.publish.trust.attest import audit_record
+from hubimages.publish.trust.audit import Finding, ImageAudit
 from hubimages.publish.workflow_records import WorkflowPass, write_passes
 from hubimages.services.catalogue.query import CatalogueIndex, EnvironmentQuery, WorkflowQuery
 from hubimages.services.catalogue.schema import SCHEMA
@@ -28,7 +33,7 @@ from hubimages.verify.workflow_run import run_inputs
 from hubimages.verify.workflow_source import WorkflowSource, prepare_sources
 
 from .conftest import write_matrix
-from .test_profiles import load_dockerspawner, profile_list
+from .test_profiles import TRUST, load_dockerspawner, profile_list
 
 TAG = "2026-12-03-abc1234"
 OLD = "python-3.9-2026-12-03-abc1234"  # the other variant's tag of the same build run
@@ -192,9 +197,9 @@ def test_the_spawn_query_chooses_the_image_and_variant_in_both_spawners(
     the profiles written for the same releases."""
     matrix, store, document = catalogue
     releases = current_releases(store.history(), matrix.default_variant.name)
-    paths = write_profiles(matrix, releases, tmp_path / "profiles")
-    docker = load_dockerspawner(paths[1])
-    profiles = profile_list(paths[0].read_text())
+    write_profiles(matrix, releases, tmp_path / "profiles", TRUST)
+    docker = load_dockerspawner(tmp_path / "profiles" / DOCKERSPAWNER_FILE)
+    profiles = profile_list((tmp_path / "profiles" / Z2JH_FILE).read_text())
 
     async def kube(query: dict[str, str]) -> str:
         spawner = KubeSpawner(_mock=True, profile_list=profiles)
@@ -207,3 +212,25 @@ def test_the_spawn_query_chooses_the_image_and_variant_in_both_spawners(
         options = docker.options_from_query(query)
         assert asyncio.run(docker.check_allowed(options["image"])) == environment["image"]
         assert asyncio.run(kube(environment["spawn"])) == environment["image"]
+
+
+def test_an_environment_lists_the_findings_its_image_was_signed_with(project, catalogue) -> None:
+    """The audit record the release signed (publish.trust.attest) reaches the catalogue: each
+    finding, accepted ones with the site's reason and date; an unaudited image has none."""
+    matrix, cache = project
+    _, store, _ = catalogue
+    fixed = Finding("GHSA-aaaa", "pypi", "astropy", "7.1.0", ("7.1.1",))
+    pending = Finding("debian:openssl=3.0.18-1~deb12u1", "debian", "openssl", "3.0.17-1", ())
+    acceptance = Acceptance("GHSA-aaaa", "not reachable from a session", datetime.date(2027, 1, 31))
+    audit = ImageAudit("a", "old", (fixed, pending), ((fixed, acceptance),), (pending,), (), ())
+    write_json(audit_record(store.release_dir(OLD), "a"), audit.predicate(True, False))
+    document = build_catalogue(matrix, store, cache, prepare_sources(matrix, cache))
+    jsonschema.validate(document, SCHEMA)
+    found = {e["id"]: e["findings"] for e in document["environments"]}
+    assert [(f["id"], f["package"], f["fixed"]) for f in found["a:old"]] == [
+        ("GHSA-aaaa", "astropy", ["7.1.1"]),
+        ("debian:openssl=3.0.18-1~deb12u1", "openssl", []),
+    ]
+    assert found["a:old"][0]["accepted"]["expires"] == "2027-01-31"
+    assert found["a:old"][1]["accepted"] is None
+    assert found["a:bookworm"] == [] and found["base:old"] == []

@@ -4,15 +4,22 @@ real authenticator and spawner classes (the running hub is tests/publish/test_hu
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from dockerspawner import DockerSpawner
 from jupyterhub.app import JupyterHub
 from oauthenticator.generic import GenericOAuthenticator
+from tornado import web
 from traitlets.config.loader import PyFileConfigLoader
 
+from hubimages.core.ports import free_port
 from hubimages.model.project import CHECKOUT
+from hubimages.publish.trust.spawn import SpawnTrust
 from hubimages.services.hub import RENEWAL_FRAGMENT
 from hubimages.services.hubconfig import (
     COMPOSE_HOOKS,
@@ -146,3 +153,44 @@ def test_sessions_get_their_own_rucio_account_as_files(tmp_path: Path) -> None:
     asyncio.run(oidc.Spawner.pre_spawn_hook(spawner))
     assert spawner.environment["RUCIO_AUTH_TYPE"] == "oidc"
     assert list(spawner.volumes) == [str(site.ca_cert)]
+
+
+def test_the_hub_runs_its_session_steps_then_the_profiles_verifying_hook(tmp_path: Path) -> None:
+    """The hub's own steps (Rucio accounts) and the hook `invoke profiles` writes (verify, then
+    pull) both run, in that order; a refusal reaches the spawn page as one line."""
+    site = rucio(tmp_path)
+    (site.client_files / "accounts" / "alice").mkdir(parents=True)
+    config_path = write_config(tmp_path, rucio_sessions(site, "userpass"))
+    trust = SpawnTrust(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    # As `invoke profiles` writes them: the hook, and the verifier it loads from beside it.
+    (tmp_path / "profiles.py").write_text("c.DockerSpawner.image = 'img'\n" + trust.hook())
+    trust.write_verifier(tmp_path)
+    hook = load(config_path).Spawner.pre_spawn_hook
+    closed = free_port()  # nothing listens there: the registry cannot vouch for the image
+
+    def refusal(image: str) -> tuple[str, SimpleNamespace]:
+        spawner = SimpleNamespace(
+            user=SimpleNamespace(name="alice"),
+            volumes={},
+            environment={},
+            user_options={},
+            allowed_images={},
+            image=image,
+            log=logging.getLogger("test"),
+        )
+        with pytest.raises(web.HTTPError) as refused:
+            asyncio.run(hook(spawner))
+        assert refused.value.status_code == 403
+        return refused.value.jupyterhub_message, spawner  # type: ignore[attr-defined]
+
+    message, spawner = refusal("127.0.0.1:5000/ska/base:latest")
+    assert message == "127.0.0.1:5000/ska/base:latest is refused: not pinned by digest"
+    assert spawner.environment["RUCIO_ACCOUNT"] == "alice"  # the hub's step ran first
+    message, _ = refusal(f"127.0.0.1:{closed}/ska/base:t@sha256:{'a' * 64}")
+    assert message.startswith(f"127.0.0.1:{closed}/ska/base:t is refused: registry ")
+    assert "unreachable" in message

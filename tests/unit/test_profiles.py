@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from dockerspawner import DockerSpawner
 from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config.loader import PyFileConfigLoader
 
+from hubimages.core.ports import free_port
 from hubimages.errors import HubImagesError
 from hubimages.model.load import load_matrix
 from hubimages.publish.profiles import render_dockerspawner, render_z2jh, write_profiles
 from hubimages.publish.records import PublishedImage, Release
+from hubimages.publish.trust.spawn import SpawnTrust
 
 from .conftest import write_matrix
 
 TAG = "2026-11-24-abc1234"
 OLD = "python-3.9-2026-11-24-abc1234"  # the second variant's tag of the same build run
+TRUST = SpawnTrust(
+    ec.generate_private_key(ec.SECP256R1())
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+
+
+def write_dockerspawner(matrix, releases, path: Path) -> None:
+    """The configuration and the verifier its hook loads from beside it."""
+    path.write_text(render_dockerspawner(matrix, releases, TRUST))
+    TRUST.write_verifier(path.parent)
 
 
 def published(name: str, letter: str, hub: str = "5.5.4", tag: str = TAG) -> PublishedImage:
@@ -163,7 +180,7 @@ def test_the_variant_is_a_choice_inside_each_profile(two_variants, releases, rel
 def test_dockerspawner_offers_the_same_variants(two_variants, releases, tmp_path) -> None:
     matrix, older = two_variants
     both = {**releases, **older}
-    write_profiles(matrix, both, tmp_path)
+    write_profiles(matrix, both, tmp_path, TRUST)
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     allowed = spawner._get_allowed_images()
     assert len(allowed) == 5  # base and a in both variants, c in one
@@ -183,6 +200,36 @@ def test_dockerspawner_offers_the_same_variants(two_variants, releases, tmp_path
     assert f"#   bookworm: {TAG}" in header and f"#   old: {OLD}" in header
 
 
+def test_the_verifying_hook_checks_the_chosen_variants_own_image(
+    two_variants, releases, tmp_path
+) -> None:
+    """Each label of the form, in every variant, reaches the hook `invoke profiles` writes as
+    that variant's own pinned image: the hook verifies that one (here: a registry nobody
+    serves, so each is refused naming its own tag) before anything is pulled."""
+    matrix, older = two_variants
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+    both = {
+        variant: replace(
+            release,
+            images=tuple(
+                replace(i, repository=i.repository.replace("127.0.0.1:5000", closed))
+                for i in release.images
+            ),
+        )
+        for variant, release in {**releases, **older}.items()
+    }
+    write_profiles(matrix, both, tmp_path, TRUST)
+    spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
+    allowed = spawner._get_allowed_images()
+    assert {ref.split("@")[0].rsplit(":", 1)[1] for ref in allowed.values()} == {TAG, OLD}
+    for label, pinned in allowed.items():
+        spawner.user_options = spawner.options_from_form({"image": [label]})
+        with pytest.raises(web.HTTPError) as refused:
+            asyncio.run(spawner.pre_spawn_hook(spawner))
+        message = refused.value.jupyterhub_message  # type: ignore[attr-defined]
+        assert message.startswith(f"{pinned.split('@')[0]} is refused: registry "), message
+
+
 def load_dockerspawner(path: Path) -> DockerSpawner:
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     # The hub hands every spawner its user; the form and the choice only need the name.
@@ -190,8 +237,14 @@ def load_dockerspawner(path: Path) -> DockerSpawner:
 
 
 def test_dockerspawner_loads_the_same_choices(matrix, releases, release, tmp_path) -> None:
-    paths = write_profiles(matrix, releases, tmp_path)
-    assert [p.name for p in paths] == ["z2jh-values.yaml", "dockerspawner_config.py"]
+    paths = write_profiles(matrix, releases, tmp_path, TRUST)
+    assert [p.name for p in paths] == [
+        "hubimages_verify",
+        "z2jh-values.yaml",
+        "dockerspawner_config.py",
+        "containers-policy.json",
+        "hubimages.yaml",
+    ]
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     allowed = spawner._get_allowed_images()
     assert list(allowed.values()) == [release.image(n).pinned for n in ("base", "a", "c")]
@@ -215,14 +268,14 @@ def test_odd_display_names_round_trip(matrix_data, tmp_path, releases) -> None:
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
     assert profile_list(render_z2jh(matrix, releases))[0]["display_name"] == odd
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, releases))
+    write_dockerspawner(matrix, releases, path)
     labels = list(load_dockerspawner(path)._get_allowed_images())
     assert labels[0].startswith(odd)
 
 
 def test_release_without_matrix_images_is_an_error(matrix, tmp_path) -> None:
     with pytest.raises(HubImagesError, match=f"release {TAG} has no image of build-matrix"):
-        write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out")
+        write_profiles(matrix, release_of(published("elsewhere", "e")), tmp_path / "out", TRUST)
     assert not (tmp_path / "out").exists()
 
 
@@ -250,7 +303,7 @@ def test_the_profile_form_shows_names_and_descriptions(
     matrix_data["images"]["a"]["description"] = "Astronomy & <friends>."
     matrix = load_matrix(write_matrix(tmp_path, matrix_data))
     path = tmp_path / "dockerspawner_config.py"
-    path.write_text(render_dockerspawner(matrix, releases))
+    write_dockerspawner(matrix, releases, path)
     spawner = load_dockerspawner(path)
     form = spawner.options_form
     assert "<b>&" not in form and "Base &lt;b&gt;&amp; &quot;friends&quot;" in form
@@ -306,7 +359,7 @@ def test_each_profile_carries_its_resources_and_privileges(
     assert chosen.container_security_context["capabilities"] == {"drop": ["ALL"]}
     assert asyncio.run(kube("base")).mem_limit is None  # declared for "a" only
 
-    write_profiles(matrix, releases, tmp_path)
+    write_profiles(matrix, releases, tmp_path, TRUST)
     spawner = load_dockerspawner(tmp_path / "dockerspawner_config.py")
     spawner.image = release.image("a").pinned  # as DockerSpawner resolves the choice
     host = spawner._eval_if_callable(spawner.extra_host_config)
