@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from hubimages.core.cache import CacheLayout
 from hubimages.core.clock import utc_timestamp
 from hubimages.core.files import write_atomically, write_json
@@ -238,6 +236,11 @@ def write_catalogue(
     variants: list[str] | None = None,
 ) -> CatalogueFiles:
     """The document (validated against the schema first), its schema and its page."""
+    # Imported here, not at the top: jsonschema takes about 1 s to import (its IRI format
+    # checker compiles 38 grammars), which every `invoke` command, a no-op build included,
+    # would pay (tests/unit/test_structure.py lists this exception).
+    import jsonschema
+
     document = build_catalogue(matrix, store, cache, sources, variants)
     try:
         jsonschema.validate(document, SCHEMA)

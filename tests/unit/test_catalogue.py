@@ -18,10 +18,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from dockerspawner import DockerSpawner
 from jupyterhub.app import JupyterHub
 from traitlets.config.loader import PyFileConfigLoader
 
 from hubimages.core.ports import free_port
+from hubimages.e2e.workflow_launch import spawner_escape
 from hubimages.services.catalogue.app import launch_url
 from hubimages.services.catalogue.hubconfig import Access, CatalogueService
 from hubimages.services.catalogue.page import render_page
@@ -412,3 +414,8 @@ def test_the_hub_configuration_loads_into_the_real_jupyterhub(tmp_path: Path) ->
         "name": "user",
         "scopes": ["self", "access:services!service=catalogue"],
     } in hub.load_roles
+
+
+@pytest.mark.parametrize("name", ["scientist", "sdc1-trixie", "Ana B.", "pybdsf-bookworm"])
+def test_the_e2e_names_a_server_container_as_dockerspawner_does(name: str) -> None:
+    assert spawner_escape(name) == DockerSpawner._escape(name)
