@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker.errors
 from docker import DockerClient
@@ -45,19 +46,7 @@ def probe(client: DockerClient, image_id: str, folder: Path) -> ImageContents:
     cached = folder / f"{image_id.removeprefix('sha256:')}.json"
     if cached.is_file():
         return ImageContents(**json.loads(cached.read_text()))
-    try:
-        output = client.containers.run(
-            image_id,
-            ["python", "-c", PROBE_SCRIPT],
-            entrypoint=[],
-            network_mode="none",
-            remove=True,
-            user="1000",
-            labels={PROBE_LABEL: "1"},
-        )
-    except docker.errors.DockerException as exc:
-        raise HubImagesError(f"asking image {image_id[7:19]} what it holds failed: {exc}") from None
-    data = json.loads(bytes(output).decode().strip().splitlines()[-1])
+    data = run_probe_script(client, image_id, PROBE_SCRIPT, "asking image {} what it holds")
     contents = ImageContents(
         python=data["python"],
         glibc=data["glibc"],
@@ -66,3 +55,21 @@ def probe(client: DockerClient, image_id: str, folder: Path) -> ImageContents:
     )
     write_json(cached, asdict(contents))
     return contents
+
+
+def run_probe_script(client: DockerClient, image_id: str, script: str, what: str) -> Any:
+    """The JSON a Python script prints last, run in a container of the image as the notebook
+    user, without network; `what` (with {} for the short id) names it in the error."""
+    try:
+        output = client.containers.run(
+            image_id,
+            ["python", "-c", script],
+            entrypoint=[],
+            network_mode="none",
+            remove=True,
+            user="1000",
+            labels={PROBE_LABEL: "1"},
+        )
+    except docker.errors.DockerException as exc:
+        raise HubImagesError(f"{what.format(image_id[7:19])} failed: {exc}") from None
+    return json.loads(bytes(output).decode().strip().splitlines()[-1])

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -154,3 +155,18 @@ class Project:
     @property
     def keys_env(self) -> dict[str, str]:
         return {KEYS_ENV: str(self.keys)} if self.keys else {}
+
+
+def release(
+    project: Project, registry: Registry, *args: str, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """`invoke release` of the test matrix's hello image to the test registry's namespace."""
+    return project.invoke(
+        "release",
+        "-i",
+        "hello",
+        f"--registry={registry.host}/{REMOTE}",
+        ALLOW_UNAUDITED,
+        *args,
+        **kwargs,
+    )

@@ -29,23 +29,12 @@ from tests.publish.helpers import (
     REPO,
     Project,
     Registry,
+    release,
     require_every_variant_base,
     six_lock,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def release(project: Project, registry: Registry, *args: str, **kwargs):
-    return project.invoke(
-        "release",
-        "-i",
-        "hello",
-        f"--registry={registry.host}/{REMOTE}",
-        ALLOW_UNAUDITED,
-        *args,
-        **kwargs,
-    )
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

@@ -35,35 +35,20 @@ from hubimages.publish.trust.keys import SiteKeys, decrypt_private_key, generate
 from hubimages.publish.trust.verification import PROVENANCE, SBOM, VULNERABILITIES
 from hubimages.services.hub import LocalHub, proxy_source
 from tests.publish.helpers import (
-    ALLOW_UNAUDITED,
     BASE_REF,
     DEFAULT,
     NAMESPACE,
     OTHERS,
-    REMOTE,
     SIX_WHEELS,
     Project,
     Registry,
+    release,
     require_every_variant_base,
 )
 from tests.publish.trust_helpers import Attachments, HubUser, blob_file, flipped_byte
 
 pytestmark = pytest.mark.slow
 HUB_NETWORK = f"{NAMESPACE}-trust-hub"
-
-
-def release(
-    project: Project, registry: Registry, *args: str, **kwargs
-) -> subprocess.CompletedProcess:
-    return project.invoke(
-        "release",
-        "-i",
-        "hello",
-        f"--registry={registry.host}/{REMOTE}",
-        ALLOW_UNAUDITED,
-        *args,
-        **kwargs,
-    )
 
 
 def site_keys(project: Project) -> Path:

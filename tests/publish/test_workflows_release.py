@@ -20,9 +20,10 @@ from tests.publish.helpers import (
     REMOTE,
     Project,
     Registry,
+    release,
     require_every_variant_base,
 )
-from tests.publish.test_release import one_error_line, published, release, remote_digest
+from tests.publish.test_release import one_error_line, published, remote_digest
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 from docker import DockerClient
 
-from hubimages.builder.probe import PROBE_LABEL
+from hubimages.builder.probe import run_probe_script
 from hubimages.core.files import write_json
-from hubimages.errors import HubImagesError
 
 CONTENTS_SCRIPT = r"""
 import json, shutil, subprocess, sys, importlib.metadata as m
@@ -97,20 +95,6 @@ def image_inventory(client: DockerClient, image_id: str, folder: Path) -> ImageI
     cached = folder / f"{image_id.removeprefix('sha256:')}.contents.json"
     if cached.is_file():
         return ImageInventory.from_dict(json.loads(cached.read_text()))
-    try:
-        output = client.containers.run(
-            image_id,
-            ["python", "-c", CONTENTS_SCRIPT],
-            entrypoint=[],
-            network_mode="none",
-            remove=True,
-            user="1000",
-            labels={PROBE_LABEL: "1"},
-        )
-    except docker.errors.DockerException as exc:
-        raise HubImagesError(
-            f"listing the packages of image {image_id[7:19]} failed: {exc}"
-        ) from None
-    data = json.loads(bytes(output).decode().strip().splitlines()[-1])
+    data = run_probe_script(client, image_id, CONTENTS_SCRIPT, "listing the packages of image {}")
     write_json(cached, data)
     return ImageInventory.from_dict(data)
